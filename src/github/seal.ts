@@ -1,0 +1,25 @@
+import sodium from 'libsodium-wrappers'
+
+/**
+ * Seal a secret value for GitHub with libsodium's crypto_box_seal.
+ *
+ * GitHub hands out public keys, and expects `encrypted_value`, in *standard* base64 with padding.
+ * libsodium-wrappers defaults to URL-safe base64 without padding, so the variant is named on both
+ * sides: without it `from_base64` throws on most GitHub keys and `to_base64` writes `-`/`_`.
+ */
+export async function seal(value: string, publicKeyBase64: string): Promise<string> {
+  await sodium.ready
+  let publicKey: Uint8Array
+  try {
+    publicKey = sodium.from_base64(publicKeyBase64, sodium.base64_variants.ORIGINAL)
+  } catch {
+    throw new Error('the public key GitHub returned is not standard base64')
+  }
+  if (publicKey.length !== sodium.crypto_box_PUBLICKEYBYTES) {
+    throw new Error(
+      `the public key GitHub returned is ${publicKey.length} bytes, expected ${sodium.crypto_box_PUBLICKEYBYTES}`
+    )
+  }
+  const sealed = sodium.crypto_box_seal(sodium.from_string(value), publicKey)
+  return sodium.to_base64(sealed, sodium.base64_variants.ORIGINAL)
+}
