@@ -1,0 +1,93 @@
+import * as core from '@actions/core'
+import { getSettings, SettingsError, type Settings } from './settings.js'
+import { HiveHttp } from './hive/http.js'
+import { HiveClient } from './hive/client.js'
+import { createGitHubClient } from './github/octokit.js'
+import { GitHubSecretStore } from './github/store.js'
+import { rotate, type Log } from './rotation/rotate.js'
+import { emptyReport } from './rotation/report.js'
+import { redactor, writeOutputs, writeSummary } from './report/summary.js'
+
+const log: Log = {
+  info: message => core.info(message),
+  warning: message => core.warning(message),
+  debug: message => core.debug(message),
+  group: (name, fn) => core.group(name, fn)
+}
+
+/**
+ * The action: settings, then the rotation, then the report. This is the one place that fails the
+ * run; every error on the way is a sentence for the user, never a stack trace.
+ */
+export async function run(): Promise<void> {
+  // Every secret goes to the runner's mask and to our own redactor (outputs and summary).
+  const secrets = redactor()
+  const mask = (value: string) => {
+    core.setSecret(value)
+    secrets.add(value)
+  }
+
+  let settings: Settings
+  try {
+    settings = getSettings({ getInput: name => core.getInput(name), env: process.env, mask })
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      for (const problem of error.problems) core.error(secrets.redact(problem))
+      core.setFailed(
+        `${error.problems.length} input problem(s), listed above; nothing was changed.`
+      )
+      await core.summary
+        .addHeading('Hive key rotation: invalid inputs, nothing changed', 2)
+        .addList(error.problems.map(p => escapeForList(secrets.redact(p))))
+        .write()
+        .catch(() => undefined)
+      return
+    }
+    return fail(error, secrets.redact)
+  }
+  core.debug(
+    `Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
+      `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
+      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`
+  )
+
+  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }))
+  const github = createGitHubClient({
+    token: settings.githubToken,
+    baseUrl: settings.githubApiUrl,
+    warn: message => core.warning(message),
+    debug: message => core.debug(message)
+  })
+  const report = emptyReport(settings.dryRun)
+  let failure: string | undefined
+  try {
+    await rotate(
+      settings,
+      { keys, secrets: new GitHubSecretStore(github), mask, log, now: () => new Date() },
+      report
+    )
+  } catch (error) {
+    failure = secrets.redact(error instanceof Error ? error.message : String(error))
+    if (error instanceof Error && error.stack) core.debug(secrets.redact(error.stack))
+  }
+
+  await core.group('Report', async () => {
+    writeOutputs(report, core, secrets.redact)
+    try {
+      await writeSummary(report, failure, core.summary, secrets.redact)
+    } catch (error) {
+      core.warning(`Could not write the job summary: ${(error as Error).message}`)
+    }
+  })
+  if (failure) core.setFailed(failure)
+}
+
+function fail(error: unknown, redact: (text: string) => string) {
+  const message = error instanceof Error ? error.message : String(error)
+  if (error instanceof Error && error.stack) core.debug(redact(error.stack))
+  core.setFailed(redact(message))
+}
+
+function escapeForList(text: string) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}

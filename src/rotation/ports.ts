@@ -1,0 +1,52 @@
+/**
+ * The two ports the rotation talks to. rotate.ts knows nothing about HTTP: it sees keys through
+ * KeyService (the Hive client) and secrets through SecretStore (the GitHub adapter).
+ */
+import type { CreateKeyRequest, HiveKey, NewHiveKey } from '../hive/types.js'
+import type { Destination } from '../github/destinations.js'
+
+export interface VerifyResult {
+  accepted: boolean
+  /** The last status the verify path answered. */
+  status: number
+  attempts: number
+  elapsedMs: number
+}
+
+export interface KeyService {
+  current(apiKey: string, doing?: string): Promise<HiveKey>
+  create(adminKey: string, request: CreateKeyRequest): Promise<NewHiveKey>
+  /** Probe the verify path with the key, retrying 401 (propagation) until the timeout. */
+  waitUntilAccepted(apiKey: string, path: string, timeoutMs: number): Promise<VerifyResult>
+  revoke(apiKey: string, id: string): Promise<'revoked' | 'already-gone'>
+  /** True when the verify path answers 401 to the key. */
+  confirmRevoked(apiKey: string, path: string): Promise<boolean>
+}
+
+/** A destination whose public key has been read: ready to be written. */
+export interface PreparedDestination {
+  destination: Destination
+  publicKeyId: string
+  /** The destination's own libsodium public key, standard base64. */
+  publicKey: string
+}
+
+export interface SecretStore {
+  /** Read-only: fetch the destination's public key (and prove the token can see it). */
+  prepare(destination: Destination): Promise<PreparedDestination>
+  /** Seal the value with the destination's own key and write it. */
+  write(prepared: PreparedDestination, secretName: string, value: string): Promise<'created' | 'updated'>
+}
+
+/** A destination that could not be read or written. */
+export class DestinationError extends Error {
+  constructor(
+    message: string,
+    /** True when GitHub definitely did not store anything (a 4xx answer). */
+    readonly definite: boolean,
+    readonly status?: number
+  ) {
+    super(message)
+    this.name = 'DestinationError'
+  }
+}

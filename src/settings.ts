@@ -1,0 +1,298 @@
+import type { Permission, Scope } from './hive/types.js'
+import { PERMISSIONS } from './hive/types.js'
+import { type Destination, parseDestination } from './github/destinations.js'
+
+/** Everything the action was asked to do, parsed and validated once. Nothing else reads inputs. */
+export interface Settings {
+  /** The current value of the key being rotated. Masked as soon as it is read. */
+  hiveApiKey: string
+  /** The key that creates and revokes keys: `hive-admin-key`, or the rotated key itself. */
+  hiveAdminKey: string
+  /** True when `hive-admin-key` was given and differs from `hive-api-key`. */
+  separateAdminKey: boolean
+  /** Hive API base URL without a trailing slash: https, or http to a loopback host only. */
+  hiveUrl: string
+  /** A token that may write every destination's secrets. Masked as soon as it is read. */
+  githubToken: string
+  /** GitHub's REST base URL, from `GITHUB_API_URL` (GitHub Enterprise Server sets it). */
+  githubApiUrl: string
+  /** The secret written at every destination, upper-case as GitHub stores it. */
+  secretName: string
+  /** Where the new key is written, in the order given. */
+  destinations: Destination[]
+  /** Names the new key (`<keyName> <UTC timestamp>`) and marks the keys of this rotation. */
+  keyName: string
+  /** The new key's permission, or `inherit` from the current key. */
+  permission: Permission | 'inherit'
+  /** The new key's scope, or `inherit` from the current key. */
+  scope: Scope | 'inherit'
+  /** Lifetime of the new key in days, 1 to 365. */
+  expiresInDays: number
+  /** The authenticated read that tests a key, a path on `hiveUrl`. */
+  verifyPath: string
+  /** How long a new key's 401 is retried (propagation) before it counts as broken. */
+  verifyTimeoutSeconds: number
+  /** Revoke the old key once every destination holds the new one. */
+  revokeOld: boolean
+  /** Stop after the preflight and print the plan. */
+  dryRun: boolean
+}
+
+/** Thrown with every problem found in the inputs; each problem names its input. */
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `${problems.length} input problem${problems.length === 1 ? '' : 's'}; nothing was changed:\n` +
+        problems.map(p => `  - ${p}`).join('\n')
+    )
+    this.name = 'SettingsError'
+  }
+}
+
+export interface SettingsSource {
+  /** The raw input, as `core.getInput` returns it (trimmed, empty when unset). */
+  getInput(name: string): string
+  /** The runner's environment (GITHUB_REPOSITORY, GITHUB_API_URL). */
+  env: Record<string, string | undefined>
+  /** Registers a value with the runner's log masking (`core.setSecret`). */
+  mask(value: string): void
+}
+
+export const DEFAULT_HIVE_URL = 'https://api.hive.darksidesecurity.io'
+const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
+
+/**
+ * Inputs of action.md that later versions implement. Each is refused unless it holds the value
+ * that means "what this version does anyway", so that no setting is ever silently ignored.
+ */
+const NOT_YET: Record<string, { accepted: string[]; why: string }> = {
+  'app-id': { accepted: [''], why: 'GitHub App authentication is not built yet; use github-token' },
+  'app-private-key': {
+    accepted: [''],
+    why: 'GitHub App authentication is not built yet; use github-token'
+  },
+  'rotate-if-expiring-within-days': {
+    accepted: [''],
+    why: 'this version rotates on every run; leave it empty'
+  },
+  'old-key-grace-minutes': {
+    accepted: ['', '0'],
+    why: 'a grace period is not built yet; use revoke-old: false to keep the old key'
+  },
+  prune: {
+    accepted: ['', 'false'],
+    why: 'pruning leftovers of interrupted runs is not built yet; set it to false or leave it out'
+  },
+  mode: { accepted: ['', 'rotate'], why: 'only mode rotate is built yet' }
+}
+
+/** Read, validate and return every input. Throws one SettingsError listing all problems. */
+export function getSettings(source: SettingsSource): Settings {
+  const problems: string[] = []
+  const input = (name: string): string => source.getInput(name).trim()
+
+  // Secrets first: mask them before anything else can print them.
+  const hiveApiKey = input('hive-api-key')
+  const adminInput = input('hive-admin-key')
+  const githubToken = input('github-token')
+  for (const secret of [hiveApiKey, adminInput, githubToken]) if (secret) source.mask(secret)
+
+  if (!hiveApiKey) {
+    problems.push('hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}')
+  } else if (/\s/.test(hiveApiKey)) {
+    problems.push('hive-api-key must be one key with no spaces or line breaks (value not shown)')
+  }
+  if (adminInput && /\s/.test(adminInput)) {
+    problems.push('hive-admin-key must be one key with no spaces or line breaks (value not shown)')
+  }
+  if (!githubToken) {
+    problems.push(
+      'github-token is required: a fine-grained personal access token or GitHub App installation ' +
+        'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
+        'cannot write secrets)'
+    )
+  }
+
+  for (const [name, rule] of Object.entries(NOT_YET)) {
+    const value = input(name)
+    if (!rule.accepted.includes(value.toLowerCase())) {
+      const shown = name === 'app-private-key' ? '(value not shown)' : `got "${value}"`
+      problems.push(`${name} is not supported by this version: ${rule.why}; ${shown}`)
+    }
+  }
+
+  const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems)
+  const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
+
+  const secretNameRaw = input('secret-name') || 'HIVE_API_KEY'
+  const secretName = secretNameRaw.toUpperCase()
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(secretName) || secretName.startsWith('GITHUB_')) {
+    problems.push(
+      `secret-name must use only letters, digits and _, must not start with a digit or GITHUB_, ` +
+        `got "${secretNameRaw}"`
+    )
+  }
+
+  const repository = source.env.GITHUB_REPOSITORY ?? ''
+  const destinations = parseDestinations(input('destinations'), repository, problems)
+
+  const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`
+  const keyName = input('key-name') || keyNameDefault
+  if (keyName.length > 200 || /[\p{Cc}]/u.test(keyName)) {
+    problems.push(`key-name must be at most 200 characters with no control characters`)
+  }
+
+  const permissionRaw = input('permission') || 'inherit'
+  let permission: Permission | 'inherit' = 'inherit'
+  if (permissionRaw === 'inherit' || (PERMISSIONS as readonly string[]).includes(permissionRaw)) {
+    permission = permissionRaw as Permission | 'inherit'
+  } else {
+    problems.push(
+      `permission must be one of inherit, read-only, read-write, admin, got "${permissionRaw}"`
+    )
+  }
+
+  const scope = parseScope(input('scope') || 'inherit', problems)
+  const expiresInDays = wholeNumber('expires-in-days', input('expires-in-days') || '30', 1, 365, problems)
+  const verifyPath = input('verify-path') || '/executions-cli/executions'
+  if (!isSafePath(verifyPath)) {
+    problems.push(
+      `verify-path must be a path on hive-url starting with one "/", without "..", "\\", a query ` +
+        `or a host, got "${verifyPath}"`
+    )
+  }
+  const verifyTimeoutSeconds = wholeNumber(
+    'verify-timeout-seconds',
+    input('verify-timeout-seconds') || '60',
+    0,
+    600,
+    problems
+  )
+  const revokeOld = parseBoolean('revoke-old', input('revoke-old') || 'true', problems)
+  const dryRun = parseBoolean('dry-run', input('dry-run') || 'false', problems)
+
+  if (problems.length > 0) throw new SettingsError(problems)
+
+  return {
+    hiveApiKey,
+    hiveAdminKey: adminInput || hiveApiKey,
+    separateAdminKey: adminInput !== '' && adminInput !== hiveApiKey,
+    hiveUrl,
+    githubToken,
+    githubApiUrl,
+    secretName,
+    destinations,
+    keyName,
+    permission,
+    scope,
+    expiresInDays,
+    verifyPath,
+    verifyTimeoutSeconds,
+    revokeOld,
+    dryRun
+  }
+}
+
+/** True for hosts on this machine: the only ones plain http may be used with (emulators). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+}
+
+function parseHiveUrl(raw: string, problems: string[]): string {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got "${raw}"`)
+    return ''
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    problems.push(
+      `hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got "${raw}"`
+    )
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    problems.push('hive-url must not contain credentials, a query or a fragment')
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
+}
+
+function parseDestinations(raw: string, repository: string, problems: string[]): Destination[] {
+  const items = raw
+    .split(/[\n,]/)
+    .map(s => s.trim())
+    .filter(s => s !== '' && !s.startsWith('#'))
+  if (items.length === 0) {
+    if (!repository) {
+      problems.push(
+        'destinations is required outside GitHub Actions (GITHUB_REPOSITORY is not set): ' +
+          'list e.g. repo:OWNER/REPO'
+      )
+      return []
+    }
+    items.push(`repo:${repository}`)
+  }
+  const destinations: Destination[] = []
+  const seen = new Set<string>()
+  for (const item of items) {
+    const parsed = parseDestination(item)
+    if ('problem' in parsed) {
+      problems.push(`destinations: ${parsed.problem}`)
+      continue
+    }
+    const key = parsed.label.toLowerCase()
+    if (seen.has(key)) {
+      problems.push(`destinations lists "${parsed.label}" twice`)
+      continue
+    }
+    seen.add(key)
+    destinations.push(parsed)
+  }
+  return destinations
+}
+
+function firstRepo(destinations: Destination[]): string {
+  const d = destinations[0]
+  return d ? `${d.owner}/${d.repo}` : 'unknown'
+}
+
+function parseScope(raw: string, problems: string[]): Scope | 'inherit' {
+  if (raw === 'inherit') return 'inherit'
+  if (raw === 'all') return { type: 'all' }
+  const match = /^(engagements|campaigns):(.+)$/.exec(raw)
+  const ids = match ? match[2].split(',').map(s => s.trim()) : []
+  if (!match || ids.length === 0 || ids.some(id => !/^[A-Za-z0-9_.-]+$/.test(id))) {
+    problems.push(
+      `scope must be inherit, all, engagements:ID[,ID…] or campaigns:ID[,ID…], got "${raw}"`
+    )
+    return 'inherit'
+  }
+  return match[1] === 'engagements'
+    ? { type: 'engagements', engagement_ids: ids }
+    : { type: 'campaigns', campaign_ids: ids }
+}
+
+function wholeNumber(name: string, raw: string, min: number, max: number, problems: string[]) {
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`)
+    return min
+  }
+  return Number(raw)
+}
+
+/** The YAML 1.2 core booleans, as `core.getBooleanInput` accepts them. */
+function parseBoolean(name: string, raw: string, problems: string[]): boolean {
+  if (['true', 'True', 'TRUE'].includes(raw)) return true
+  if (['false', 'False', 'FALSE'].includes(raw)) return false
+  problems.push(`${name} must be true or false, got "${raw}"`)
+  return false
+}
+
+/** A plain absolute path: nothing that could point the key at another origin. */
+function isSafePath(path: string): boolean {
+  return (
+    /^\/(?!\/)[A-Za-z0-9._~!$&'()*+;=:@%/-]*$/.test(path) &&
+    !path.split('/').some(segment => segment === '..' || segment === '.')
+  )
+}

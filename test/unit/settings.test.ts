@@ -1,0 +1,224 @@
+import { describe, expect, it } from '@jest/globals'
+import { getSettings, isLoopbackHost, SettingsError } from '../../src/settings.js'
+
+const KEY = 'hv_0123456789abcdef0123456789abcdef01234567'
+const TOKEN = 'github_pat_secretvalue'
+
+function settingsFrom(inputs: Record<string, string>, env: Record<string, string> = {}) {
+  const masked: string[] = []
+  const all = { 'hive-api-key': KEY, 'github-token': TOKEN, ...inputs }
+  const settings = () =>
+    getSettings({
+      getInput: name => all[name] ?? '',
+      env: { GITHUB_REPOSITORY: 'octo/app', ...env },
+      mask: v => masked.push(v)
+    })
+  return { settings, masked }
+}
+
+function problemsOf(inputs: Record<string, string>, env?: Record<string, string>): string[] {
+  try {
+    settingsFrom(inputs, env).settings()
+  } catch (error) {
+    expect(error).toBeInstanceOf(SettingsError)
+    return (error as SettingsError).problems
+  }
+  throw new Error('expected a SettingsError')
+}
+
+describe('getSettings', () => {
+  it('fills the defaults of action.md', () => {
+    const { settings, masked } = settingsFrom({})
+    const s = settings()
+    expect(s).toEqual({
+      hiveApiKey: KEY,
+      hiveAdminKey: KEY,
+      separateAdminKey: false,
+      hiveUrl: 'https://api.hive.darksidesecurity.io',
+      githubToken: TOKEN,
+      githubApiUrl: 'https://api.github.com',
+      secretName: 'HIVE_API_KEY',
+      destinations: [{ kind: 'repo', owner: 'octo', repo: 'app', label: 'repo:octo/app' }],
+      keyName: 'hive-rotate-key octo/app HIVE_API_KEY',
+      permission: 'inherit',
+      scope: 'inherit',
+      expiresInDays: 30,
+      verifyPath: '/executions-cli/executions',
+      verifyTimeoutSeconds: 60,
+      revokeOld: true,
+      dryRun: false
+    })
+    expect(masked).toEqual([KEY, TOKEN])
+  })
+
+  it('parses every input it is given', () => {
+    const s = settingsFrom(
+      {
+        'hive-admin-key': 'hv_admin',
+        'hive-url': 'http://127.0.0.1:8080/api/',
+        'secret-name': 'hive_key',
+        destinations: 'repo:octo/app\nenv:octo/app/prod, env:octo/web/stage/eu\n# a comment',
+        'key-name': 'ci key',
+        permission: 'read-only',
+        scope: 'engagements:eng_1, eng_2',
+        'expires-in-days': '90',
+        'verify-path': '/health/check',
+        'verify-timeout-seconds': '0',
+        'revoke-old': 'False',
+        'dry-run': 'TRUE',
+        mode: 'rotate',
+        prune: 'false',
+        'old-key-grace-minutes': '0'
+      },
+      { GITHUB_API_URL: 'https://ghe.example/api/v3/' }
+    ).settings()
+    expect(s.separateAdminKey).toBe(true)
+    expect(s.hiveAdminKey).toBe('hv_admin')
+    expect(s.hiveUrl).toBe('http://127.0.0.1:8080/api')
+    expect(s.githubApiUrl).toBe('https://ghe.example/api/v3')
+    expect(s.secretName).toBe('HIVE_KEY')
+    expect(s.destinations.map(d => d.label)).toEqual([
+      'repo:octo/app',
+      'env:octo/app/prod',
+      'env:octo/web/stage/eu'
+    ])
+    expect(s.destinations[2].environment).toBe('stage/eu')
+    expect(s.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_1', 'eng_2'] })
+    expect(s.permission).toBe('read-only')
+    expect([s.expiresInDays, s.verifyTimeoutSeconds, s.revokeOld, s.dryRun]).toEqual([
+      90,
+      0,
+      false,
+      true
+    ])
+  })
+
+  it('treats an admin key equal to the rotated key as no separate admin key', () => {
+    expect(settingsFrom({ 'hive-admin-key': KEY }).settings().separateAdminKey).toBe(false)
+  })
+
+  it('reports every problem at once, each naming its input and what was given', () => {
+    const problems = problemsOf({
+      'hive-api-key': '',
+      'github-token': '',
+      'hive-url': 'http://hive.example.com',
+      'secret-name': 'GITHUB_KEY',
+      destinations: 'repo:octo',
+      permission: 'root',
+      scope: 'engagements:',
+      'expires-in-days': 'soon',
+      'verify-path': '//evil.example/x',
+      'verify-timeout-seconds': '601',
+      'revoke-old': 'yes',
+      'dry-run': '1'
+    })
+    expect(problems).toEqual([
+      expect.stringMatching(/^hive-api-key is required/),
+      expect.stringMatching(/^github-token is required.*GITHUB_TOKEN cannot write secrets/),
+      'hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got "http://hive.example.com"',
+      expect.stringMatching(/^secret-name must .* got "GITHUB_KEY"$/),
+      'destinations: "repo:octo" must be repo:OWNER/REPO',
+      'permission must be one of inherit, read-only, read-write, admin, got "root"',
+      expect.stringMatching(/^scope must be .* got "engagements:"$/),
+      'expires-in-days must be a whole number from 1 to 365, got "soon"',
+      expect.stringMatching(/^verify-path must be a path .* got "\/\/evil.example\/x"$/),
+      'verify-timeout-seconds must be a whole number from 0 to 600, got "601"',
+      'revoke-old must be true or false, got "yes"',
+      'dry-run must be true or false, got "1"'
+    ])
+  })
+
+  it('never shows the value of a secret input', () => {
+    const problems = problemsOf({
+      'hive-api-key': 'hv_secret value',
+      'hive-admin-key': 'hv_admin\nsecret',
+      'app-private-key': '-----BEGIN KEY----- secret'
+    })
+    const text = problems.join('\n')
+    expect(problems).toHaveLength(3)
+    for (const secret of ['hv_secret', 'hv_admin', 'BEGIN KEY']) expect(text).not.toContain(secret)
+  })
+
+  it('refuses inputs of later versions instead of ignoring them', () => {
+    const problems = problemsOf({
+      'app-id': '123',
+      'rotate-if-expiring-within-days': '7',
+      'old-key-grace-minutes': '30',
+      prune: 'true',
+      mode: 'emergency'
+    })
+    expect(problems.map(p => p.split(' ')[0])).toEqual([
+      'app-id',
+      'rotate-if-expiring-within-days',
+      'old-key-grace-minutes',
+      'prune',
+      'mode'
+    ])
+    expect(problems[4]).toContain('got "emergency"')
+  })
+
+  it.each([
+    ['org:octo', /kind "org:" is not supported by this version yet/],
+    ['dependabot:octo/app', /kind "dependabot:" is not supported/],
+    ['octo/app', /is not a destination; each one is repo:OWNER\/REPO, env:OWNER\/REPO\/ENVIRONMENT/],
+    ['repo:octo/app/x', /must be repo:OWNER\/REPO/],
+    ['repo:-octo/app', /must be repo:OWNER\/REPO/],
+    ['env:octo/app', /must be env:OWNER\/REPO\/ENVIRONMENT/],
+    ['repo:octo/app,repo:OCTO/app', /lists "repo:OCTO\/app" twice/]
+  ])('refuses the destination %s', (destinations, message) => {
+    expect(problemsOf({ destinations })).toEqual([expect.stringMatching(message)])
+  })
+
+  it('needs destinations outside GitHub Actions', () => {
+    const problems = getProblems(() =>
+      getSettings({
+        getInput: n => ({ 'hive-api-key': KEY, 'github-token': TOKEN })[n] ?? '',
+        env: {},
+        mask: () => undefined
+      })
+    )
+    expect(problems).toEqual([expect.stringMatching(/^destinations is required outside/)])
+  })
+
+  it.each([
+    ['https://user:pw@hive.example', /must not contain credentials/],
+    ['https://hive.example/?a=b', /must not contain credentials, a query/],
+    ['not a url', /must be an absolute URL/],
+    ['ftp://hive.example', /must use https/]
+  ])('refuses hive-url %s', (url, message) => {
+    expect(problemsOf({ 'hive-url': url })).toEqual([expect.stringMatching(message)])
+  })
+
+  it.each(['/executions-cli/../api-keys', 'https://evil.example/x', '/a?b=c', '/a\\b', 'x'])(
+    'refuses verify-path %s',
+    path => {
+      expect(problemsOf({ 'verify-path': path })).toEqual([
+        expect.stringMatching(/^verify-path must be a path/)
+      ])
+    }
+  )
+})
+
+describe('isLoopbackHost', () => {
+  it.each([
+    ['localhost', true],
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['[::1]', true],
+    ['128.0.0.1', false],
+    ['127.0.0.1.evil.example', false],
+    ['localhost.evil.example', false],
+    ['10.0.0.1', false]
+  ])('%s is loopback: %s', (host, expected) => {
+    expect(isLoopbackHost(host)).toBe(expected)
+  })
+})
+
+function getProblems(fn: () => unknown): string[] {
+  try {
+    fn()
+  } catch (error) {
+    return (error as SettingsError).problems
+  }
+  return []
+}
