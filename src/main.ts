@@ -5,7 +5,7 @@ import { HiveClient } from './hive/client.js'
 import { createGitHubClient } from './github/octokit.js'
 import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
-import { emptyReport } from './rotation/report.js'
+import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { redactor, writeOutputs, writeSummary } from './report/summary.js'
 
 const log: Log = {
@@ -73,8 +73,10 @@ export async function run(): Promise<void> {
 
   await core.group('Report', async () => {
     writeOutputs(report, core, secrets.redact)
+    core.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
     try {
       await writeSummary(report, failure, core.summary, secrets.redact)
+      core.info('Job summary written.')
     } catch (error) {
       core.warning(`Could not write the job summary: ${(error as Error).message}`)
     }
@@ -90,4 +92,8 @@ function fail(error: unknown, redact: (text: string) => string) {
 
 function escapeForList(text: string) {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function heldKeyId(report: RotationReport) {
+  return heldKey(report)?.id ?? 'none'
 }

@@ -1,0 +1,98 @@
+/**
+ * npm run demo: rotate a key end to end against the two emulators, with the bundled action run
+ * exactly as the Actions runner runs it, then prove the outcome from the emulators' state.
+ */
+import { runAction, leaks } from '../test/support/run-action.js'
+import { ENV, REPO, startWorld } from '../test/support/world.js'
+
+const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
+const world = await startWorld({ propagationCalls: 1 })
+let failed: boolean
+try {
+  console.log(bold('\n== The world before the rotation'))
+  console.log(`Hive emulator   ${world.hive.url}`)
+  console.log(`GitHub emulator ${world.github.url}`)
+  for (const k of world.hive.activeKeys()) {
+    console.log(`  Hive key ${k.id} ${k.prefix}… ${k.permission.padEnd(10)} "${k.name}"`)
+  }
+  console.log(`  octo/app HIVE_API_KEY and environment production hold the CI key ${world.ci.id}`)
+  console.log('  (the new key will answer 401 once before it propagates)')
+
+  const inputs = world.inputs()
+  console.log(bold('\n== Running dist/index.js as the runner does, with these inputs'))
+  for (const [name, value] of Object.entries(inputs)) {
+    const shown = /key|token/.test(name) ? '*** (secret)' : value.replace(/\n/g, ', ')
+    console.log(`  INPUT_${name.toUpperCase()} = ${shown}`)
+  }
+
+  const run = await runAction({ inputs, env: world.env })
+  console.log(bold(`\n== The log (exit code ${run.code}), masked as the runner masks it`))
+  console.log(runnerMask(run.stdout + run.stderr))
+  console.log(bold('== Outputs'))
+  for (const [name, value] of Object.entries(run.outputs)) console.log(`  ${name} = ${value}`)
+  console.log(bold('\n== Job summary (rendered as text)'))
+  console.log(htmlToText(run.summary))
+
+  console.log(bold('\n== Proof, from the emulators'))
+  const newKey = world.hive.key(run.outputs['key-id'])
+  const checks: [string, boolean][] = []
+  checks.push(['the action exited 0', run.code === 0])
+  checks.push([
+    'Hive holds a new key, named by the rotation',
+    !!newKey && newKey.id !== world.ci.id
+  ])
+  if (newKey) {
+    checks.push([
+      `repository secret octo/app HIVE_API_KEY opens to the new key ${newKey.id}`,
+      world.github.secretValue(REPO, 'HIVE_API_KEY') === newKey.value
+    ])
+    checks.push([
+      `environment secret octo/app/production HIVE_API_KEY opens to the new key`,
+      world.github.secretValue(ENV, 'HIVE_API_KEY') === newKey.value
+    ])
+    checks.push([
+      `the new key answers 200 on GET /executions-cli/executions`,
+      (await world.statusOf(newKey.value)) === 200
+    ])
+  }
+  checks.push([
+    `the old key ${world.ci.id} answers 401`,
+    (await world.statusOf(world.ci.value)) === 401
+  ])
+  const secretValues = [world.ci.value, world.admin.value, newKey?.value ?? '']
+  checks.push([
+    'no key value appears in the log, outputs or summary beyond ::add-mask::',
+    leaks(run, secretValues.filter(Boolean)).length === 0
+  ])
+  for (const [what, ok] of checks) console.log(`  ${ok ? '✔' : '✘'} ${what}`)
+  failed = checks.some(([, ok]) => !ok)
+  console.log(
+    failed ? bold('\nThe demo FAILED.') : bold('\nThe demo passed: rotated with no dead moment.')
+  )
+} finally {
+  await world.stop()
+}
+process.exit(failed ? 1 : 0)
+
+/** The runner replaces every value registered with ::add-mask:: by *** in what it shows. */
+function runnerMask(log: string): string {
+  const values = [...log.matchAll(/^::add-mask::(.+)$/gm)].map(m => m[1])
+  let shown = log
+  for (const v of values) shown = shown.split(v).join('***')
+  return shown
+}
+
+function htmlToText(html: string): string {
+  return html
+    .replace(/<\/t[hd]>/g, ' | ')
+    .replace(/<tr>/g, '  | ')
+    .replace(/<\/tr>/g, '\n')
+    .replace(/<h\d>(.*?)<\/h\d>/g, '\n$1\n')
+    .replace(/<li>/g, '  - ')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&')
+    .replace(/\n{3,}/g, '\n\n')
+}

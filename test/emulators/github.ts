@@ -1,0 +1,936 @@
+/**
+ * A stateful emulator of GitHub's REST endpoints for Actions secrets, on 127.0.0.1.
+ *
+ * It exists so that tests and the demo can run the real, bundled action against something that
+ * behaves like GitHub where it matters for security:
+ *
+ * - every repository and every environment has its OWN libsodium key pair (crypto_box_keypair) and
+ *   key id, as on GitHub; sealing an environment secret with the repository key is refused here
+ *   (GitHub itself would silently store a value nobody can open, cli/cli#3831);
+ * - a PUT is validated against GitHub's own REST description (`@octokit/openapi`), then by hand
+ *   (name rules, current key id, strict standard base64), and then the sealed box is actually
+ *   OPENED with the destination's private key: a box that does not open is refused and nothing is
+ *   stored. A pattern check on `encrypted_value` would prove nothing;
+ * - tokens, refusals (403 with `X-Accepted-GitHub-Permissions`, or 404) and error bodies follow
+ *   GitHub's shapes (`{"message", "documentation_url", "status"}`, `status` a string);
+ * - faults (any status, headers, body, delay, or a reset connection) can be injected per call.
+ *
+ * Secret values never leave the emulator except through `secretValue()`: the request log redacts
+ * `encrypted_value`, and error messages never echo a submitted value (a buggy client might send
+ * the plaintext itself as `encrypted_value`).
+ *
+ * Destinations are organised around a per-kind table (`KINDS`): each kind names its path
+ * template, the permission GitHub asks for, and how a path or a `SecretTarget` maps to a
+ * destination. Only `repo` (Actions) and `env` (environment) are implemented; org, Dependabot and
+ * Codespaces kinds slot in as further rows.
+ */
+import { createRequire } from 'node:module'
+import { readFile } from 'node:fs/promises'
+import { randomBytes, randomInt } from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import sodium from 'libsodium-wrappers'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormatsModule from 'ajv-formats'
+
+// libsodium-wrappers must finish loading its WebAssembly before any call; doing it here once
+// lets `openSealedBox` and the emulator's methods be synchronous.
+await sodium.ready
+
+// ---------------------------------------------------------------------------------------------
+// Public API types
+// ---------------------------------------------------------------------------------------------
+
+/** Where a secret lives. `environment` set => an environment secret of that repository. */
+export interface SecretTarget {
+  owner: string
+  repo: string
+  environment?: string
+}
+
+/** An injected failure. Faults are checked before anything else, authentication included. */
+export interface GitHubFault {
+  /** HTTP method to match (any when absent). */
+  method?: string
+  /**
+   * Path to match, without the query string. A string must equal the raw path (as sent, e.g.
+   * with `%2F`) or its decoded form; a RegExp is tested against the raw path.
+   */
+  path: string | RegExp
+  /** The first matching call (1-based) that fails; default 1. */
+  nth?: number
+  /** How many consecutive matching calls fail from `nth` on; default 1 (`Infinity` allowed). */
+  times?: number
+  status: number
+  headers?: Record<string, string>
+  /** Response body; default a GitHub-style JSON error body for `status`. */
+  body?: string
+  /** Content type of `body`; default `application/json; charset=utf-8`. */
+  contentType?: string
+  /** Hold the response this long. */
+  delayMs?: number
+  /** Destroy the connection without answering (after `delayMs`); `status` is then ignored. */
+  reset?: boolean
+}
+
+/** One request as the emulator saw it. Never holds a token value or a secret value. */
+export interface GitHubRequestRecord {
+  method: string
+  /** Raw path as sent (percent-encoding kept), without the query string. */
+  path: string
+  /** The query string without `?`, when there was one. */
+  query?: string
+  /** Status answered; 0 while the answer is pending, or when the connection was reset. */
+  status: number
+  /** The label of the token presented (see `addToken`), `(unknown)`, or absent when none. */
+  token?: string
+  /** Parsed JSON body with `encrypted_value` redacted; a note when the body is not JSON. */
+  body?: unknown
+}
+
+export interface GitHubEmulatorOptions {
+  /** Added to every response. */
+  latencyMs?: number
+}
+
+export interface TokenOptions {
+  /**
+   * Behave like the workflow's GITHUB_TOKEN: no permission covers secrets, so every secrets
+   * endpoint answers 403 "Resource not accessible by integration".
+   */
+  actionsToken?: boolean
+  /** Name recorded in `requests` instead of the value; default `token-N` / `actions-token-N`. */
+  label?: string
+}
+
+export interface RefuseOptions {
+  /** 403: the token lacks the permission; 404: the token may not even see the destination. */
+  status: 403 | 404
+  /** Which operations are refused: reads (public key, secret metadata), writes (PUT), or both. */
+  on?: 'read' | 'write' | 'both'
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------------------------
+
+const API_VERSION = '2022-11-28'
+const DOCS = 'https://docs.github.com/rest'
+const SECRETS_DOCS = 'https://docs.github.com/rest/actions/secrets'
+/** Bodies above this are refused with 413; a 48 KB secret sealed and base64-encoded is ~64 KB. */
+const MAX_BODY_BYTES = 1024 * 1024
+/** crypto_box_seal adds an ephemeral public key (32 bytes) and a MAC (16 bytes). */
+const SEAL_OVERHEAD = 48
+const KEY_BYTES = 32
+
+/** GitHub's rules: `[A-Za-z0-9_]`, not starting with a digit; `GITHUB_` is checked separately. */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** Standard base64 (`+/`) with mandatory padding; canonical form is checked after decoding. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+
+// ---------------------------------------------------------------------------------------------
+// Crypto helpers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Decode standard base64 with padding, strictly: the URL-safe alphabet (`-`, `_`), missing
+ * padding, whitespace and non-canonical trailing bits are all refused (null). Node's decoder
+ * alone accepts every one of those, and libsodium's is lenient about some.
+ */
+export function decodeStrictBase64(text: string): Uint8Array | null {
+  if (!STRICT_BASE64.test(text)) return null
+  const bytes = Buffer.from(text, 'base64')
+  // Round-trip: rejects encodings whose unused trailing bits are not zero.
+  if (bytes.toString('base64') !== text) return null
+  return new Uint8Array(bytes)
+}
+
+function encodeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64')
+}
+
+/**
+ * Open a libsodium sealed box (crypto_box_seal_open). All three arguments are standard base64
+ * with padding. Returns the plaintext bytes, or null when the box does not open: wrong key,
+ * tampered, truncated, or not strict standard base64. Malformed KEYS are a caller's mistake and
+ * throw instead.
+ */
+export function openSealedBox(
+  sealedBase64: string,
+  publicKeyBase64: string,
+  secretKeyBase64: string
+): Uint8Array | null {
+  const publicKey = decodeStrictBase64(publicKeyBase64)
+  const secretKey = decodeStrictBase64(secretKeyBase64)
+  if (publicKey?.length !== KEY_BYTES) throw new Error('public key is not 32 bytes of base64')
+  if (secretKey?.length !== KEY_BYTES) throw new Error('secret key is not 32 bytes of base64')
+  const sealed = decodeStrictBase64(sealedBase64)
+  if (sealed === null) return null
+  return openBox(sealed, { publicKey, secretKey })
+}
+
+interface BoxKeys {
+  publicKey: Uint8Array
+  secretKey: Uint8Array
+}
+
+/** crypto_box_seal_open, with failure as null (libsodium-wrappers throws). */
+function openBox(sealed: Uint8Array, keys: BoxKeys): Uint8Array | null {
+  if (sealed.length < SEAL_OVERHEAD) return null
+  try {
+    return sodium.crypto_box_seal_open(sealed, keys.publicKey, keys.secretKey)
+  } catch {
+    return null
+  }
+}
+
+/** A destination's key pair as GitHub would hold it: `key_id` is a numeric string. */
+interface KeyPair extends BoxKeys {
+  keyId: string
+}
+
+function newKeyPair(): KeyPair {
+  const pair = sodium.crypto_box_keypair()
+  // GitHub's key ids look like '568250167242549743': 18 digits, the first non-zero.
+  let keyId = String(randomInt(1, 10))
+  while (keyId.length < 18) keyId += String(randomInt(0, 10))
+  return {
+    keyId,
+    publicKey: pair.publicKey,
+    secretKey: pair.privateKey
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+interface StoredSecret {
+  /** The sealed box exactly as received (or as sealed by `setSecretPlain`). */
+  sealed: Uint8Array
+  /** The key pair it was sealed for (kept across `rotateKey`, as GitHub re-encrypts at rest). */
+  keys: KeyPair
+  createdAt: string
+  updatedAt: string
+}
+
+/** Anything that holds secrets under one key pair: a repository, an environment, later an org. */
+interface Destination {
+  kind: KindName
+  /** Human-readable, for error messages of the emulator's own API. */
+  label: string
+  keys: KeyPair
+  /** By upper-case name. */
+  secrets: Map<string, StoredSecret>
+  /** Successful PUTs. */
+  writes: number
+  refusal?: Required<RefuseOptions>
+}
+
+interface Repo {
+  id: number
+  owner: string
+  name: string
+}
+
+interface Token {
+  label: string
+  actionsToken: boolean
+}
+
+/** What a route handler answers; `send` turns it into a response. */
+interface Reply {
+  status: number
+  /** JSON-serialised unless `raw`. */
+  body?: unknown
+  raw?: string
+  contentType?: string
+  headers?: Record<string, string>
+  delayMs?: number
+  reset?: boolean
+}
+
+function githubError(status: number, message: string, docs = DOCS, headers = {}): Reply {
+  return {
+    status,
+    body: { message, documentation_url: docs, status: String(status) },
+    headers
+  }
+}
+
+/** GitHub's validation failures: `Invalid request.` then the problems, one per paragraph. */
+function invalid(problems: string[], docs: string): Reply {
+  return githubError(422, ['Invalid request.', ...problems].join('\n\n'), docs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-kind table
+// ---------------------------------------------------------------------------------------------
+
+type KindName = 'repo' | 'env'
+type Access = 'read' | 'write'
+type Params = Record<string, string>
+
+interface SecretKind {
+  name: KindName
+  /** The secrets collection as templated in GitHub's REST description. */
+  collection: string
+  /** `X-Accepted-GitHub-Permissions` when a token lacks the permission for `access`. */
+  permissions(access: Access): string
+  /** Documentation anchors used in error bodies. */
+  docs: { publicKey: string; get: string; put: string }
+  /** The destination map key for the path parameters of `collection`. */
+  keyFromParams(params: Params): string
+  /** The destination map key for a target of this kind. */
+  keyFromTarget(target: SecretTarget): string
+  /** Does this kind hold `target`? */
+  holds(target: SecretTarget): boolean
+}
+
+// GitHub treats owner, repository and environment names case-insensitively.
+const repoKey = (owner: string, repo: string): string => `${owner}/${repo}`.toLowerCase()
+const envKey = (owner: string, repo: string, env: string): string =>
+  `${repoKey(owner, repo)}|${env.toLowerCase()}`
+
+const KINDS: readonly SecretKind[] = [
+  {
+    name: 'repo',
+    collection: '/repos/{owner}/{repo}/actions/secrets',
+    permissions: access => `secrets=${access}`,
+    docs: {
+      publicKey: `${SECRETS_DOCS}#get-a-repository-public-key`,
+      get: `${SECRETS_DOCS}#get-a-repository-secret`,
+      put: `${SECRETS_DOCS}#create-or-update-a-repository-secret`
+    },
+    keyFromParams: p => `repo:${repoKey(p.owner, p.repo)}`,
+    keyFromTarget: t => `repo:${repoKey(t.owner, t.repo)}`,
+    holds: t => t.environment === undefined
+  },
+  {
+    name: 'env',
+    collection: '/repos/{owner}/{repo}/environments/{environment_name}/secrets',
+    // Assumed: environment secrets need both permissions (a set, so comma-separated; `;` would
+    // mean alternatives).
+    permissions: access => `secrets=${access},environments=${access}`,
+    docs: {
+      publicKey: `${SECRETS_DOCS}#get-an-environment-public-key`,
+      get: `${SECRETS_DOCS}#get-an-environment-secret`,
+      put: `${SECRETS_DOCS}#create-or-update-an-environment-secret`
+    },
+    keyFromParams: p => `env:${envKey(p.owner, p.repo, p.environment_name)}`,
+    keyFromTarget: t => `env:${envKey(t.owner, t.repo, t.environment ?? '')}`,
+    holds: t => t.environment !== undefined
+  }
+]
+
+function kindOf(target: SecretTarget): SecretKind {
+  const kind = KINDS.find(k => k.holds(target))
+  if (kind === undefined) throw new Error(`no secret kind holds ${JSON.stringify(target)}`)
+  return kind
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request-body validators from GitHub's REST description
+// ---------------------------------------------------------------------------------------------
+
+type Validators = Map<KindName, ValidateFunction>
+
+let validatorsPromise: Promise<Validators> | undefined
+
+/**
+ * Compile, once per process, the JSON schema of each kind's PUT request body as GitHub's REST
+ * description (`@octokit/openapi`, dereferenced) states it. The 73 MB document is dropped after.
+ */
+function loadValidators(): Promise<Validators> {
+  validatorsPromise ??= (async () => {
+    const require = createRequire(import.meta.url)
+    const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json')
+    const description = JSON.parse(await readFile(file, 'utf8')) as {
+      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
+    }
+    // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
+    const ajv = new Ajv({ allErrors: true, strict: false })
+    addFormatsModule.default(ajv)
+    const validators: Validators = new Map()
+    for (const kind of KINDS) {
+      const path = `${kind.collection}/{secret_name}`
+      const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
+        { schema?: object } | undefined
+      if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
+      validators.set(kind.name, ajv.compile(media.schema))
+    }
+    return validators
+  })()
+  return validatorsPromise
+}
+
+/** Describe schema errors without ever quoting the submitted values. */
+function describeSchemaErrors(errors: ErrorObject[]): string[] {
+  return errors.map(e => {
+    if (e.keyword === 'required') {
+      return `"${(e.params as { missingProperty: string }).missingProperty}" wasn't supplied.`
+    }
+    const where = e.instancePath === '' ? 'the body' : `property ${e.instancePath}`
+    if (e.keyword === 'pattern') return `Invalid ${where}: does not match ${e.params.pattern}.`
+    return `Invalid ${where}: ${e.message ?? e.keyword}.`
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+// ---------------------------------------------------------------------------------------------
+
+/** Match a raw path against a `{param}` template; parameters are percent-decoded per segment. */
+function matchTemplate(template: string, rawPath: string): Params | null {
+  const want = template.split('/')
+  const got = rawPath.split('/')
+  if (want.length !== got.length) return null
+  const params: Params = {}
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]
+    const g = got[i]
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g === '') return null
+      try {
+        params[w.slice(1, -1)] = decodeURIComponent(g)
+      } catch {
+        return null // malformed percent-encoding
+      }
+    } else if (w !== g) {
+      return null
+    }
+  }
+  return params
+}
+
+interface RequestContext {
+  token: Token
+  params: Params
+  body: string
+}
+
+interface Route {
+  method: string
+  template: string
+  handle(ctx: RequestContext): Promise<Reply> | Reply
+}
+
+interface ActiveFault {
+  fault: GitHubFault
+  nth: number
+  times: number
+  /** Matching calls seen so far. */
+  seen: number
+}
+
+// ---------------------------------------------------------------------------------------------
+// The emulator
+// ---------------------------------------------------------------------------------------------
+
+export class GitHubEmulator {
+  /** Every request, in order of arrival. */
+  requests: GitHubRequestRecord[] = []
+
+  private readonly latencyMs: number
+  private server: http.Server | undefined
+  private baseUrl: string | undefined
+  /** Aborts pending delays on `stop()`. */
+  private abort = new AbortController()
+
+  private readonly tokens = new Map<string, Token>()
+  private readonly repos = new Map<string, Repo>()
+  private readonly destinations = new Map<string, Destination>()
+  private faults: ActiveFault[] = []
+  private nextRepoId = 1_000_001
+  private tokenCount = 0
+  private readonly routes: Route[]
+
+  constructor(options: GitHubEmulatorOptions = {}) {
+    this.latencyMs = options.latencyMs ?? 0
+    this.routes = this.buildRoutes()
+  }
+
+  // ----- lifecycle -----
+
+  /** Listen on 127.0.0.1 (random port); resolves to the base URL, usable as GITHUB_API_URL. */
+  async start(): Promise<string> {
+    if (this.server !== undefined) throw new Error('the GitHub emulator is already started')
+    await loadValidators() // the first PUT should not pay for parsing GitHub's description
+    this.abort = new AbortController()
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        // Only reachable when the socket is already gone (e.g. stop() during a delay).
+        res.destroy()
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => resolve())
+    })
+    this.server = server
+    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return this.baseUrl
+  }
+
+  /** Close the server and every connection, keep-alive ones and delayed answers included. */
+  async stop(): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    this.server = undefined
+    this.baseUrl = undefined
+    this.abort.abort()
+    const closed = new Promise<void>(resolve => server.close(() => resolve()))
+    server.closeAllConnections()
+    await closed
+  }
+
+  get url(): string {
+    if (this.baseUrl === undefined) throw new Error('the GitHub emulator is not started')
+    return this.baseUrl
+  }
+
+  // ----- world set-up -----
+
+  /** A token that may write every secret, or (actionsToken) one that may write none. */
+  addToken(token: string, opts: TokenOptions = {}): void {
+    if (token === '') throw new Error('a token cannot be empty')
+    const actionsToken = opts.actionsToken ?? false
+    this.tokenCount++
+    const label =
+      opts.label ?? `${actionsToken ? 'actions-token' : 'token'}-${String(this.tokenCount)}`
+    this.tokens.set(token, { label, actionsToken })
+  }
+
+  /** A repository ('owner/repo') with its own key pair for Actions secrets. */
+  addRepo(fullName: string): { id: number } {
+    const [owner, name, ...rest] = fullName.split('/')
+    if (!owner || !name || rest.length > 0) throw new Error(`not an owner/repo: ${fullName}`)
+    const key = repoKey(owner, name)
+    if (this.repos.has(key)) throw new Error(`repository ${fullName} already exists`)
+    const repo: Repo = { id: this.nextRepoId++, owner, name }
+    this.repos.set(key, repo)
+    this.addDestination({ owner, repo: name }, fullName)
+    return { id: repo.id }
+  }
+
+  /** An environment of an existing repository, with its OWN key pair. */
+  addEnvironment(fullName: string, environment: string): void {
+    const [owner, name] = fullName.split('/')
+    if (!this.repos.has(repoKey(owner ?? '', name ?? ''))) {
+      throw new Error(`add repository ${fullName} before its environments`)
+    }
+    if (environment === '') throw new Error('an environment name cannot be empty')
+    this.addDestination({ owner, repo: name, environment }, `${fullName} (${environment})`)
+  }
+
+  /** Make a destination refuse reads, writes or both, as GitHub does for a token lacking rights. */
+  refuse(target: SecretTarget, opts: RefuseOptions): void {
+    this.destination(target).refusal = { status: opts.status, on: opts.on ?? 'write' }
+  }
+
+  /** Replace a destination's key pair, as GitHub may; stored secrets stay readable. */
+  rotateKey(target: SecretTarget): { key_id: string; key: string } {
+    this.destination(target).keys = newKeyPair()
+    return this.publicKey(target)
+  }
+
+  // ----- inspection -----
+
+  /** The destination's current public key, as its public-key endpoint answers. */
+  publicKey(target: SecretTarget): { key_id: string; key: string } {
+    const { keys } = this.destination(target)
+    return { key_id: keys.keyId, key: encodeBase64(keys.publicKey) }
+  }
+
+  /** Open a stored secret with the destination's private key; undefined when there is none. */
+  secretValue(target: SecretTarget, name: string): string | undefined {
+    const secret = this.destination(target).secrets.get(name.toUpperCase())
+    if (secret === undefined) return undefined
+    const plain = openBox(secret.sealed, secret.keys)
+    // Unreachable: only boxes that opened are ever stored.
+    if (plain === null) throw new Error(`stored secret ${name} does not open`)
+    return new TextDecoder('utf-8', { fatal: true }).decode(plain)
+  }
+
+  /** Seed a secret, sealed with the destination's current key as a client would. */
+  setSecretPlain(target: SecretTarget, name: string, value: string): void {
+    if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name: ${name}`)
+    const dest = this.destination(target)
+    const sealed = sodium.crypto_box_seal(new TextEncoder().encode(value), dest.keys.publicKey)
+    this.store(dest, name.toUpperCase(), sealed)
+  }
+
+  /** Successful PUTs, for one destination or in all. */
+  secretWrites(target?: SecretTarget): number {
+    if (target !== undefined) return this.destination(target).writes
+    let total = 0
+    for (const dest of this.destinations.values()) total += dest.writes
+    return total
+  }
+
+  // ----- faults -----
+
+  addFault(fault: GitHubFault): void {
+    const nth = fault.nth ?? 1
+    const times = fault.times ?? 1
+    if (!Number.isInteger(nth) || nth < 1) throw new Error('fault.nth must be an integer >= 1')
+    if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
+      throw new Error('fault.times must be an integer >= 1 or Infinity')
+    }
+    this.faults.push({ fault, nth, times, seen: 0 })
+  }
+
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  // ----- internals: state -----
+
+  private addDestination(target: SecretTarget, label: string): void {
+    const kind = kindOf(target)
+    const key = kind.keyFromTarget(target)
+    if (this.destinations.has(key)) throw new Error(`${label} already exists`)
+    this.destinations.set(key, {
+      kind: kind.name,
+      label,
+      keys: newKeyPair(),
+      secrets: new Map(),
+      writes: 0
+    })
+  }
+
+  private destination(target: SecretTarget): Destination {
+    const dest = this.destinations.get(kindOf(target).keyFromTarget(target))
+    if (dest === undefined) throw new Error(`no such destination: ${JSON.stringify(target)}`)
+    return dest
+  }
+
+  /** Store a sealed box (known to open); true when the secret was created. */
+  private store(dest: Destination, name: string, sealed: Uint8Array): boolean {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') // GitHub omits milliseconds
+    const existing = dest.secrets.get(name)
+    dest.secrets.set(name, {
+      sealed,
+      keys: dest.keys,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now
+    })
+    return existing === undefined
+  }
+
+  // ----- internals: HTTP -----
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const rawUrl = req.url ?? '/'
+    const queryAt = rawUrl.indexOf('?')
+    const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt)
+    const method = (req.method ?? 'GET').toUpperCase()
+    const tokenValue = bearer(req.headers.authorization)
+    const token = tokenValue === undefined ? undefined : this.tokens.get(tokenValue)
+
+    const record: GitHubRequestRecord = { method, path, status: 0 }
+    if (queryAt >= 0) record.query = rawUrl.slice(queryAt + 1)
+    if (tokenValue !== undefined) record.token = token?.label ?? '(unknown)'
+    this.requests.push(record)
+
+    // Always drain the body, even for requests answered without looking at it.
+    const body = await readBody(req)
+    if (body !== null && body !== '') record.body = redactBody(body)
+
+    const reply =
+      this.fault(method, path) ??
+      (body === null
+        ? githubError(413, 'Payload too large')
+        : await this.answer(req, method, path, token, body))
+
+    const delay = this.latencyMs + (reply.delayMs ?? 0)
+    if (delay > 0) await sleep(delay, undefined, { signal: this.abort.signal })
+    if (reply.reset) {
+      req.socket.destroy()
+      return
+    }
+    send(res, reply)
+    record.status = reply.status
+  }
+
+  /** The first fault whose window covers this call, after counting the call for every fault. */
+  private fault(method: string, path: string): Reply | undefined {
+    let hit: ActiveFault | undefined
+    for (const active of this.faults) {
+      if (!faultMatches(active.fault, method, path)) continue
+      active.seen++
+      const inWindow = active.seen >= active.nth && active.seen < active.nth + active.times
+      if (inWindow && hit === undefined) hit = active
+    }
+    if (hit === undefined) return undefined
+    const f = hit.fault
+    const reply: Reply =
+      f.body === undefined
+        ? githubError(f.status, http.STATUS_CODES[f.status] ?? 'Error')
+        : { status: f.status, raw: f.body, contentType: f.contentType }
+    reply.headers = { ...reply.headers, ...f.headers }
+    reply.delayMs = f.delayMs
+    reply.reset = f.reset
+    return reply
+  }
+
+  /** Everything after faults: API version, authentication, routing. */
+  private async answer(
+    req: http.IncomingMessage,
+    method: string,
+    path: string,
+    token: Token | undefined,
+    body: string
+  ): Promise<Reply> {
+    const version = req.headers['x-github-api-version']
+    if (version !== undefined && version !== API_VERSION) {
+      return githubError(
+        400,
+        `Invalid API version: ${String(version)}. Supported: ${API_VERSION}.`,
+        `${DOCS}/about-the-rest-api/api-versions`
+      )
+    }
+    if (token === undefined) return githubError(401, 'Bad credentials')
+    for (const route of this.routes) {
+      if (route.method !== method) continue
+      const params = matchTemplate(route.template, path)
+      if (params !== null) return route.handle({ token, params, body })
+    }
+    return githubError(404, 'Not Found')
+  }
+
+  private buildRoutes(): Route[] {
+    const routes: Route[] = [
+      {
+        method: 'GET',
+        template: '/repos/{owner}/{repo}',
+        handle: ({ params }) => {
+          const repo = this.repos.get(repoKey(params.owner, params.repo))
+          if (repo === undefined) return githubError(404, 'Not Found', `${DOCS}/repos/repos`)
+          return {
+            status: 200,
+            body: {
+              id: repo.id,
+              name: repo.name,
+              full_name: `${repo.owner}/${repo.name}`,
+              owner: { login: repo.owner },
+              private: true
+            }
+          }
+        }
+      }
+    ]
+    for (const kind of KINDS) {
+      // `public-key` first: it would otherwise be taken for a secret name.
+      routes.push(
+        {
+          method: 'GET',
+          template: `${kind.collection}/public-key`,
+          handle: ctx =>
+            this.withDestination(kind, ctx, 'read', kind.docs.publicKey, dest => ({
+              status: 200,
+              body: { key_id: dest.keys.keyId, key: encodeBase64(dest.keys.publicKey) }
+            }))
+        },
+        {
+          method: 'GET',
+          template: `${kind.collection}/{secret_name}`,
+          handle: ctx =>
+            this.withDestination(kind, ctx, 'read', kind.docs.get, dest => {
+              const name = ctx.params.secret_name.toUpperCase()
+              const secret = dest.secrets.get(name)
+              if (secret === undefined) return githubError(404, 'Not Found', kind.docs.get)
+              // Metadata only: GitHub never returns a secret's value.
+              return {
+                status: 200,
+                body: { name, created_at: secret.createdAt, updated_at: secret.updatedAt }
+              }
+            })
+        },
+        {
+          method: 'PUT',
+          template: `${kind.collection}/{secret_name}`,
+          handle: ctx =>
+            this.withDestination(kind, ctx, 'write', kind.docs.put, dest =>
+              this.putSecret(kind, dest, ctx)
+            )
+        }
+      )
+    }
+    return routes
+  }
+
+  /**
+   * Resolve the destination of a secrets endpoint and apply authorisation, in GitHub's order:
+   * unknown destination 404, workflow token 403, refused destination 403/404.
+   */
+  private withDestination(
+    kind: SecretKind,
+    ctx: RequestContext,
+    access: Access,
+    docs: string,
+    then: (dest: Destination) => Reply | Promise<Reply>
+  ): Reply | Promise<Reply> {
+    const dest = this.destinations.get(kind.keyFromParams(ctx.params))
+    if (dest === undefined) return githubError(404, 'Not Found', docs)
+    const permissionHeader = { 'X-Accepted-GitHub-Permissions': kind.permissions(access) }
+    if (ctx.token.actionsToken) {
+      return githubError(403, 'Resource not accessible by integration', docs, permissionHeader)
+    }
+    const refusal = dest.refusal
+    if (refusal !== undefined && (refusal.on === 'both' || refusal.on === access)) {
+      if (refusal.status === 404) return githubError(404, 'Not Found', docs)
+      return githubError(
+        403,
+        'Resource not accessible by personal access token',
+        docs,
+        permissionHeader
+      )
+    }
+    return then(dest)
+  }
+
+  /**
+   * Create or update a secret. Nothing is stored unless every check passes and the sealed box
+   * OPENS with this destination's current private key.
+   */
+  private async putSecret(
+    kind: SecretKind,
+    dest: Destination,
+    ctx: RequestContext
+  ): Promise<Reply> {
+    const docs = kind.docs.put
+    let payload: unknown
+    try {
+      payload = JSON.parse(ctx.body)
+    } catch {
+      return githubError(400, 'Problems parsing JSON', docs)
+    }
+
+    // 1. GitHub's published schema for this PUT.
+    const validate = (await loadValidators()).get(kind.name)
+    if (validate === undefined) throw new Error(`no validator for ${kind.name}`)
+    if (!validate(payload)) return invalid(describeSchemaErrors(validate.errors ?? []), docs)
+
+    // 2. The same essentials by hand, so they hold whatever the published schema says.
+    const { encrypted_value: encrypted, key_id: keyId } = payload as Record<string, unknown>
+    if (typeof encrypted !== 'string') return invalid([`"encrypted_value" wasn't supplied.`], docs)
+    if (typeof keyId !== 'string') return invalid([`"key_id" wasn't supplied.`], docs)
+
+    // 3. Name rules (GitHub stores names upper-case).
+    const rawName = ctx.params.secret_name
+    if (!SECRET_NAME.test(rawName)) {
+      return invalid(
+        [
+          'Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or ' +
+            'underscores (_), and must not start with a number.'
+        ],
+        docs
+      )
+    }
+    if (rawName.toUpperCase().startsWith('GITHUB_')) {
+      return invalid(['Secret names must not start with the GITHUB_ prefix.'], docs)
+    }
+
+    // 4. The key the value was sealed for must be this destination's current key.
+    if (keyId !== dest.keys.keyId) {
+      return invalid(['key_id does not match the current public key of this destination.'], docs)
+    }
+
+    // 5. Strict standard base64 with padding (the published pattern also admits the absence of
+    //    padding in some cases, and would not stop non-canonical encodings).
+    const sealed = decodeStrictBase64(encrypted)
+    if (sealed === null) {
+      return invalid(['encrypted_value is not standard base64 with padding.'], docs)
+    }
+
+    // 6. It must open. This is what catches a value sealed for another key (e.g. the repository
+    //    key used for an environment secret), a tampered box, or plaintext posing as a box.
+    if (openBox(sealed, dest.keys) === null) {
+      return githubError(422, 'Bad request - the encrypted value could not be decrypted.', docs)
+    }
+
+    const created = this.store(dest, rawName.toUpperCase(), sealed)
+    dest.writes++
+    return { status: created ? 201 : 204 }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP helpers
+// ---------------------------------------------------------------------------------------------
+
+/** The token of `Authorization: token X` or `Bearer X`; undefined when absent or malformed. */
+function bearer(header: string | undefined): string | undefined {
+  const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '')
+  return match?.[1]
+}
+
+function faultMatches(fault: GitHubFault, method: string, path: string): boolean {
+  if (fault.method !== undefined && fault.method.toUpperCase() !== method) return false
+  if (fault.path instanceof RegExp) {
+    fault.path.lastIndex = 0 // a /g or /y RegExp would otherwise remember its last match
+    return fault.path.test(path)
+  }
+  if (fault.path === path) return true
+  try {
+    return fault.path === decodeURIComponent(path)
+  } catch {
+    return false
+  }
+}
+
+/** Read the whole body as UTF-8; null when it exceeds MAX_BODY_BYTES (the rest is drained). */
+async function readBody(req: http.IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk)
+  }
+  return size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')
+}
+
+/** What the request log keeps of a body: JSON with `encrypted_value` replaced by its length. */
+function redactBody(body: string): unknown {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(body)
+  } catch {
+    return `(not JSON, ${String(Buffer.byteLength(body))} bytes)`
+  }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const copy = { ...(parsed as Record<string, unknown>) }
+    if ('encrypted_value' in copy) {
+      const value = copy.encrypted_value
+      copy.encrypted_value =
+        typeof value === 'string' ? `(redacted, ${String(value.length)} chars)` : '(redacted)'
+    }
+    return copy
+  }
+  return parsed
+}
+
+function send(res: http.ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = {
+    'X-GitHub-Api-Version-Selected': API_VERSION,
+    'X-GitHub-Request-Id': randomBytes(8).toString('hex').toUpperCase()
+  }
+  // 1xx, 204 and 304 answers carry no body.
+  const bodyless = reply.status < 200 || reply.status === 204 || reply.status === 304
+  let text: string | undefined
+  if (!bodyless) {
+    if (reply.raw !== undefined) {
+      text = reply.raw
+      headers['Content-Type'] = reply.contentType ?? 'application/json; charset=utf-8'
+    } else if (reply.body !== undefined) {
+      text = JSON.stringify(reply.body)
+      headers['Content-Type'] = 'application/json; charset=utf-8'
+    }
+  }
+  Object.assign(headers, reply.headers)
+  if (text !== undefined) headers['Content-Length'] = String(Buffer.byteLength(text))
+  res.writeHead(reply.status, headers)
+  res.end(text)
+}

@@ -1,0 +1,990 @@
+/**
+ * A stateful Hive API emulator: a real HTTP server on 127.0.0.1 that follows
+ * shared/design/hive-api.md (contract v1) to the letter.
+ *
+ * Used by the end-to-end tests (which run the bundled action as a child process with `hive-url`
+ * pointing here) and by the demo script. Besides the contract it offers test hooks:
+ *
+ * - `seedKey()` puts a key in place without an HTTP call (seeded keys are usable at once);
+ * - `options` simulate propagation delay (a new key answering 401 for a while) and latency;
+ * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
+ * - `requests` records every request: method, path, query, status, the id of the key that
+ *   authenticated, and the parsed request body. The raw `X-Api-Key` value is never recorded.
+ *
+ * Clocks: timestamps, expiry, usage windows and rate-limit windows follow `options.now()` (the
+ * emulated server's clock, which tests may move). Propagation delay, latency and fault delays are
+ * real elapsed time, because the client waits for them in real time.
+ *
+ * This is test code: it is not hardened against hostile input beyond what the contract requires,
+ * and it keeps key values in memory in plain text (a real server stores only a hash).
+ */
+
+import { randomBytes } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+
+import type { HiveKey, KeyUsage, Permission, Scope } from '../../src/hive/types.js'
+
+// ---------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------
+
+/** A scripted failure. Faults are checked before anything else, authentication included. */
+export interface HiveFault {
+  /** HTTP method to match (case-insensitive); default: any method. */
+  method?: string
+  /** Exact path without query string, or a RegExp tested against the path. */
+  path: string | RegExp
+  /** 1-based index of the matching call at which the fault starts; default 1. */
+  nth?: number
+  /** How many consecutive matching calls get it; default 1. */
+  times?: number
+  /** Status to answer, e.g. 429, 503, 302. */
+  status: number
+  /**
+   * Extra response headers, e.g. `{'Retry-After': '1'}` or `{Location: 'http://127.0.0.1:9/x'}`.
+   * They override the defaults (rate-limit headers, and `Retry-After: 1` on a 429); a header given
+   * as the empty string is left out of the response altogether.
+   */
+  headers?: Record<string, string>
+  /** Raw body; default: the contract's JSON error body for that status (empty for 1xx-3xx). */
+  body?: string
+  /** Default `application/json`; use `text/html` for proxy pages. */
+  contentType?: string
+  /** Hold the response this long (real milliseconds) before answering, to provoke timeouts. */
+  delayMs?: number
+}
+
+export interface HiveEmulatorOptions {
+  /**
+   * A key created by POST /api-keys answers 401 until this many (real) ms after its creation.
+   * Read when the key is created. Default 0.
+   */
+  propagationDelayMs?: number
+  /**
+   * A key created by POST /api-keys answers 401 to its first N authentication attempts.
+   * Read when the key is created. Default 0.
+   */
+  propagationCalls?: number
+  /** Real ms added to every response, after the request took effect. Default 0. */
+  latencyMs?: number
+  /** The server's clock, for timestamps, expiry and usage. Default `() => new Date()`. */
+  now?: () => Date
+  /**
+   * Requests each key may make per 60-second window of `now()` before it gets 429.
+   * Default 1000; 0 turns enforcement off (the headers are still sent).
+   */
+  rateLimitPerMinute?: number
+}
+
+export interface HiveRequestRecord {
+  method: string
+  /** Path without the query string. */
+  path: string
+  /** Query string without the leading `?` ('' when none). */
+  query: string
+  /** Status answered; 0 while the request is still being answered. */
+  status: number
+  /** Id of the key that authenticated, when one did. */
+  keyId?: string
+  /**
+   * Id of the key whose value was presented in `X-Api-Key`, whether or not it authenticated
+   * (revoked, expired, propagating, or the request was faulted). Undefined when the header was
+   * missing or held no known value.
+   */
+  presentedKeyId?: string
+  /** True when the header `X-Api-Key` was present at all (whatever its value). */
+  sentApiKey: boolean
+  /** True when a scripted fault answered this request. */
+  fault?: boolean
+  /** Request body: parsed JSON, the raw text when it is not JSON, undefined when empty. */
+  body?: unknown
+  /** When the request arrived, per `options.now()` (ISO-8601 UTC). */
+  at: string
+}
+
+/** A key as the emulator stores it: the contract's key object plus its value. */
+export interface StoredKey extends HiveKey {
+  value: string
+}
+
+export interface SeedKeyOptions {
+  name?: string
+  permission?: Permission
+  scope?: Scope
+  /** ISO-8601 UTC, or null (never expires). Default null. */
+  expiresAt?: string | null
+  /** The key value; default a fresh `hv_` + 40 hex. Must be unique. */
+  value?: string
+  /** Default now. */
+  createdAt?: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Constants and small helpers
+// ---------------------------------------------------------------------------------------------
+
+/** Largest page GET /api-keys answers. */
+export const PAGE_SIZE = 100
+/** How far ahead `expires_at` may be set. */
+export const MAX_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000
+/** Length of the printable prefix of a key value (`hv_` + 4 hex). */
+export const PREFIX_LENGTH = 7
+/** Largest request body read; anything longer answers 422. */
+const MAX_BODY_BYTES = 1024 * 1024
+const RATE_WINDOW_MS = 60 * 1000
+const DAY_MS = 24 * 60 * 60 * 1000
+
+const PERMISSION_RANK: Record<Permission, number> = { 'read-only': 0, 'read-write': 1, admin: 2 }
+const PERMISSION_LIST = Object.keys(PERMISSION_RANK) as Permission[]
+
+/** The contract's error code for a status, or undefined for statuses it does not name (1xx-3xx). */
+export function hiveErrorCode(status: number): string | undefined {
+  switch (status) {
+    case 401:
+      return 'unauthorized'
+    case 403:
+      return 'forbidden'
+    case 404:
+      return 'not_found'
+    case 422:
+      return 'invalid_request'
+    case 429:
+      return 'rate_limited'
+  }
+  if (status >= 500) return 'unavailable'
+  if (status >= 400) return 'bad_request'
+  return undefined
+}
+
+/** The contract's JSON error body: `{"error":{"code":"…","message":"…"}}`. */
+export function hiveErrorBody(status: number, message: string, code?: string): string {
+  return JSON.stringify({ error: { code: code ?? hiveErrorCode(status) ?? 'error', message } })
+}
+
+/** ISO-8601 UTC; the milliseconds are dropped when they are zero (`2026-11-28T11:00:00Z`). */
+function formatIso(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z')
+}
+
+/** A server timestamp: `now()` truncated to the second, so every server timestamp has no ms. */
+function stamp(now: Date): string {
+  return formatIso(Math.floor(now.getTime() / 1000) * 1000)
+}
+
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?Z$/
+
+/**
+ * Parses an ISO-8601 UTC timestamp (`YYYY-MM-DDTHH:MM:SS[.sss]Z`) strictly: no offsets, and no
+ * rolled-over dates such as February 30 (which `Date.parse` would quietly turn into March 2).
+ */
+export function parseIsoUtc(value: string): number | undefined {
+  if (!ISO_UTC.test(value)) return undefined
+  const ms = Date.parse(value)
+  if (Number.isNaN(ms)) return undefined
+  if (new Date(ms).toISOString().slice(0, 19) !== value.slice(0, 19)) return undefined
+  return ms
+}
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+function randomBase62(length: number): string {
+  // The slight modulo bias is irrelevant for ids, which are not secrets.
+  return Array.from(randomBytes(length), b => BASE62[b % BASE62.length]).join('')
+}
+
+/** A fresh key value: `hv_` + 40 hex characters from the CSPRNG. */
+function newKeyValue(): string {
+  return `hv_${randomBytes(20).toString('hex')}`
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation of request fields (422 with a message that names the field)
+// ---------------------------------------------------------------------------------------------
+
+type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
+
+function checkName(value: unknown): Checked<string> {
+  if (typeof value !== 'string' || value.trim() === '') {
+    return { ok: false, message: 'name: must be a non-empty string' }
+  }
+  return { ok: true, value }
+}
+
+function checkPermission(value: unknown): Checked<Permission> {
+  if (typeof value !== 'string' || !PERMISSION_LIST.includes(value as Permission)) {
+    return { ok: false, message: `permission: must be one of ${PERMISSION_LIST.join(', ')}` }
+  }
+  return { ok: true, value: value as Permission }
+}
+
+function checkIds(value: unknown, field: string): Checked<string[]> {
+  if (!Array.isArray(value) || value.length === 0) {
+    return { ok: false, message: `scope.${field}: must be a non-empty array of ids` }
+  }
+  if (!value.every(id => typeof id === 'string' && id !== '')) {
+    return { ok: false, message: `scope.${field}: every id must be a non-empty string` }
+  }
+  return { ok: true, value: [...(value as string[])] }
+}
+
+function checkScope(value: unknown): Checked<Scope> {
+  const shapes =
+    '{"type":"all"}, {"type":"engagements","engagement_ids":[…]}' +
+    ' or {"type":"campaigns","campaign_ids":[…]}'
+  if (!isPlainObject(value)) return { ok: false, message: `scope: must be ${shapes}` }
+  const keys = Object.keys(value).sort().join(',')
+  if (value.type === 'all' && keys === 'type') return { ok: true, value: { type: 'all' } }
+  if (value.type === 'engagements' && keys === 'engagement_ids,type') {
+    const ids = checkIds(value.engagement_ids, 'engagement_ids')
+    return ids.ok ? { ok: true, value: { type: 'engagements', engagement_ids: ids.value } } : ids
+  }
+  if (value.type === 'campaigns' && keys === 'campaign_ids,type') {
+    const ids = checkIds(value.campaign_ids, 'campaign_ids')
+    return ids.ok ? { ok: true, value: { type: 'campaigns', campaign_ids: ids.value } } : ids
+  }
+  return { ok: false, message: `scope: must be ${shapes}` }
+}
+
+/** `expires_at` must be an ISO-8601 UTC timestamp in the future, at most 365 days ahead. */
+function checkExpiresAt(value: unknown, nowMs: number): Checked<string> {
+  if (typeof value !== 'string') {
+    return { ok: false, message: 'expires_at: must be an ISO-8601 UTC timestamp' }
+  }
+  const ms = parseIsoUtc(value)
+  if (ms === undefined) {
+    return {
+      ok: false,
+      message: 'expires_at: must be an ISO-8601 UTC timestamp (YYYY-MM-DDTHH:MM:SSZ)'
+    }
+  }
+  if (ms <= nowMs) return { ok: false, message: 'expires_at: must be in the future' }
+  if (ms > nowMs + MAX_LIFETIME_MS) {
+    return { ok: false, message: 'expires_at: must be at most 365 days ahead' }
+  }
+  return { ok: true, value: formatIso(ms) }
+}
+
+/** True when `inner` grants nothing outside `outer`. */
+function scopeWithin(inner: Scope, outer: Scope): boolean {
+  if (outer.type === 'all') return true
+  if (outer.type === 'engagements') {
+    const allowed = new Set(outer.engagement_ids)
+    return inner.type === 'engagements' && inner.engagement_ids.every(id => allowed.has(id))
+  }
+  const allowed = new Set(outer.campaign_ids)
+  return inner.type === 'campaigns' && inner.campaign_ids.every(id => allowed.has(id))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The emulator
+// ---------------------------------------------------------------------------------------------
+
+/** What the emulator keeps per key besides the key itself. */
+interface KeyEntry {
+  key: StoredKey
+  /** Creation order, which is also the listing order and what cursors point at. */
+  seq: number
+  /** Real time (performance.now()) before which the key answers 401; 0 when none. */
+  propagatedAtMs: number
+  /** Authentication attempts still to be refused as "not yet propagated". */
+  propagationCallsLeft: number
+  /** One entry per request this key authenticated: when (per now()) and what status it got. */
+  usage: { atMs: number; status: number }[]
+  /** Rate-limit window (per now()) and the calls counted in it. */
+  windowStartMs: number
+  windowCalls: number
+}
+
+interface Reply {
+  status: number
+  /** JSON-serialised as the body; undefined for no body (204). */
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+interface FaultState {
+  fault: HiveFault
+  /** Matching calls seen so far. */
+  seen: number
+}
+
+/** Whom a request authenticated as. */
+interface Caller {
+  entry: KeyEntry
+  key: StoredKey
+}
+
+function error(status: number, message: string, code?: string): Reply {
+  return { status, body: JSON.parse(hiveErrorBody(status, message, code)) }
+}
+
+/** The key object as the API shows it: never the value. */
+function publicView(key: StoredKey): HiveKey {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    permission: key.permission,
+    scope: clone(key.scope),
+    created_at: key.created_at,
+    expires_at: key.expires_at,
+    last_used_at: key.last_used_at,
+    revoked_at: key.revoked_at
+  }
+}
+
+export class HiveEmulator {
+  /** Mutable at runtime: tests may change any option between requests. */
+  options: Required<HiveEmulatorOptions>
+  /** Every request, in order of arrival. Tests may clear it (`requests.length = 0`). */
+  requests: HiveRequestRecord[] = []
+
+  private server: Server | undefined
+  private baseUrl: string | undefined
+  private readonly entries = new Map<string, KeyEntry>()
+  /** Key value -> key id. The emulator looks keys up by value; a real server would use a hash. */
+  private readonly byValue = new Map<string, string>()
+  private nextSeq = 1
+  private faults: FaultState[] = []
+  /** Pending delays (latency, slow faults), cancelled by stop(). */
+  private readonly timers = new Set<NodeJS.Timeout>()
+
+  constructor(options: HiveEmulatorOptions = {}) {
+    this.options = {
+      propagationDelayMs: options.propagationDelayMs ?? 0,
+      propagationCalls: options.propagationCalls ?? 0,
+      latencyMs: options.latencyMs ?? 0,
+      now: options.now ?? (() => new Date()),
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 1000
+    }
+  }
+
+  // --- lifecycle --------------------------------------------------------------------------------
+
+  /** Listens on 127.0.0.1 on a free port; returns the base URL (`http://127.0.0.1:PORT`). */
+  async start(): Promise<string> {
+    if (this.baseUrl !== undefined) return this.baseUrl
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(err => {
+        // A bug in the emulator: answer 500 rather than hang the client.
+        console.error('hive emulator: internal error', err)
+        if (!res.headersSent) {
+          res.writeHead(500, { 'Content-Type': 'application/json' })
+          res.end(hiveErrorBody(500, 'emulator internal error', 'internal'))
+        } else {
+          res.destroy()
+        }
+      })
+    })
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    this.server = server
+    this.baseUrl = `http://127.0.0.1:${port}`
+    return this.baseUrl
+  }
+
+  /** Closes the server and every open socket; pending delayed answers are dropped. */
+  async stop(): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    this.server = undefined
+    this.baseUrl = undefined
+    for (const timer of this.timers) clearTimeout(timer)
+    this.timers.clear()
+    const closed = new Promise<void>(resolve => server.close(() => resolve()))
+    server.closeAllConnections()
+    await closed
+  }
+
+  get url(): string {
+    if (this.baseUrl === undefined) throw new Error('HiveEmulator: not started')
+    return this.baseUrl
+  }
+
+  // --- test hooks -------------------------------------------------------------------------------
+
+  /**
+   * Puts a key in place directly (no HTTP call, no propagation delay). Defaults: an admin key with
+   * scope `all` that never expires. Returns its id and value.
+   */
+  seedKey(opts: SeedKeyOptions = {}): { id: string; value: string } {
+    const value = opts.value ?? newKeyValue()
+    if (value === '' || this.byValue.has(value)) {
+      throw new Error('HiveEmulator.seedKey: the value must be non-empty and unique')
+    }
+    const entry = this.insertKey({
+      value,
+      name: opts.name ?? 'seeded key',
+      permission: opts.permission ?? 'admin',
+      scope: clone(opts.scope ?? { type: 'all' }),
+      created_at: opts.createdAt ?? stamp(this.options.now()),
+      expires_at: opts.expiresAt ?? null
+    })
+    return { id: entry.key.id, value }
+  }
+
+  /** True when `value` is a known key, not revoked and not expired (propagation is ignored). */
+  accepts(value: string): boolean {
+    const id = this.byValue.get(value)
+    const entry = id === undefined ? undefined : this.entries.get(id)
+    return entry !== undefined && this.isActive(entry.key, this.options.now().getTime())
+  }
+
+  /** Any key, revoked ones included; a copy. */
+  key(id: string): StoredKey | undefined {
+    const entry = this.entries.get(id)
+    return entry === undefined ? undefined : clone(entry.key)
+  }
+
+  /** All keys, revoked included, in creation order; copies. */
+  keys(): StoredKey[] {
+    return [...this.entries.values()].sort((a, b) => a.seq - b.seq).map(e => clone(e.key))
+  }
+
+  /** Keys neither revoked nor expired, in creation order; copies. */
+  activeKeys(): StoredKey[] {
+    const nowMs = this.options.now().getTime()
+    return this.keys().filter(k => this.isActive(k, nowMs))
+  }
+
+  addFault(fault: HiveFault): void {
+    this.faults.push({ fault: { ...fault }, seen: 0 })
+  }
+
+  clearFaults(): void {
+    this.faults = []
+  }
+
+  // --- key store --------------------------------------------------------------------------------
+
+  private insertKey(
+    fields: Omit<StoredKey, 'id' | 'prefix' | 'last_used_at' | 'revoked_at'>,
+    propagation: { untilMs: number; calls: number } = { untilMs: 0, calls: 0 }
+  ): KeyEntry {
+    let id: string
+    do id = `key_${randomBase62(8)}`
+    while (this.entries.has(id))
+    const key: StoredKey = {
+      id,
+      name: fields.name,
+      prefix: fields.value.slice(0, PREFIX_LENGTH),
+      permission: fields.permission,
+      scope: fields.scope,
+      created_at: fields.created_at,
+      expires_at: fields.expires_at,
+      last_used_at: null,
+      revoked_at: null,
+      value: fields.value
+    }
+    const entry: KeyEntry = {
+      key,
+      seq: this.nextSeq++,
+      propagatedAtMs: propagation.untilMs,
+      propagationCallsLeft: propagation.calls,
+      usage: [],
+      windowStartMs: 0,
+      windowCalls: 0
+    }
+    this.entries.set(id, entry)
+    this.byValue.set(fields.value, id)
+    return entry
+  }
+
+  private isExpired(key: HiveKey, nowMs: number): boolean {
+    return key.expires_at !== null && Date.parse(key.expires_at) <= nowMs
+  }
+
+  private isActive(key: HiveKey, nowMs: number): boolean {
+    return key.revoked_at === null && !this.isExpired(key, nowMs)
+  }
+
+  // --- request handling -------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const rawUrl = req.url ?? '/'
+    const q = rawUrl.indexOf('?')
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q)
+    const query = q === -1 ? '' : rawUrl.slice(q + 1)
+    let raw: RawBody
+    try {
+      raw = await readBody(req)
+    } catch {
+      // The client went away mid-request (e.g. a test killed the action): nothing to answer.
+      res.destroy()
+      return
+    }
+
+    const header = req.headers['x-api-key']
+    const presented = typeof header === 'string' && header !== '' ? header : undefined
+    const record: HiveRequestRecord = {
+      method,
+      path,
+      query,
+      status: 0,
+      sentApiKey: header !== undefined,
+      presentedKeyId: presented === undefined ? undefined : this.byValue.get(presented),
+      body: raw.tooLarge ? '<too large>' : parseForRecord(raw.text),
+      at: stamp(this.options.now())
+    }
+    this.requests.push(record)
+
+    // 1. Scripted faults come first, before authentication, and change no state.
+    const fault = this.matchFault(method, path)
+    if (fault !== undefined) {
+      record.fault = true
+      record.status = fault.status
+      await this.sleep(this.options.latencyMs + (fault.delayMs ?? 0))
+      this.sendFault(res, fault)
+      return
+    }
+
+    // 2. Authenticate, route, answer.
+    const nowMs = this.options.now().getTime()
+    let caller: Caller | undefined
+    let reply: Reply
+    const auth = this.authenticate(presented, nowMs)
+    if ('message' in auth) {
+      reply = error(401, auth.message)
+    } else {
+      caller = auth
+      record.keyId = caller.key.id
+      caller.key.last_used_at = stamp(this.options.now())
+      reply = this.rateLimit(caller.entry, nowMs) ?? this.route(method, path, query, raw, caller)
+    }
+    record.status = reply.status
+    if (caller !== undefined) caller.entry.usage.push({ atMs: nowMs, status: reply.status })
+
+    // 3. Latency comes after the request took effect: a slow answer can still have done its work.
+    const rateHeaders = this.rateHeaders(caller?.entry, nowMs)
+    await this.sleep(this.options.latencyMs)
+    send(res, reply, rateHeaders)
+  }
+
+  /** Counts this call against every fault that matches it; returns the first one that fires. */
+  private matchFault(method: string, path: string): HiveFault | undefined {
+    let fired: HiveFault | undefined
+    for (const state of this.faults) {
+      const { fault } = state
+      if (fault.method !== undefined && fault.method.toUpperCase() !== method) continue
+      if (typeof fault.path === 'string') {
+        if (fault.path !== path) continue
+      } else {
+        fault.path.lastIndex = 0 // a /g or /y RegExp keeps state between test() calls
+        if (!fault.path.test(path)) continue
+      }
+      state.seen += 1
+      const first = fault.nth ?? 1
+      const times = fault.times ?? 1
+      if (fired === undefined && state.seen >= first && state.seen < first + times) fired = fault
+    }
+    return fired
+  }
+
+  private sendFault(res: ServerResponse, fault: HiveFault): void {
+    const contentType = fault.contentType ?? 'application/json'
+    let body = fault.body
+    if (body === undefined) {
+      const code = hiveErrorCode(fault.status)
+      const s = fault.status
+      if (code === undefined) {
+        body = '' // 1xx-3xx: no body (a redirect is just its Location header)
+      } else if (contentType.startsWith('text/html')) {
+        body = `<html><head><title>${s}</title></head><body><h1>${s}</h1></body></html>`
+      } else {
+        body = hiveErrorBody(s, `injected fault: HTTP ${s}`)
+      }
+    }
+    const headers: Record<string, string> = {
+      ...this.rateHeaders(undefined, this.options.now().getTime()),
+      ...(fault.status === 429 ? { 'Retry-After': '1' } : {}),
+      ...(body !== '' ? { 'Content-Type': contentType } : {})
+    }
+    // Fault headers override the defaults; '' removes a header (compared case-insensitively).
+    for (const [name, value] of Object.entries(fault.headers ?? {})) {
+      for (const existing of Object.keys(headers)) {
+        if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing]
+      }
+      if (value !== '') headers[name] = value
+    }
+    res.writeHead(fault.status, headers)
+    res.end(body)
+  }
+
+  /**
+   * Finds the key a request presented. Missing, unknown, revoked, expired and not-yet-propagated
+   * keys all answer 401. The messages differ for the sake of test diagnostics; a not-yet-propagated
+   * key looks exactly like an unknown one, as it would at a real edge.
+   */
+  private authenticate(value: string | undefined, nowMs: number): Caller | { message: string } {
+    if (value === undefined) return { message: 'missing X-Api-Key header' }
+    const id = this.byValue.get(value)
+    const entry = id === undefined ? undefined : this.entries.get(id)
+    if (entry === undefined) return { message: 'invalid API key' }
+    const { key } = entry
+    if (key.revoked_at !== null) return { message: 'API key revoked' }
+    if (this.isExpired(key, nowMs)) return { message: 'API key expired' }
+    // Propagation: both conditions must be over. Each refused attempt counts as one of the N calls.
+    const callsPending = entry.propagationCallsLeft > 0
+    if (callsPending) entry.propagationCallsLeft -= 1
+    if (callsPending || performance.now() < entry.propagatedAtMs) {
+      return { message: 'invalid API key' }
+    }
+    return { entry, key }
+  }
+
+  /** Counts the call in the key's window; returns a 429 when the key is over its limit. */
+  private rateLimit(entry: KeyEntry, nowMs: number): Reply | undefined {
+    if (nowMs >= entry.windowStartMs + RATE_WINDOW_MS || nowMs < entry.windowStartMs) {
+      entry.windowStartMs = nowMs
+      entry.windowCalls = 0
+    }
+    entry.windowCalls += 1
+    const limit = this.options.rateLimitPerMinute
+    if (limit > 0 && entry.windowCalls > limit) {
+      const retryAfter = Math.max(
+        1,
+        Math.ceil((entry.windowStartMs + RATE_WINDOW_MS - nowMs) / 1000)
+      )
+      return {
+        ...error(429, 'rate limit exceeded'),
+        headers: { 'Retry-After': String(retryAfter) }
+      }
+    }
+    return undefined
+  }
+
+  /** `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds), sent on every response. */
+  private rateHeaders(entry: KeyEntry | undefined, nowMs: number): Record<string, string> {
+    const limit = this.options.rateLimitPerMinute > 0 ? this.options.rateLimitPerMinute : 1000
+    // Unauthenticated requests are not counted against any key: they see a fresh window.
+    const windowStart = entry?.windowStartMs ?? nowMs
+    const used = entry?.windowCalls ?? 0
+    return {
+      'X-RateLimit-Remaining': String(Math.max(0, limit - used)),
+      'X-RateLimit-Reset': String(Math.ceil((windowStart + RATE_WINDOW_MS) / 1000))
+    }
+  }
+
+  // --- routes ---------------------------------------------------------------------------------
+
+  private route(method: string, path: string, query: string, raw: RawBody, caller: Caller): Reply {
+    if (path === '/executions-cli/executions' && method === 'GET')
+      return { status: 200, body: { items: [] } }
+    if (path === '/api-keys/current' && method === 'GET') {
+      return { status: 200, body: publicView(caller.key) }
+    }
+    if (path === '/api-keys') {
+      if (method === 'GET') return this.listKeys(caller, query)
+      if (method === 'POST') return this.createKey(caller, raw)
+    }
+    const match = /^\/api-keys\/([^/]+)(\/usage)?$/.exec(path)
+    if (match !== null) {
+      let id: string
+      try {
+        id = decodeURIComponent(match[1])
+      } catch {
+        return error(404, `no such key`)
+      }
+      if (match[2] === undefined) {
+        if (method === 'GET') return this.getKey(caller, id)
+        if (method === 'PATCH') return this.patchKey(caller, id, raw)
+        if (method === 'DELETE') return this.revokeKey(caller, id)
+      } else if (method === 'GET') {
+        return this.usage(caller, id)
+      }
+    }
+    return error(404, `no route for ${method} ${path}`)
+  }
+
+  private requireAdmin(caller: Caller): Reply | undefined {
+    if (caller.key.permission !== 'admin') {
+      return error(
+        403,
+        `this route needs an admin key; the calling key is ${caller.key.permission}`
+      )
+    }
+    return undefined
+  }
+
+  /** GET /api-keys?cursor=C — admin; active keys in creation order, pages of at most 100. */
+  private listKeys(caller: Caller, query: string): Reply {
+    const denied = this.requireAdmin(caller)
+    if (denied !== undefined) return denied
+    const cursor = new URLSearchParams(query).get('cursor')
+    let afterSeq = 0
+    if (cursor !== null && cursor !== '') {
+      const seq = decodeCursor(cursor)
+      if (seq === undefined) return error(422, 'cursor: not a cursor this server issued')
+      afterSeq = seq
+    }
+    const nowMs = this.options.now().getTime()
+    const active = [...this.entries.values()]
+      .filter(e => e.seq > afterSeq && this.isActive(e.key, nowMs))
+      .sort((a, b) => a.seq - b.seq)
+    const page = active.slice(0, PAGE_SIZE)
+    const more = active.length > PAGE_SIZE
+    return {
+      status: 200,
+      body: {
+        items: page.map(e => publicView(e.key)),
+        next_cursor: more ? encodeCursor(page[page.length - 1].seq) : null
+      }
+    }
+  }
+
+  /** GET /api-keys/{id} — admin or the key itself; 404 when unknown or revoked. */
+  private getKey(caller: Caller, id: string): Reply {
+    // A non-admin learns nothing about other ids, not even whether they exist.
+    if (id !== caller.key.id) {
+      const denied = this.requireAdmin(caller)
+      if (denied !== undefined) return denied
+    }
+    const entry = this.entries.get(id)
+    if (entry === undefined || entry.key.revoked_at !== null) return error(404, 'no such key')
+    return { status: 200, body: publicView(entry.key) }
+  }
+
+  /** POST /api-keys — admin; all four fields required; can't grant beyond the caller. */
+  private createKey(caller: Caller, raw: RawBody): Reply {
+    const denied = this.requireAdmin(caller)
+    if (denied !== undefined) return denied
+    const parsed = parseJsonObject(raw, ['name', 'permission', 'scope', 'expires_at'])
+    if ('message' in parsed) return error(422, parsed.message)
+    const body = parsed.value
+    for (const field of ['name', 'permission', 'scope', 'expires_at']) {
+      if (!(field in body)) return error(422, `${field}: required`)
+    }
+    const nowMs = this.options.now().getTime()
+    const name = checkName(body.name)
+    if (!name.ok) return error(422, name.message)
+    const permission = checkPermission(body.permission)
+    if (!permission.ok) return error(422, permission.message)
+    const scope = checkScope(body.scope)
+    if (!scope.ok) return error(422, scope.message)
+    const expiresAt = checkExpiresAt(body.expires_at, nowMs)
+    if (!expiresAt.ok) return error(422, expiresAt.message)
+
+    const overGrant = this.checkGrant(caller, permission.value, scope.value)
+    if (overGrant !== undefined) return overGrant
+
+    const entry = this.insertKey(
+      {
+        value: newKeyValue(),
+        name: name.value,
+        permission: permission.value,
+        scope: scope.value,
+        created_at: stamp(this.options.now()),
+        expires_at: expiresAt.value
+      },
+      {
+        untilMs:
+          this.options.propagationDelayMs > 0
+            ? performance.now() + this.options.propagationDelayMs
+            : 0,
+        calls: this.options.propagationCalls
+      }
+    )
+    // The one answer that carries the value.
+    return {
+      status: 201,
+      body: { ...publicView(entry.key), key: entry.key.value },
+      headers: { 'Cache-Control': 'no-store' }
+    }
+  }
+
+  /**
+   * PATCH /api-keys/{id} — admin; any of name, permission, scope, expires_at. The key as patched
+   * must be one the caller could have created (no permission or scope beyond the caller's).
+   */
+  private patchKey(caller: Caller, id: string, raw: RawBody): Reply {
+    const denied = this.requireAdmin(caller)
+    if (denied !== undefined) return denied
+    const entry = this.entries.get(id)
+    if (entry === undefined || entry.key.revoked_at !== null) return error(404, 'no such key')
+    const parsed = parseJsonObject(raw, ['name', 'permission', 'scope', 'expires_at'])
+    if ('message' in parsed) return error(422, parsed.message)
+    const body = parsed.value
+    if (Object.keys(body).length === 0) {
+      return error(422, 'body: give at least one of name, permission, scope, expires_at')
+    }
+    const nowMs = this.options.now().getTime()
+    const next = clone(entry.key)
+    if ('name' in body) {
+      const name = checkName(body.name)
+      if (!name.ok) return error(422, name.message)
+      next.name = name.value
+    }
+    if ('permission' in body) {
+      const permission = checkPermission(body.permission)
+      if (!permission.ok) return error(422, permission.message)
+      next.permission = permission.value
+    }
+    if ('scope' in body) {
+      const scope = checkScope(body.scope)
+      if (!scope.ok) return error(422, scope.message)
+      next.scope = scope.value
+    }
+    if ('expires_at' in body) {
+      const expiresAt = checkExpiresAt(body.expires_at, nowMs)
+      if (!expiresAt.ok) return error(422, expiresAt.message)
+      next.expires_at = expiresAt.value
+    }
+    const overGrant = this.checkGrant(caller, next.permission, next.scope)
+    if (overGrant !== undefined) return overGrant
+    entry.key.name = next.name
+    entry.key.permission = next.permission
+    entry.key.scope = next.scope
+    entry.key.expires_at = next.expires_at
+    return { status: 200, body: publicView(entry.key) }
+  }
+
+  /** DELETE /api-keys/{id} — admin or the key itself; immediate; revoked or unknown: 404. */
+  private revokeKey(caller: Caller, id: string): Reply {
+    if (id !== caller.key.id) {
+      const denied = this.requireAdmin(caller)
+      if (denied !== undefined) return denied
+    }
+    const entry = this.entries.get(id)
+    if (entry === undefined || entry.key.revoked_at !== null) return error(404, 'no such key')
+    entry.key.revoked_at = stamp(this.options.now())
+    return { status: 204 }
+  }
+
+  /** GET /api-keys/{id}/usage — admin; counts the requests the key authenticated. */
+  private usage(caller: Caller, id: string): Reply {
+    const denied = this.requireAdmin(caller)
+    if (denied !== undefined) return denied
+    const entry = this.entries.get(id)
+    if (entry === undefined) return error(404, 'no such key')
+    const since = this.options.now().getTime() - DAY_MS
+    const recent = entry.usage.filter(u => u.atMs > since)
+    const usage: KeyUsage = {
+      requests_24h: recent.length,
+      errors_24h: recent.filter(u => u.status >= 400).length,
+      last_used_at: entry.key.last_used_at
+    }
+    return { status: 200, body: usage }
+  }
+
+  /**
+   * 403 when `permission` or `scope` exceeds the caller's own. Only admins reach POST and PATCH,
+   * and admin is the highest permission, so today only the scope rule can bite; the permission
+   * rule is kept so the check stays right if the routes ever open to other keys.
+   */
+  private checkGrant(caller: Caller, permission: Permission, scope: Scope): Reply | undefined {
+    if (PERMISSION_RANK[permission] > PERMISSION_RANK[caller.key.permission]) {
+      return error(
+        403,
+        `permission: cannot grant ${permission} with a ${caller.key.permission} key`
+      )
+    }
+    if (!scopeWithin(scope, caller.key.scope)) {
+      return error(403, "scope: cannot grant a scope wider than the calling key's")
+    }
+    return undefined
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve()
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer)
+        resolve()
+      }, ms)
+      this.timers.add(timer)
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bodies, cursors, responses
+// ---------------------------------------------------------------------------------------------
+
+interface RawBody {
+  text: string
+  tooLarge: boolean
+}
+
+/** Reads the whole request body (at most MAX_BODY_BYTES are kept). */
+async function readBody(req: IncomingMessage): Promise<RawBody> {
+  const chunks: Buffer[] = []
+  let size = 0
+  let tooLarge = false
+  for await (const chunk of req) {
+    const buf = chunk as Buffer
+    size += buf.length
+    if (size > MAX_BODY_BYTES) tooLarge = true
+    else chunks.push(buf)
+  }
+  return { text: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }
+}
+
+function parseForRecord(text: string): unknown {
+  if (text === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
+/** Parses a JSON object body; an unknown field answers 422 (it is most likely a client typo). */
+function parseJsonObject(
+  raw: RawBody,
+  allowed: string[]
+): { value: Record<string, unknown> } | { message: string } {
+  if (raw.tooLarge) return { message: 'body: too large' }
+  let value: unknown
+  try {
+    value = JSON.parse(raw.text)
+  } catch {
+    return { message: 'body: not valid JSON' }
+  }
+  if (!isPlainObject(value)) return { message: 'body: must be a JSON object' }
+  for (const field of Object.keys(value)) {
+    if (!allowed.includes(field)) return { message: `${field}: unknown field` }
+  }
+  return { value }
+}
+
+/** Cursors are opaque to clients: `c_` + base64url of the sequence number of the last item seen. */
+function encodeCursor(seq: number): string {
+  return `c_${Buffer.from(String(seq)).toString('base64url')}`
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  if (!cursor.startsWith('c_')) return undefined
+  const text = Buffer.from(cursor.slice(2), 'base64url').toString('utf8')
+  if (!/^[1-9]\d{0,9}$/.test(text)) return undefined
+  return Number(text)
+}
+
+function send(res: ServerResponse, reply: Reply, rateHeaders: Record<string, string>): void {
+  const headers: Record<string, string> = { ...rateHeaders, ...reply.headers }
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers)
+    res.end()
+    return
+  }
+  headers['Content-Type'] = 'application/json'
+  res.writeHead(reply.status, headers)
+  res.end(JSON.stringify(reply.body))
+}

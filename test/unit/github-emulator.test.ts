@@ -1,0 +1,577 @@
+/**
+ * The GitHub secrets emulator, over real HTTP (fetch). The end-to-end tests trust it to accept
+ * only what GitHub would accept and store only values that really open, so it is tested here on
+ * its own: key pairs per destination, strict PUT validation, authentication, refusals, faults.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { seal } from '../../src/github/seal.js'
+import { GitHubEmulator, type SecretTarget } from '../emulators/github.js'
+
+const TOKEN = 'ghp_emulatorTestToken0000000000000000'
+const ACTIONS_TOKEN = 'ghs_workflowToken000000000000000000'
+
+const REPO: SecretTarget = { owner: 'acme', repo: 'widgets' }
+const ENV: SecretTarget = { owner: 'acme', repo: 'widgets', environment: 'production' }
+const SLASH_ENV: SecretTarget = { owner: 'acme', repo: 'widgets', environment: 'prod/eu' }
+
+const REPO_SECRETS = '/repos/acme/widgets/actions/secrets'
+const ENV_SECRETS = '/repos/acme/widgets/environments/production/secrets'
+const SLASH_ENV_SECRETS = '/repos/acme/widgets/environments/prod%2Feu/secrets'
+
+let emu: GitHubEmulator
+
+beforeEach(async () => {
+  emu = new GitHubEmulator()
+  await emu.start()
+  emu.addToken(TOKEN, { label: 'pat' })
+  emu.addToken(ACTIONS_TOKEN, { actionsToken: true, label: 'GITHUB_TOKEN' })
+  emu.addRepo('acme/widgets')
+  emu.addEnvironment('acme/widgets', 'production')
+  emu.addEnvironment('acme/widgets', 'prod/eu')
+})
+
+afterEach(async () => {
+  await emu.stop()
+})
+
+interface Answer {
+  status: number
+  headers: Headers
+  text: string
+  json: Record<string, unknown>
+}
+
+async function call(
+  method: string,
+  path: string,
+  opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}
+): Promise<Answer> {
+  const token = opts.token === undefined ? TOKEN : opts.token
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github+json',
+    'x-github-api-version': '2022-11-28',
+    ...(token === null ? {} : { authorization: `token ${token}` }),
+    ...opts.headers
+  }
+  const body =
+    opts.body === undefined
+      ? undefined
+      : typeof opts.body === 'string'
+        ? opts.body
+        : JSON.stringify(opts.body)
+  const res = await fetch(emu.url + path, { method, headers, body })
+  const text = await res.text()
+  let json: Record<string, unknown> = {}
+  try {
+    json = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    // not JSON (204s, or a fault's raw body)
+  }
+  return { status: res.status, headers: res.headers, text, json }
+}
+
+/** Seal `value` for a destination's current key, as a correct client does. */
+async function sealedFor(target: SecretTarget, value: string) {
+  const { key_id, key } = emu.publicKey(target)
+  return { encrypted_value: await seal(value, key), key_id }
+}
+
+describe('public keys', () => {
+  it('gives every repository and environment its own key pair', async () => {
+    const repo = await call('GET', `${REPO_SECRETS}/public-key`)
+    const env = await call('GET', `${ENV_SECRETS}/public-key`)
+    expect(repo.status).toBe(200)
+    expect(env.status).toBe(200)
+    expect(repo.json).toEqual(emu.publicKey(REPO))
+    expect(env.json).toEqual(emu.publicKey(ENV))
+    expect(repo.json.key).not.toBe(env.json.key)
+    expect(repo.json.key_id).not.toBe(env.json.key_id)
+    for (const k of [repo.json, env.json]) {
+      expect(k.key_id).toMatch(/^[1-9]\d{17}$/)
+      expect(k.key).toMatch(/^[A-Za-z0-9+/]{43}=$/) // 32 bytes, standard base64, padded
+      expect(Buffer.from(k.key as string, 'base64')).toHaveLength(32)
+    }
+  })
+
+  it('gives another repository another key pair', async () => {
+    emu.addRepo('acme/gadgets')
+    const other = await call('GET', '/repos/acme/gadgets/actions/secrets/public-key')
+    expect(other.json.key).not.toBe(emu.publicKey(REPO).key)
+  })
+
+  it('decodes URL-encoded environment names (a "/" arrives as %2F)', async () => {
+    const res = await call('GET', `${SLASH_ENV_SECRETS}/public-key`)
+    expect(res.status).toBe(200)
+    expect(res.json).toEqual(emu.publicKey(SLASH_ENV))
+    expect(res.json.key).not.toBe(emu.publicKey(ENV).key)
+  })
+})
+
+describe('writing a secret', () => {
+  it('stores a value sealed for the right key: 201 when created, 204 when updated', async () => {
+    const first = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(REPO, 'hv_first')
+    })
+    expect(first.status).toBe(201)
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBe('hv_first')
+
+    const second = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(REPO, 'ключ-🔑-キー')
+    })
+    expect(second.status).toBe(204)
+    expect(second.text).toBe('')
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBe('ключ-🔑-キー')
+    expect(emu.secretWrites(REPO)).toBe(2)
+    expect(emu.secretWrites(ENV)).toBe(0)
+    expect(emu.secretWrites()).toBe(2)
+  })
+
+  it('stores names upper-case, and reads them back case-insensitively, never with a value', async () => {
+    const put = await call('PUT', `${REPO_SECRETS}/hive_key`, {
+      body: await sealedFor(REPO, 'v')
+    })
+    expect(put.status).toBe(201)
+    expect(emu.secretValue(REPO, 'HIVE_KEY')).toBe('v')
+
+    const got = await call('GET', `${REPO_SECRETS}/Hive_Key`)
+    expect(got.status).toBe(200)
+    expect(Object.keys(got.json).sort()).toEqual(['created_at', 'name', 'updated_at'])
+    expect(got.json.name).toBe('HIVE_KEY')
+    expect(got.json.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+    expect((await call('GET', `${REPO_SECRETS}/NOPE`)).status).toBe(404)
+  })
+
+  it('stores an environment secret with the environment key, apart from the repository', async () => {
+    const res = await call('PUT', `${ENV_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(ENV, 'hv_env')
+    })
+    expect(res.status).toBe(201)
+    expect(emu.secretValue(ENV, 'HIVE_API_KEY')).toBe('hv_env')
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+    expect(emu.secretWrites(ENV)).toBe(1)
+  })
+
+  it('writes to an environment whose name holds a "/"', async () => {
+    const res = await call('PUT', `${SLASH_ENV_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(SLASH_ENV, 'hv_eu')
+    })
+    expect(res.status).toBe(201)
+    expect(emu.secretValue(SLASH_ENV, 'HIVE_API_KEY')).toBe('hv_eu')
+    expect(emu.secretValue(ENV, 'HIVE_API_KEY')).toBeUndefined()
+  })
+
+  it('refuses a box sealed for the REPOSITORY key sent to the ENVIRONMENT, storing nothing', async () => {
+    const repoKey = emu.publicKey(REPO)
+    // Even with the environment's key_id (the key_id check alone would not catch it).
+    const body = {
+      encrypted_value: await seal('hv_wrong', repoKey.key),
+      key_id: emu.publicKey(ENV).key_id
+    }
+    const res = await call('PUT', `${ENV_SECRETS}/HIVE_API_KEY`, { body })
+    expect(res.status).toBe(422)
+    expect(res.json.message).toMatch(/could not be decrypted/)
+    expect(res.json.status).toBe('422')
+    expect(emu.secretValue(ENV, 'HIVE_API_KEY')).toBeUndefined()
+    expect(emu.secretWrites()).toBe(0)
+  })
+
+  it('refuses a box sealed for the repository key with the repository key_id, too', async () => {
+    const res = await call('PUT', `${ENV_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(REPO, 'hv_wrong')
+    })
+    expect(res.status).toBe(422)
+    expect(emu.secretValue(ENV, 'HIVE_API_KEY')).toBeUndefined()
+  })
+
+  it('keeps the old value when an update does not open', async () => {
+    emu.setSecretPlain(REPO, 'HIVE_API_KEY', 'hv_old')
+    const body = await sealedFor(REPO, 'hv_new')
+    const box = Buffer.from(body.encrypted_value, 'base64')
+    box[box.length - 1] ^= 1 // flip a bit of the MAC
+    const res = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { ...body, encrypted_value: box.toString('base64') }
+    })
+    expect(res.status).toBe(422)
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBe('hv_old')
+  })
+
+  it('refuses plaintext dressed as base64', async () => {
+    const fake = Buffer.from('x'.repeat(60)).toString('base64') // passes GitHub's pattern
+    const res = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { encrypted_value: fake, key_id: emu.publicKey(REPO).key_id }
+    })
+    expect(res.status).toBe(422)
+    expect(res.text).not.toContain(fake) // values are never echoed
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+  })
+
+  it('refuses URL-safe base64 and base64 without padding', async () => {
+    // Find a box whose encoding holds '+' or '/' and padding, so both variants differ.
+    let body = await sealedFor(REPO, 'hv_x')
+    while (!/[+/]/.test(body.encrypted_value) || !body.encrypted_value.endsWith('=')) {
+      body = await sealedFor(REPO, 'hv_x') // sealing is randomised: try again
+    }
+    const urlSafe = body.encrypted_value.replace(/\+/g, '-').replace(/\//g, '_')
+    const unpadded = body.encrypted_value.replace(/=+$/, '')
+    for (const encrypted_value of [urlSafe, urlSafe.replace(/=+$/, ''), unpadded]) {
+      const res = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+        body: { ...body, encrypted_value }
+      })
+      expect(res.status).toBe(422)
+    }
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+    // The control: the standard encoding of the same box is accepted.
+    expect((await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })).status).toBe(201)
+  })
+
+  it('refuses a wrong key_id, and the previous key_id after a key rotation', async () => {
+    const body = await sealedFor(REPO, 'hv_x')
+    const wrong = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { ...body, key_id: '123456789012345678' }
+    })
+    expect(wrong.status).toBe(422)
+    expect(wrong.json.message).toMatch(/key_id/)
+
+    emu.rotateKey(REPO)
+    const stale = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })
+    expect(stale.status).toBe(422)
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+  })
+
+  it("refuses a body missing key_id or encrypted_value, naming what's missing", async () => {
+    const { encrypted_value, key_id } = await sealedFor(REPO, 'hv_x')
+    const noKeyId = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { encrypted_value }
+    })
+    expect(noKeyId.status).toBe(422)
+    expect(noKeyId.json.message).toMatch(/"key_id" wasn't supplied/)
+
+    const noValue = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body: { key_id } })
+    expect(noValue.status).toBe(422)
+    expect(noValue.json.message).toMatch(/"encrypted_value" wasn't supplied/)
+    expect(emu.secretWrites()).toBe(0)
+  })
+
+  it("validates against GitHub's published schema", async () => {
+    const { encrypted_value } = await sealedFor(REPO, 'hv_x')
+    const numericKeyId = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { encrypted_value, key_id: 42 }
+    })
+    expect(numericKeyId.status).toBe(422)
+    expect(numericKeyId.json.message).toMatch(/\/key_id/)
+
+    const notBase64 = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: { encrypted_value: 'not base64!', key_id: emu.publicKey(REPO).key_id }
+    })
+    expect(notBase64.status).toBe(422)
+    expect(notBase64.json.message).toMatch(/\/encrypted_value/)
+    expect(notBase64.text).not.toContain('not base64!')
+
+    const notJson = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body: '{nope' })
+    expect(notJson.status).toBe(400)
+    expect(notJson.json.message).toBe('Problems parsing JSON')
+  })
+
+  it.each([
+    ['BAD-NAME', 'BAD-NAME'],
+    ['a space', 'a%20space'],
+    ['digit first', '1ABC'],
+    ['GITHUB_ prefix', 'GITHUB_TOKEN'],
+    ['github_ prefix, any case', 'github_thing'],
+    ['non-ASCII', 'CL%C3%89']
+  ])('refuses a bad secret name (%s)', async (_why, encodedName) => {
+    const res = await call('PUT', `${REPO_SECRETS}/${encodedName}`, {
+      body: await sealedFor(REPO, 'hv_x')
+    })
+    expect(res.status).toBe(422)
+    expect(emu.secretWrites()).toBe(0)
+  })
+
+  it('accepts a name starting with an underscore', async () => {
+    const res = await call('PUT', `${REPO_SECRETS}/_KEY`, { body: await sealedFor(REPO, 'v') })
+    expect(res.status).toBe(201)
+  })
+})
+
+describe('seeding and reading', () => {
+  it('seeds secrets sealed with the destination key', async () => {
+    emu.setSecretPlain(ENV, 'seeded', 'hv_seed')
+    expect(emu.secretValue(ENV, 'SEEDED')).toBe('hv_seed')
+    expect(emu.secretValue(REPO, 'SEEDED')).toBeUndefined()
+    expect((await call('GET', `${ENV_SECRETS}/SEEDED`)).status).toBe(200)
+    expect(emu.secretWrites()).toBe(0) // seeding is not a PUT
+  })
+
+  it('keeps a stored secret readable across a key rotation', () => {
+    emu.setSecretPlain(REPO, 'K', 'before')
+    emu.rotateKey(REPO)
+    expect(emu.secretValue(REPO, 'K')).toBe('before')
+  })
+
+  it('throws for an unknown destination in its own API', () => {
+    expect(() => emu.publicKey({ owner: 'acme', repo: 'nope' })).toThrow(/no such destination/)
+    expect(() => emu.addEnvironment('acme/nope', 'x')).toThrow(/before its environments/)
+  })
+
+  it('answers GET /repos/{owner}/{repo}', async () => {
+    const { id } = emu.addRepo('acme/gadgets')
+    const res = await call('GET', '/repos/acme/gadgets')
+    expect(res.status).toBe(200)
+    expect(res.json).toMatchObject({
+      id,
+      name: 'gadgets',
+      full_name: 'acme/gadgets',
+      owner: { login: 'acme' }
+    })
+  })
+})
+
+describe('authentication and authorisation', () => {
+  it('answers 401 Bad credentials to a missing or unknown token', async () => {
+    for (const token of [null, 'ghp_unknown']) {
+      const res = await call('GET', `${REPO_SECRETS}/public-key`, { token })
+      expect(res.status).toBe(401)
+      expect(res.json).toEqual({
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401'
+      })
+    }
+  })
+
+  it('accepts the Bearer scheme', async () => {
+    const res = await call('GET', `${REPO_SECRETS}/public-key`, {
+      token: null,
+      headers: { authorization: `Bearer ${TOKEN}` }
+    })
+    expect(res.status).toBe(200)
+  })
+
+  it("answers 403 to the workflow's GITHUB_TOKEN on every secrets endpoint", async () => {
+    const body = await sealedFor(REPO, 'hv_x')
+    for (const [method, path] of [
+      ['PUT', `${REPO_SECRETS}/HIVE_API_KEY`],
+      ['PUT', `${ENV_SECRETS}/HIVE_API_KEY`],
+      ['GET', `${REPO_SECRETS}/public-key`],
+      ['GET', `${ENV_SECRETS}/public-key`]
+    ]) {
+      const res = await call(method, path, {
+        token: ACTIONS_TOKEN,
+        body: method === 'PUT' ? body : undefined
+      })
+      expect(res.status).toBe(403)
+      expect(res.json.message).toBe('Resource not accessible by integration')
+      expect(res.headers.get('x-accepted-github-permissions')).toMatch(/^secrets=(read|write)/)
+    }
+    const put = await call('PUT', `${REPO_SECRETS}/K`, { token: ACTIONS_TOKEN, body })
+    expect(put.headers.get('x-accepted-github-permissions')).toBe('secrets=write')
+    expect(emu.secretWrites()).toBe(0)
+    // It can still see the repository.
+    expect((await call('GET', '/repos/acme/widgets', { token: ACTIONS_TOKEN })).status).toBe(200)
+  })
+
+  it('refuse(403) on writes: the PUT is refused with the permission header, reads work', async () => {
+    emu.refuse(REPO, { status: 403 })
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(200)
+    const res = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(REPO, 'hv_x')
+    })
+    expect(res.status).toBe(403)
+    expect(res.json).toMatchObject({
+      message: 'Resource not accessible by personal access token',
+      status: '403'
+    })
+    expect(res.headers.get('x-accepted-github-permissions')).toBe('secrets=write')
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+    // Other destinations are unaffected.
+    const env = await call('PUT', `${ENV_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(ENV, 'hv_x')
+    })
+    expect(env.status).toBe(201)
+  })
+
+  it('refuse(403) on an environment names both permissions', async () => {
+    emu.refuse(ENV, { status: 403, on: 'both' })
+    const res = await call('GET', `${ENV_SECRETS}/public-key`)
+    expect(res.status).toBe(403)
+    expect(res.headers.get('x-accepted-github-permissions')).toMatch(/secrets=read/)
+    expect(res.headers.get('x-accepted-github-permissions')).toMatch(/environments=read/)
+  })
+
+  it('refuse(404) on both hides the destination', async () => {
+    emu.refuse(ENV, { status: 404, on: 'both' })
+    const key = await call('GET', `${ENV_SECRETS}/public-key`)
+    expect(key.status).toBe(404)
+    expect(key.json).toMatchObject({ message: 'Not Found', status: '404' })
+    const put = await call('PUT', `${ENV_SECRETS}/HIVE_API_KEY`, {
+      body: await sealedFor(ENV, 'hv_x')
+    })
+    expect(put.status).toBe(404)
+    expect(emu.secretWrites()).toBe(0)
+  })
+
+  it('refuse on read only leaves writes alone', async () => {
+    emu.refuse(REPO, { status: 403, on: 'read' })
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(403)
+    const put = await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, 'v') })
+    expect(put.status).toBe(201)
+  })
+
+  it('answers 404 Not Found for an unknown repository, environment or route', async () => {
+    for (const path of [
+      '/repos/acme/nope/actions/secrets/public-key',
+      '/repos/acme/widgets/environments/staging/secrets/public-key',
+      '/repos/nope/widgets/environments/production/secrets/K',
+      '/repos/acme/nope',
+      '/repos/acme/widgets/actions/unknown'
+    ]) {
+      const res = await call('GET', path)
+      expect(res.status).toBe(404)
+      expect(res.json).toMatchObject({ message: 'Not Found', status: '404' })
+    }
+  })
+
+  it('treats owner, repository and environment names case-insensitively', async () => {
+    const res = await call('GET', '/repos/ACME/Widgets/environments/Production/secrets/public-key')
+    expect(res.json).toEqual(emu.publicKey(ENV))
+  })
+})
+
+describe('API version header', () => {
+  it('accepts 2022-11-28 or no header, and answers 400 to another version', async () => {
+    const path = `${REPO_SECRETS}/public-key`
+    expect((await call('GET', path)).status).toBe(200)
+    const bare = await fetch(emu.url + path, { headers: { authorization: `token ${TOKEN}` } })
+    expect(bare.status).toBe(200)
+    const other = await call('GET', path, { headers: { 'x-github-api-version': '2021-01-01' } })
+    expect(other.status).toBe(400)
+  })
+})
+
+describe('faults', () => {
+  it('fails the nth matching call, `times` times, and changes nothing meanwhile', async () => {
+    emu.addFault({ method: 'PUT', path: `${REPO_SECRETS}/K`, nth: 2, times: 2, status: 502 })
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      const res = await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, `v${i}`) })
+      statuses.push(res.status)
+    }
+    expect(statuses).toEqual([201, 502, 502, 204])
+    expect(emu.secretWrites(REPO)).toBe(2)
+    expect(emu.secretValue(REPO, 'K')).toBe('v3')
+  })
+
+  it('only counts calls matching its method and path', async () => {
+    emu.addFault({ method: 'PUT', path: /\/secrets\/K$/, status: 500 })
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(200)
+    expect((await call('GET', `${REPO_SECRETS}/K`)).status).toBe(404)
+    const put = await call('PUT', `${ENV_SECRETS}/K`, { body: await sealedFor(ENV, 'v') })
+    expect(put.status).toBe(500)
+    expect(put.json).toMatchObject({ message: 'Internal Server Error', status: '500' })
+  })
+
+  it('comes before authentication, with its own headers and body', async () => {
+    emu.addFault({
+      path: `${REPO_SECRETS}/public-key`,
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: 'slow down',
+      contentType: 'text/plain'
+    })
+    const res = await call('GET', `${REPO_SECRETS}/public-key`, { token: null })
+    expect(res.status).toBe(429)
+    expect(res.headers.get('retry-after')).toBe('1')
+    expect(res.headers.get('content-type')).toBe('text/plain')
+    expect(res.text).toBe('slow down')
+    expect((await call('GET', `${REPO_SECRETS}/public-key`, { token: null })).status).toBe(401)
+  })
+
+  it('matches the decoded path too, and clearFaults removes every fault', async () => {
+    emu.addFault({
+      path: '/repos/acme/widgets/environments/prod/eu/secrets/public-key',
+      times: Infinity,
+      status: 503
+    })
+    expect((await call('GET', `${SLASH_ENV_SECRETS}/public-key`)).status).toBe(503)
+    expect((await call('GET', `${SLASH_ENV_SECRETS}/public-key`)).status).toBe(503)
+    emu.clearFaults()
+    expect((await call('GET', `${SLASH_ENV_SECRETS}/public-key`)).status).toBe(200)
+  })
+
+  it('holds the answer for delayMs', async () => {
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, status: 200, body: '{}', delayMs: 300 })
+    const started = Date.now()
+    const res = await call('GET', `${REPO_SECRETS}/public-key`)
+    expect(res.status).toBe(200)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(280)
+  })
+
+  it('can reset the connection', async () => {
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, status: 0, reset: true })
+    await expect(call('GET', `${REPO_SECRETS}/public-key`)).rejects.toThrow()
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(200)
+  })
+
+  it('refuses nonsensical counts', () => {
+    expect(() => emu.addFault({ path: '/', nth: 0, status: 500 })).toThrow(/nth/)
+    expect(() => emu.addFault({ path: '/', times: 0.5, status: 500 })).toThrow(/times/)
+  })
+})
+
+describe('the request log', () => {
+  it('records method, path, status and token label, never a token or a sealed value', async () => {
+    const body = await sealedFor(REPO, 'hv_secret_value')
+    await call('GET', `${REPO_SECRETS}/public-key`)
+    await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })
+    await call('GET', `${REPO_SECRETS}/public-key`, { token: 'ghp_stranger' })
+    await call('GET', `${REPO_SECRETS}/public-key`, { token: null })
+
+    expect(emu.requests.map(r => [r.method, r.path, r.status, r.token])).toEqual([
+      ['GET', `${REPO_SECRETS}/public-key`, 200, 'pat'],
+      ['PUT', `${REPO_SECRETS}/HIVE_API_KEY`, 201, 'pat'],
+      ['GET', `${REPO_SECRETS}/public-key`, 401, '(unknown)'],
+      ['GET', `${REPO_SECRETS}/public-key`, 401, undefined]
+    ])
+    expect(emu.requests[1].body).toMatchObject({ key_id: body.key_id })
+    const log = JSON.stringify(emu.requests)
+    expect(log).not.toContain(TOKEN)
+    expect(log).not.toContain('ghp_stranger')
+    expect(log).not.toContain(body.encrypted_value)
+    expect(log).not.toContain('hv_secret_value')
+  })
+})
+
+describe('lifecycle', () => {
+  it('adds latencyMs to every answer', async () => {
+    const slow = new GitHubEmulator({ latencyMs: 200 })
+    await slow.start()
+    try {
+      slow.addToken(TOKEN)
+      const started = Date.now()
+      const res = await fetch(`${slow.url}/repos/acme/nope`, {
+        headers: { authorization: `token ${TOKEN}` }
+      })
+      expect(res.status).toBe(404)
+      expect(Date.now() - started).toBeGreaterThanOrEqual(180)
+    } finally {
+      await slow.stop()
+    }
+  })
+
+  it('stops promptly even with a keep-alive connection and a pending delayed answer', async () => {
+    emu.addFault({ path: '/slow', status: 200, delayMs: 60_000 })
+    await call('GET', `${REPO_SECRETS}/public-key`) // leaves a keep-alive connection open
+    const pending = fetch(`${emu.url}/slow`).then(
+      () => 'answered',
+      () => 'failed'
+    )
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const started = Date.now()
+    const url = emu.url
+    await emu.stop()
+    expect(Date.now() - started).toBeLessThan(2000)
+    expect(await pending).toBe('failed')
+    await expect(fetch(`${url}/repos/acme/widgets`)).rejects.toThrow()
+    await emu.start() // afterEach stops it again
+  })
+})

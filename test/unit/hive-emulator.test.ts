@@ -1,0 +1,598 @@
+/**
+ * The Hive emulator against shared/design/hive-api.md, over real HTTP (fetch against 127.0.0.1).
+ * The end-to-end tests trust this emulator, so it is tested on its own first.
+ */
+
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+
+import type { HiveKey, KeyUsage, NewHiveKey } from '../../src/hive/types.js'
+import { HiveEmulator, hiveErrorBody } from '../emulators/hive.js'
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+let emu: HiveEmulator
+/** A movable clock for the emulator: tests set `clock` to jump in time. */
+const START = Date.parse('2026-11-28T11:00:00Z')
+let clock = START
+let admin: { id: string; value: string }
+
+beforeEach(async () => {
+  clock = START
+  emu = new HiveEmulator({ now: () => new Date(clock) })
+  await emu.start()
+  admin = emu.seedKey({ name: 'admin' })
+})
+
+afterEach(async () => {
+  await emu.stop()
+})
+
+interface Answer {
+  status: number
+  headers: Headers
+  text: string
+  json: unknown
+}
+
+async function call(
+  method: string,
+  path: string,
+  key: string | undefined,
+  body?: unknown
+): Promise<Answer> {
+  const headers: Record<string, string> = {}
+  if (key !== undefined) headers['X-Api-Key'] = key
+  let payload: string | undefined
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    payload = typeof body === 'string' ? body : JSON.stringify(body)
+  }
+  const res = await fetch(emu.url + path, { method, headers, body: payload, redirect: 'manual' })
+  const text = await res.text()
+  let json: unknown
+  try {
+    json = text === '' ? undefined : JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, headers: res.headers, text, json }
+}
+
+function inDays(days: number): string {
+  return new Date(clock + days * DAY_MS).toISOString().replace('.000Z', 'Z')
+}
+
+function createBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'rotated',
+    permission: 'read-only',
+    scope: { type: 'engagements', engagement_ids: ['eng_12'] },
+    expires_at: inDays(30),
+    ...overrides
+  }
+}
+
+async function create(key: string, overrides: Record<string, unknown> = {}): Promise<NewHiveKey> {
+  const res = await call('POST', '/api-keys', key, createBody(overrides))
+  expect(res.status).toBe(201)
+  return res.json as NewHiveKey
+}
+
+function errorCode(answer: Answer): string {
+  return (answer.json as { error: { code: string } }).error.code
+}
+
+function errorMessage(answer: Answer): string {
+  return (answer.json as { error: { message: string } }).error.message
+}
+
+const KEY_FIELDS = [
+  'created_at',
+  'expires_at',
+  'id',
+  'last_used_at',
+  'name',
+  'permission',
+  'prefix',
+  'revoked_at',
+  'scope'
+]
+
+describe('key lifecycle', () => {
+  it('creates, reads, lists, patches, revokes and reports usage', async () => {
+    // Create: 201, the key object plus its value, shown once.
+    const created = await create(admin.value)
+    expect(Object.keys(created).sort()).toEqual([...KEY_FIELDS, 'key'].sort())
+    expect(created.key).toMatch(/^hv_[0-9a-f]{40}$/)
+    expect(created.prefix).toBe(created.key.slice(0, 7))
+    expect(created.id).toMatch(/^key_[0-9A-Za-z]{8}$/)
+    expect(created).toMatchObject({
+      name: 'rotated',
+      permission: 'read-only',
+      scope: { type: 'engagements', engagement_ids: ['eng_12'] },
+      created_at: '2026-11-28T11:00:00Z',
+      expires_at: '2026-12-28T11:00:00Z',
+      last_used_at: null,
+      revoked_at: null
+    })
+    expect(emu.accepts(created.key)).toBe(true)
+    expect(emu.key(created.id)?.value).toBe(created.key)
+
+    // The new key reads itself; that sets its last_used_at.
+    clock += 60_000
+    const current = await call('GET', '/api-keys/current', created.key)
+    expect(current.status).toBe(200)
+    expect(current.json).toMatchObject({ id: created.id, last_used_at: '2026-11-28T11:01:00Z' })
+    expect(await call('GET', '/executions-cli/executions', created.key)).toMatchObject({
+      status: 200,
+      json: { items: [] }
+    })
+    expect((await call('GET', `/api-keys/${created.id}`, created.key)).status).toBe(200)
+    expect((await call('GET', `/api-keys/${created.id}`, admin.value)).json).toMatchObject({
+      id: created.id
+    })
+
+    // Both keys are active at once.
+    const list = await call('GET', '/api-keys', admin.value)
+    expect(list.status).toBe(200)
+    const page = list.json as { items: HiveKey[]; next_cursor: string | null }
+    expect(page.items.map(k => k.id)).toEqual([admin.id, created.id])
+    expect(page.next_cursor).toBeNull()
+
+    // Patch: shorten the expiry and rename.
+    const patched = await call('PATCH', `/api-keys/${created.id}`, admin.value, {
+      name: 'renamed',
+      expires_at: inDays(1)
+    })
+    expect(patched.status).toBe(200)
+    expect(patched.json).toMatchObject({ name: 'renamed', expires_at: '2026-11-29T11:01:00Z' })
+    expect(emu.key(created.id)?.name).toBe('renamed')
+
+    // Usage counts the requests the key itself authenticated (4 so far, one of them a 403).
+    expect((await call('GET', `/api-keys/${admin.id}`, created.key)).status).toBe(403)
+    const usage = await call('GET', `/api-keys/${created.id}/usage`, admin.value)
+    expect(usage.status).toBe(200)
+    expect(usage.json as KeyUsage).toEqual({
+      requests_24h: 4,
+      errors_24h: 1,
+      last_used_at: '2026-11-28T11:01:00Z'
+    })
+    expect((await call('GET', '/api-keys/key_nope/usage', admin.value)).status).toBe(404)
+
+    // Revoke: 204, no body, immediate; a second revocation is 404.
+    const revoked = await call('DELETE', `/api-keys/${created.id}`, admin.value)
+    expect(revoked.status).toBe(204)
+    expect(revoked.text).toBe('')
+    expect(emu.key(created.id)?.revoked_at).toBe('2026-11-28T11:01:00Z')
+    expect(emu.accepts(created.key)).toBe(false)
+    expect((await call('GET', '/api-keys/current', created.key)).status).toBe(401)
+    expect((await call('DELETE', `/api-keys/${created.id}`, admin.value)).status).toBe(404)
+    expect((await call('GET', `/api-keys/${created.id}`, admin.value)).status).toBe(404)
+    expect(
+      (await call('PATCH', `/api-keys/${created.id}`, admin.value, { name: 'x' })).status
+    ).toBe(404)
+    const after = (await call('GET', '/api-keys', admin.value)).json as { items: HiveKey[] }
+    expect(after.items.map(k => k.id)).toEqual([admin.id])
+    expect(emu.keys().map(k => k.id)).toEqual([admin.id, created.id])
+    expect(emu.activeKeys().map(k => k.id)).toEqual([admin.id])
+  })
+
+  it('lets a non-admin key read and revoke itself, but nothing else', async () => {
+    const own = emu.seedKey({ permission: 'read-write' })
+    const other = emu.seedKey({ permission: 'read-only' })
+    expect((await call('GET', `/api-keys/${own.id}`, own.value)).status).toBe(200)
+    expect((await call('GET', `/api-keys/${other.id}`, own.value)).status).toBe(403)
+    // No existence oracle: an unknown id is 403 too for a non-admin.
+    expect((await call('GET', '/api-keys/key_unknown', own.value)).status).toBe(403)
+    expect((await call('DELETE', `/api-keys/${other.id}`, own.value)).status).toBe(403)
+    expect(emu.accepts(other.value)).toBe(true)
+    expect((await call('DELETE', `/api-keys/${own.id}`, own.value)).status).toBe(204)
+    expect(emu.accepts(own.value)).toBe(false)
+  })
+
+  it('answers 404 not_found for unknown ids and routes', async () => {
+    for (const [method, path] of [
+      ['GET', '/api-keys/key_unknown'],
+      ['DELETE', '/api-keys/key_unknown'],
+      ['GET', '/nope'],
+      ['PUT', '/api-keys']
+    ]) {
+      const res = await call(method, path, admin.value)
+      expect(res.status).toBe(404)
+      expect(errorCode(res)).toBe('not_found')
+    }
+  })
+})
+
+describe('401 unauthorized', () => {
+  it('refuses a missing, unknown, revoked or expired key', async () => {
+    const revoked = emu.seedKey({ permission: 'read-only' })
+    expect((await call('DELETE', `/api-keys/${revoked.id}`, admin.value)).status).toBe(204)
+    const expiring = emu.seedKey({ expiresAt: '2026-11-28T12:00:00Z' })
+
+    for (const key of [undefined, '', 'hv_' + '0'.repeat(40), revoked.value]) {
+      const res = await call('GET', '/api-keys/current', key)
+      expect(res.status).toBe(401)
+      expect(errorCode(res)).toBe('unauthorized')
+    }
+
+    expect((await call('GET', '/executions-cli/executions', expiring.value)).status).toBe(200)
+    clock = Date.parse('2026-11-28T12:00:00Z') // expires_at <= now: expired
+    const res = await call('GET', '/executions-cli/executions', expiring.value)
+    expect(res.status).toBe(401)
+    expect(emu.accepts(expiring.value)).toBe(false)
+    expect(emu.activeKeys().map(k => k.id)).toEqual([admin.id])
+    const listed = (await call('GET', '/api-keys', admin.value)).json as { items: HiveKey[] }
+    expect(listed.items.map(k => k.id)).toEqual([admin.id])
+  })
+
+  it('does not record the key value, only the id of the key that authenticated', async () => {
+    await call('GET', '/api-keys/current', admin.value)
+    await call('GET', '/api-keys/current', 'hv_wrong')
+    const [ok, bad] = emu.requests
+    expect(ok).toMatchObject({ method: 'GET', path: '/api-keys/current', status: 200 })
+    expect(ok.keyId).toBe(admin.id)
+    expect(bad.status).toBe(401)
+    expect(bad.keyId).toBeUndefined()
+    expect(bad.sentApiKey).toBe(true)
+    expect(JSON.stringify(emu.requests)).not.toContain(admin.value)
+  })
+})
+
+describe('403 forbidden', () => {
+  it('refuses admin routes to non-admin keys', async () => {
+    const rw = emu.seedKey({ permission: 'read-write' })
+    const target = emu.seedKey({ permission: 'read-only' })
+    for (const [method, path, body] of [
+      ['GET', '/api-keys', undefined],
+      ['POST', '/api-keys', createBody()],
+      ['PATCH', `/api-keys/${target.id}`, { name: 'x' }],
+      ['GET', `/api-keys/${target.id}/usage`, undefined]
+    ] as const) {
+      const res = await call(method, path, rw.value, body)
+      expect(res.status).toBe(403)
+      expect(errorCode(res)).toBe('forbidden')
+    }
+  })
+
+  it('refuses to grant a scope wider than the caller holds', async () => {
+    const scopedAdmin = emu.seedKey({
+      permission: 'admin',
+      scope: { type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] }
+    })
+    // An admin may grant admin; within its scope all is fine.
+    await create(scopedAdmin.value, {
+      permission: 'admin',
+      scope: { type: 'engagements', engagement_ids: ['eng_40'] }
+    })
+    // A wider scope than the caller's is refused, in every shape.
+    for (const scope of [
+      { type: 'all' },
+      { type: 'engagements', engagement_ids: ['eng_12', 'eng_99'] },
+      { type: 'campaigns', campaign_ids: ['cmp_1'] }
+    ]) {
+      const res = await call('POST', '/api-keys', scopedAdmin.value, createBody({ scope }))
+      expect(res.status).toBe(403)
+      expect(errorMessage(res)).toMatch(/^scope/)
+    }
+  })
+
+  it('refuses campaign-scoped callers anything beyond their campaigns', async () => {
+    const campaignAdmin = emu.seedKey({ scope: { type: 'campaigns', campaign_ids: ['c1', 'c2'] } })
+    await create(campaignAdmin.value, { scope: { type: 'campaigns', campaign_ids: ['c2'] } })
+    const wider = await call(
+      'POST',
+      '/api-keys',
+      campaignAdmin.value,
+      createBody({ scope: { type: 'campaigns', campaign_ids: ['c3'] } })
+    )
+    expect(wider.status).toBe(403)
+  })
+
+  it('refuses a PATCH that would widen a key beyond the caller', async () => {
+    const scoped = emu.seedKey({ scope: { type: 'engagements', engagement_ids: ['eng_12'] } })
+    const child = await create(scoped.value)
+    const widen = await call('PATCH', `/api-keys/${child.id}`, scoped.value, {
+      scope: { type: 'all' }
+    })
+    expect(widen.status).toBe(403)
+    expect(emu.key(child.id)?.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12'] })
+    const ok = await call('PATCH', `/api-keys/${child.id}`, scoped.value, {
+      permission: 'read-write'
+    })
+    expect(ok.status).toBe(200)
+  })
+})
+
+describe('422 invalid_request', () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['malformed JSON', '{"name": ', /^body/],
+    ['a JSON array', '[]', /^body/],
+    ['JSON null', 'null', /^body/],
+    ['missing name', { ...createBody(), name: undefined }, /^name/],
+    ['empty name', createBody({ name: '  ' }), /^name/],
+    ['numeric name', createBody({ name: 3 }), /^name/],
+    ['missing permission', { ...createBody(), permission: undefined }, /^permission/],
+    ['unknown permission', createBody({ permission: 'owner' }), /^permission/],
+    ['missing scope', { ...createBody(), scope: undefined }, /^scope/],
+    ['scope of an unknown type', createBody({ scope: { type: 'org' } }), /^scope/],
+    [
+      'scope with no engagement ids',
+      createBody({ scope: { type: 'engagements', engagement_ids: [] } }),
+      /^scope/
+    ],
+    [
+      'scope with no campaign ids',
+      createBody({ scope: { type: 'campaigns', campaign_ids: [] } }),
+      /^scope/
+    ],
+    [
+      'scope mixing shapes',
+      createBody({ scope: { type: 'all', engagement_ids: ['e'] } }),
+      /^scope/
+    ],
+    ['missing expires_at', { ...createBody(), expires_at: undefined }, /^expires_at/],
+    ['null expires_at', createBody({ expires_at: null }), /^expires_at/],
+    ['unparseable expires_at', createBody({ expires_at: 'next week' }), /^expires_at/],
+    ['rolled-over date', createBody({ expires_at: '2026-12-32T00:00:00Z' }), /^expires_at/],
+    ['non-UTC expires_at', createBody({ expires_at: '2026-12-20T00:00:00+02:00' }), /^expires_at/],
+    ['past expires_at', createBody({ expires_at: '2026-11-28T10:59:59Z' }), /^expires_at/],
+    ['expires_at equal to now', createBody({ expires_at: '2026-11-28T11:00:00Z' }), /^expires_at/],
+    [
+      'expires_at beyond 365 days',
+      createBody({ expires_at: '2027-11-28T11:00:01Z' }),
+      /^expires_at/
+    ],
+    ['an unknown field', createBody({ expiresAt: '2026-12-01T00:00:00Z' }), /^expiresAt/]
+  ]
+
+  it.each(cases)('POST with %s', async (_label, body, message) => {
+    const res = await call('POST', '/api-keys', admin.value, body)
+    expect(res.status).toBe(422)
+    expect(errorCode(res)).toBe('invalid_request')
+    expect(errorMessage(res)).toMatch(message)
+    expect(emu.keys()).toHaveLength(1)
+  })
+
+  it('accepts expires_at exactly 365 days ahead', async () => {
+    await create(admin.value, { expires_at: '2027-11-28T11:00:00Z' })
+  })
+
+  it('validates each field given to PATCH', async () => {
+    const target = await create(admin.value)
+    for (const [body, message] of [
+      [{ name: '' }, /^name/],
+      [{ permission: 'root' }, /^permission/],
+      [{ scope: { type: 'campaigns' } }, /^scope/],
+      [{ expires_at: '2020-01-01T00:00:00Z' }, /^expires_at/],
+      [{}, /^body/],
+      ['not json', /^body/]
+    ] as const) {
+      const res = await call('PATCH', `/api-keys/${target.id}`, admin.value, body)
+      expect(res.status).toBe(422)
+      expect(errorMessage(res)).toMatch(message)
+    }
+    expect(emu.key(target.id)).toMatchObject({ name: 'rotated', permission: 'read-only' })
+  })
+
+  it('rejects a cursor the server did not issue', async () => {
+    const res = await call('GET', '/api-keys?cursor=bogus', admin.value)
+    expect(res.status).toBe(422)
+    expect(errorMessage(res)).toMatch(/^cursor/)
+  })
+})
+
+describe('pagination', () => {
+  it('pages active keys 100 at a time, skipping revoked and expired ones', async () => {
+    const ids = [admin.id]
+    for (let i = 0; i < 249; i++) ids.push(emu.seedKey({ name: `k${i}` }).id)
+    // Two keys that must not show: one revoked, one expired.
+    const gone = emu.seedKey()
+    await call('DELETE', `/api-keys/${gone.id}`, admin.value)
+    emu.seedKey({ expiresAt: '2026-11-28T10:00:00Z' })
+
+    const seen: string[] = []
+    const sizes: number[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = cursor === null ? '' : `?cursor=${encodeURIComponent(cursor)}`
+      const res = await call('GET', `/api-keys${query}`, admin.value)
+      expect(res.status).toBe(200)
+      const page = res.json as { items: HiveKey[]; next_cursor: string | null }
+      sizes.push(page.items.length)
+      seen.push(...page.items.map(k => k.id))
+      cursor = page.next_cursor
+    } while (cursor !== null)
+    expect(sizes).toEqual([100, 100, 50])
+    expect(seen).toEqual(ids)
+  })
+
+  it('answers exactly 100 keys with a null cursor', async () => {
+    for (let i = 0; i < 99; i++) emu.seedKey()
+    const page = (await call('GET', '/api-keys', admin.value)).json as {
+      items: HiveKey[]
+      next_cursor: string | null
+    }
+    expect(page.items).toHaveLength(100)
+    expect(page.next_cursor).toBeNull()
+  })
+})
+
+describe('propagation', () => {
+  it('refuses a new key for its first propagationCalls authentications', async () => {
+    emu.options.propagationCalls = 2
+    const created = await create(admin.value)
+    expect(emu.accepts(created.key)).toBe(true) // accepts() ignores propagation
+    expect((await call('GET', '/executions-cli/executions', created.key)).status).toBe(401)
+    expect((await call('GET', '/executions-cli/executions', created.key)).status).toBe(401)
+    expect((await call('GET', '/executions-cli/executions', created.key)).status).toBe(200)
+    // Seeded keys never propagate; the admin was never refused.
+    expect(emu.requests.filter(r => r.keyId === admin.id).every(r => r.status < 400)).toBe(true)
+  })
+
+  it('refuses a new key until propagationDelayMs have passed', async () => {
+    emu.options.propagationDelayMs = 300
+    const created = await create(admin.value)
+    const first = await call('GET', '/api-keys/current', created.key)
+    expect(first.status).toBe(401)
+    expect(emu.requests.at(-1)?.presentedKeyId).toBe(created.id)
+    expect(emu.key(created.id)?.last_used_at).toBeNull()
+    await new Promise(resolve => setTimeout(resolve, 350))
+    expect((await call('GET', '/api-keys/current', created.key)).status).toBe(200)
+  })
+})
+
+describe('faults', () => {
+  it('answers the nth..nth+times-1 matching calls with the fault, before auth', async () => {
+    emu.addFault({
+      method: 'get',
+      path: '/executions-cli/executions',
+      nth: 2,
+      times: 2,
+      status: 503
+    })
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await call('GET', '/executions-cli/executions', admin.value)).status)
+    }
+    expect(statuses).toEqual([200, 503, 503, 200])
+    // Other methods and paths don't count toward the fault.
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+    const faulted = emu.requests.filter(r => r.fault)
+    expect(faulted).toHaveLength(2)
+    expect(faulted[0].keyId).toBeUndefined()
+    expect(faulted[0].presentedKeyId).toBe(admin.id)
+  })
+
+  it('uses the contract error body by default, and fires before authentication', async () => {
+    emu.addFault({ path: '/api-keys/current', status: 503 })
+    const res = await call('GET', '/api-keys/current', 'hv_not_a_key')
+    expect(res.status).toBe(503)
+    expect(res.headers.get('content-type')).toBe('application/json')
+    expect(errorCode(res)).toBe('unavailable')
+  })
+
+  it('serves an HTML proxy page', async () => {
+    const html = '<html><body>502 Bad Gateway</body></html>'
+    emu.addFault({ path: /^\/api-keys/, status: 502, body: html, contentType: 'text/html' })
+    const res = await call('POST', '/api-keys', admin.value, createBody())
+    expect(res.status).toBe(502)
+    expect(res.headers.get('content-type')).toBe('text/html')
+    expect(res.text).toBe(html)
+    // A faulted request has no effect on state.
+    expect(emu.keys()).toHaveLength(1)
+    expect(emu.key(admin.id)?.last_used_at).toBeNull()
+  })
+
+  it('sends 429 with Retry-After (default 1, or the one given)', async () => {
+    emu.addFault({ path: '/api-keys/current', status: 429 })
+    emu.addFault({
+      path: '/api-keys/current',
+      nth: 2,
+      status: 429,
+      headers: { 'Retry-After': '7' }
+    })
+    const first = await call('GET', '/api-keys/current', admin.value)
+    expect(first.status).toBe(429)
+    expect(errorCode(first)).toBe('rate_limited')
+    expect(first.headers.get('retry-after')).toBe('1')
+    expect(first.headers.get('x-ratelimit-remaining')).not.toBeNull()
+    const second = await call('GET', '/api-keys/current', admin.value)
+    expect(second.headers.get('retry-after')).toBe('7')
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+  })
+
+  it('simulates a redirect with a 3xx and a Location header', async () => {
+    emu.addFault({
+      path: '/api-keys/current',
+      status: 302,
+      headers: { Location: 'http://127.0.0.1:9/x' }
+    })
+    const res = await call('GET', '/api-keys/current', admin.value)
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('http://127.0.0.1:9/x')
+    expect(res.text).toBe('')
+  })
+
+  it('holds a response for delayMs, long enough to trip a client timeout', async () => {
+    emu.addFault({ path: '/api-keys/current', status: 200, body: '{}', delayMs: 2000 })
+    const started = Date.now()
+    await expect(
+      fetch(`${emu.url}/api-keys/current`, {
+        headers: { 'X-Api-Key': admin.value },
+        signal: AbortSignal.timeout(200)
+      })
+    ).rejects.toThrow()
+    expect(Date.now() - started).toBeLessThan(1500)
+  })
+
+  it('clears faults', async () => {
+    emu.addFault({ path: '/api-keys/current', status: 500, times: 10 })
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(500)
+    emu.clearFaults()
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+  })
+})
+
+describe('rate limits', () => {
+  it('sends X-RateLimit-Remaining and X-RateLimit-Reset on every response', async () => {
+    const answers = [
+      await call('GET', '/api-keys/current', admin.value),
+      await call('GET', '/api-keys/current', admin.value),
+      await call('GET', '/api-keys/current', undefined),
+      await call('DELETE', `/api-keys/${emu.seedKey().id}`, admin.value),
+      await call('GET', '/nope', admin.value)
+    ]
+    for (const res of answers) {
+      expect(res.headers.get('x-ratelimit-remaining')).toMatch(/^\d+$/)
+      expect(Number(res.headers.get('x-ratelimit-reset'))).toBe(clock / 1000 + 60)
+    }
+    expect(answers[0].headers.get('x-ratelimit-remaining')).toBe('999')
+    expect(answers[1].headers.get('x-ratelimit-remaining')).toBe('998')
+  })
+
+  it('answers 429 with Retry-After once a key exceeds its limit', async () => {
+    emu.options.rateLimitPerMinute = 2
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+    const limited = await call('GET', '/api-keys/current', admin.value)
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBe('60')
+    expect(limited.headers.get('x-ratelimit-remaining')).toBe('0')
+    clock += 60_000
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+  })
+})
+
+describe('key values', () => {
+  it('never appear in a key object outside the POST answer', async () => {
+    const created = await create(admin.value)
+    const answers = [
+      await call('GET', '/api-keys/current', created.key),
+      await call('GET', '/api-keys/current', admin.value),
+      await call('GET', `/api-keys/${created.id}`, admin.value),
+      await call('GET', '/api-keys', admin.value),
+      await call('PATCH', `/api-keys/${created.id}`, admin.value, { name: 'n' }),
+      await call('GET', `/api-keys/${created.id}/usage`, admin.value),
+      await call('DELETE', `/api-keys/${created.id}`, admin.value)
+    ]
+    for (const res of answers) {
+      expect(res.status).toBeLessThan(300)
+      expect(res.text).not.toContain(created.key)
+      expect(res.text).not.toContain(admin.value)
+      expect(res.text).not.toMatch(/"key"\s*:/)
+    }
+    for (const res of answers.slice(0, 3)) {
+      expect(Object.keys(res.json as object).sort()).toEqual(KEY_FIELDS)
+    }
+  })
+})
+
+describe('hiveErrorBody', () => {
+  it('builds the contract error body', () => {
+    expect(JSON.parse(hiveErrorBody(404, 'no such key'))).toEqual({
+      error: { code: 'not_found', message: 'no such key' }
+    })
+    expect(JSON.parse(hiveErrorBody(503, 'x')).error.code).toBe('unavailable')
+  })
+})
