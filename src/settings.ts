@@ -1,6 +1,7 @@
 import type { Permission, Scope } from './hive/types.js'
 import { PERMISSIONS } from './hive/types.js'
 import { type Destination, parseDestination } from './github/destinations.js'
+import { isLoopbackHost } from './hive/http.js'
 
 /** Everything the action was asked to do, parsed and validated once. Nothing else reads inputs. */
 export interface Settings {
@@ -98,7 +99,9 @@ export function getSettings(source: SettingsSource): Settings {
   for (const secret of [hiveApiKey, adminInput, githubToken]) if (secret) source.mask(secret)
 
   if (!hiveApiKey) {
-    problems.push('hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}')
+    problems.push(
+      'hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}'
+    )
   } else if (/\s/.test(hiveApiKey)) {
     problems.push('hive-api-key must be one key with no spaces or line breaks (value not shown)')
   }
@@ -153,7 +156,13 @@ export function getSettings(source: SettingsSource): Settings {
   }
 
   const scope = parseScope(input('scope') || 'inherit', problems)
-  const expiresInDays = wholeNumber('expires-in-days', input('expires-in-days') || '30', 1, 365, problems)
+  const expiresInDays = wholeNumber(
+    'expires-in-days',
+    input('expires-in-days') || '30',
+    1,
+    365,
+    problems
+  )
   const verifyPath = input('verify-path') || '/executions-cli/executions'
   if (!isSafePath(verifyPath)) {
     problems.push(
@@ -191,12 +200,6 @@ export function getSettings(source: SettingsSource): Settings {
     revokeOld,
     dryRun
   }
-}
-
-/** True for hosts on this machine: the only ones plain http may be used with (emulators). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase()
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
 function parseHiveUrl(raw: string, problems: string[]): string {

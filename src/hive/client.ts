@@ -1,0 +1,312 @@
+import { HiveHttp, HiveHttpError, KEY_PATTERN, sanitize, type HiveResponse } from './http.js'
+import {
+  PERMISSIONS,
+  type CreateKeyRequest,
+  type HiveKey,
+  type KeyUsage,
+  type NewHiveKey,
+  type Permission,
+  type Scope
+} from './types.js'
+
+/**
+ * One method per endpoint of shared/design/hive-api.md, over HiveHttp (which owns origin pinning,
+ * redirects, timeouts and retries). Answers are checked against the contract's shapes and copied
+ * field by field, so nothing Hive adds (a stray `key`, say) travels further than this file.
+ */
+
+export interface HiveClientOptions {
+  /** Waits between propagation probes; injected so tests don't wait. */
+  sleep?: (ms: number) => Promise<void>
+  /** Clock for the propagation deadline. */
+  now?: () => number
+}
+
+export interface AcceptanceResult {
+  /** The new key answered 2xx on the verify path. */
+  accepted: boolean
+  /** The last status seen. */
+  status: number
+  attempts: number
+  elapsedMs: number
+}
+
+/** A guard against a server that hands out cursors forever (100 keys a page: 100 000 keys). */
+const MAX_PAGES = 1000
+/** Propagation retries: 1 s, 2 s, 4 s, 8 s, then every 10 s until the deadline. */
+const PROPAGATION_FIRST_DELAY_MS = 1_000
+const PROPAGATION_MAX_DELAY_MS = 10_000
+
+export class HiveClient {
+  private readonly sleep: (ms: number) => Promise<void>
+  private readonly now: () => number
+
+  constructor(
+    private readonly http: HiveHttp,
+    options: HiveClientOptions = {}
+  ) {
+    this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
+    this.now = options.now ?? Date.now
+  }
+
+  /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
+  async current(apiKey: string, doing = 'reading the current key'): Promise<HiveKey> {
+    const response = await this.http.request({
+      method: 'GET',
+      path: '/api-keys/current',
+      apiKey,
+      doing
+    })
+    return parseKey(response, doing)
+  }
+
+  /** GET /api-keys/{id}; null when Hive answers 404 (unknown or revoked). */
+  async get(apiKey: string, id: string): Promise<HiveKey | null> {
+    const doing = `reading key ${label(id)}`
+    const response = await this.http.request({
+      method: 'GET',
+      path: keyPath(id),
+      apiKey,
+      doing,
+      expect: [404]
+    })
+    return response.status === 404 ? null : parseKey(response, doing)
+  }
+
+  /** GET /api-keys, every page: the active keys. */
+  async list(adminKey: string): Promise<HiveKey[]> {
+    const keys: HiveKey[] = []
+    const seen = new Set<string>()
+    let cursor: string | null = null
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const doing = `listing keys (page ${page})`
+      const path: string =
+        cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`
+      const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing })
+      const body = response.body
+      if (!isObject(body) || !Array.isArray(body.items)) {
+        throw invalid(response, doing, 'it has no "items" list')
+      }
+      for (const item of body.items) keys.push(parseKey({ ...response, body: item }, doing))
+
+      const next = body.next_cursor
+      if (next === null || next === undefined || next === '') return keys
+      if (typeof next !== 'string') throw invalid(response, doing, '"next_cursor" is not a string')
+      if (seen.has(next)) {
+        throw invalid(response, doing, 'it handed out a page cursor it had given before (a loop)')
+      }
+      seen.add(next)
+      cursor = next
+    }
+    throw new HiveHttpError(
+      `Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages.`,
+      { kind: 'invalid-response', doing: 'listing keys' }
+    )
+  }
+
+  /**
+   * POST /api-keys (201). Never retried on 5xx or timeout: the key may exist already, and a second
+   * one would be a leftover. The answer is the only place a key value appears.
+   */
+  async create(adminKey: string, request: CreateKeyRequest): Promise<NewHiveKey> {
+    const doing = 'creating the new key'
+    const response = await this.http.request({
+      method: 'POST',
+      path: '/api-keys',
+      apiKey: adminKey,
+      body: request,
+      doing
+    })
+    const body = response.body
+    // If Hive created a key but answered oddly, the id is what lets someone find and revoke it.
+    const id = isObject(body) && typeof body.id === 'string' ? body.id : undefined
+    const created = id
+      ? ` Hive may have created key ${label(id)}: revoke it in Hive, or let the next run prune it.`
+      : ''
+    const key = parseKey(response, doing, created)
+    const value = isObject(body) ? body.key : undefined
+    // The message names what is wrong with the value, never the value.
+    if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
+      throw invalid(
+        response,
+        doing,
+        'its "key" is missing, empty or not a printable string',
+        created
+      )
+    }
+    return { ...key, key: value }
+  }
+
+  /** PATCH /api-keys/{id}: change name, permission, scope or expiry (the grace period). */
+  async update(adminKey: string, id: string, patch: Partial<CreateKeyRequest>): Promise<HiveKey> {
+    const doing = `updating key ${label(id)}`
+    const response = await this.http.request({
+      method: 'PATCH',
+      path: keyPath(id),
+      apiKey: adminKey,
+      body: patch,
+      doing
+    })
+    return parseKey(response, doing)
+  }
+
+  /** DELETE /api-keys/{id}. Idempotent: a 404 means it is already revoked or unknown. */
+  async revoke(apiKey: string, id: string): Promise<'revoked' | 'already-gone'> {
+    const response = await this.http.request({
+      method: 'DELETE',
+      path: keyPath(id),
+      apiKey,
+      doing: `revoking key ${label(id)}`,
+      expect: [404],
+      expectJson: false
+    })
+    return response.status === 404 ? 'already-gone' : 'revoked'
+  }
+
+  /** GET /api-keys/{id}/usage; null when Hive has no usage data (404). */
+  async usage(adminKey: string, id: string): Promise<KeyUsage | null> {
+    const doing = `reading the usage of key ${label(id)}`
+    const response = await this.http.request({
+      method: 'GET',
+      path: `${keyPath(id)}/usage`,
+      apiKey: adminKey,
+      doing,
+      expect: [404]
+    })
+    if (response.status === 404) return null
+    const body = response.body
+    if (
+      !isObject(body) ||
+      typeof body.requests_24h !== 'number' ||
+      typeof body.errors_24h !== 'number' ||
+      !isTimestampOrNull(body.last_used_at ?? null)
+    ) {
+      throw invalid(response, doing, 'it is not a usage object')
+    }
+    return {
+      requests_24h: body.requests_24h,
+      errors_24h: body.errors_24h,
+      last_used_at: (body.last_used_at ?? null) as string | null
+    }
+  }
+
+  /**
+   * One GET of the verify path. Returns the status when it is 2xx, 401 or 403; any other answer
+   * throws (after HiveHttp's retries). The body is not read: any 2xx counts.
+   */
+  async probe(apiKey: string, path: string): Promise<number> {
+    const response = await this.http.request({
+      method: 'GET',
+      path,
+      apiKey,
+      doing: `testing a key with GET ${sanitize(path)}`,
+      expect: [401, 403],
+      expectJson: false
+    })
+    return response.status
+  }
+
+  /**
+   * Probe a new key until Hive accepts it. A fresh key may answer 401 for a few seconds while its
+   * creation propagates, so 401 is retried with backoff until `timeoutMs` has passed. 403 ends the
+   * wait at once: the key exists but lacks the permission or scope, which waiting won't change.
+   */
+  async waitUntilAccepted(
+    apiKey: string,
+    path: string,
+    timeoutMs: number
+  ): Promise<AcceptanceResult> {
+    const start = this.now()
+    let delay = PROPAGATION_FIRST_DELAY_MS
+    for (let attempts = 1; ; attempts++) {
+      const status = await this.probe(apiKey, path)
+      const elapsedMs = this.now() - start
+      if (status !== 401 || elapsedMs >= timeoutMs) {
+        return { accepted: status >= 200 && status < 300, status, attempts, elapsedMs }
+      }
+      // Never sleep past the deadline: the last probe happens at it.
+      await this.sleep(Math.min(delay, timeoutMs - elapsedMs))
+      delay = Math.min(delay * 2, PROPAGATION_MAX_DELAY_MS)
+    }
+  }
+
+  /** After a revocation: does the key answer 401 now? (Hive revokes immediately.) */
+  async confirmRevoked(apiKey: string, path: string): Promise<boolean> {
+    return (await this.probe(apiKey, path)) === 401
+  }
+}
+
+function keyPath(id: string): string {
+  // encodeURIComponent leaves '.' alone: an id of '..' is refused by HiveHttp's path check.
+  return `/api-keys/${encodeURIComponent(id)}`
+}
+
+/** An id for a message: ids are not secret, but they may come from outside. */
+function label(id: string): string {
+  return sanitize(String(id), [], 80)
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isTimestampOrNull(value: unknown): value is string | null {
+  return value === null || typeof value === 'string'
+}
+
+function isIdList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.length > 0 && value.every(v => typeof v === 'string' && v)
+}
+
+function invalid(
+  response: HiveResponse,
+  doing: string,
+  problem: string,
+  extra = ''
+): HiveHttpError {
+  // Never the body: it may be the answer to POST /api-keys, which holds a key value.
+  return new HiveHttpError(
+    `Hive answered ${response.status} while ${doing}, but its answer is not what the Hive API ` +
+      `contract describes: ${problem}.${extra}`,
+    { kind: 'invalid-response', doing, status: response.status }
+  )
+}
+
+function parseScope(value: unknown): Scope | undefined {
+  if (!isObject(value)) return undefined
+  if (value.type === 'all') return { type: 'all' }
+  if (value.type === 'engagements' && isIdList(value.engagement_ids)) {
+    return { type: 'engagements', engagement_ids: [...value.engagement_ids] }
+  }
+  if (value.type === 'campaigns' && isIdList(value.campaign_ids)) {
+    return { type: 'campaigns', campaign_ids: [...value.campaign_ids] }
+  }
+  return undefined
+}
+
+/** A key object, copied field by field (a `key` value in it is not copied). */
+function parseKey(response: HiveResponse, doing: string, extra = ''): HiveKey {
+  const body = response.body
+  const fail = (problem: string) => invalid(response, doing, problem, extra)
+  if (!isObject(body)) throw fail('it is not a key object')
+  const { id, name, prefix, permission, created_at, expires_at, last_used_at, revoked_at } = body
+  if (typeof id !== 'string' || !id) throw fail('"id" is missing or empty')
+  if (typeof name !== 'string') throw fail('"name" is missing')
+  if (typeof prefix !== 'string' || !prefix) throw fail('"prefix" is missing or empty')
+  if (!PERMISSIONS.includes(permission as Permission))
+    throw fail('"permission" is not one it knows')
+  const scope = parseScope(body.scope)
+  if (!scope) throw fail('"scope" is not one it knows')
+  if (!isTimestampOrNull(expires_at)) throw fail('"expires_at" is neither a timestamp nor null')
+  return {
+    id,
+    name,
+    prefix,
+    permission: permission as Permission,
+    scope,
+    created_at: typeof created_at === 'string' ? created_at : '',
+    expires_at,
+    last_used_at: typeof last_used_at === 'string' ? last_used_at : null,
+    revoked_at: typeof revoked_at === 'string' ? revoked_at : null
+  }
+}
