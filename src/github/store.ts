@@ -84,7 +84,11 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
     )
   }
   let advice = ''
-  if (status === 401) {
+  if ((status === 403 || status === 429) && /rate limit/i.test(said)) {
+    advice =
+      'GitHub is rate-limiting the token and the wait it asked for did not lift it; nothing was ' +
+      'written here. Run again later.'
+  } else if (status === 401) {
     advice = 'github-token is invalid or expired.'
   } else if (status === 403) {
     const accepted = e.response?.headers?.['x-accepted-github-permissions']

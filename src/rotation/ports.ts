@@ -35,7 +35,11 @@ export interface SecretStore {
   /** Read-only: fetch the destination's public key (and prove the token can see it). */
   prepare(destination: Destination): Promise<PreparedDestination>
   /** Seal the value with the destination's own key and write it. */
-  write(prepared: PreparedDestination, secretName: string, value: string): Promise<'created' | 'updated'>
+  write(
+    prepared: PreparedDestination,
+    secretName: string,
+    value: string
+  ): Promise<'created' | 'updated'>
 }
 
 /** A destination that could not be read or written. */

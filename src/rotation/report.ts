@@ -31,12 +31,7 @@ export interface StepRecord {
 }
 
 export type DestinationStatus =
-  | 'ready'
-  | 'created'
-  | 'updated'
-  | 'failed'
-  | 'not written'
-  | 'unreachable'
+  'ready' | 'created' | 'updated' | 'failed' | 'not written' | 'unreachable'
 
 export interface DestinationRecord {
   destination: string

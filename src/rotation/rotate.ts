@@ -90,7 +90,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   })
 
   if (s.dryRun) {
-    log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`)
+    log.info(
+      `Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`
+    )
     for (const name of ['Create', 'Test', 'Store', 'Retire']) {
       report.steps.push({ step: name, status: 'skipped', detail: 'dry-run', ms: 0 })
     }
@@ -204,8 +206,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
             `so revoke ${newKey.id} (${newKey.prefix}…) by hand.`
         }
       } else {
-        outcome =
-          `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
+        outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
       }
       throw new RotationError(
         `${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
@@ -243,8 +244,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       detail:
         (outcome === 'revoked'
           ? `Revoked the old key ${oldKey.id} (${oldKey.prefix}…)`
-          : `The old key ${oldKey.id} was already revoked`) +
-        `; it now answers 401.`
+          : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
     }
   })
 }
@@ -292,7 +292,9 @@ async function prepareAll(s: Settings, secrets: SecretStore, records: Destinatio
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, s.destinations.length) }, worker))
+  await Promise.all(
+    Array.from({ length: Math.min(READ_CONCURRENCY, s.destinations.length) }, worker)
+  )
   const problems: string[] = []
   results.forEach((r, i) => {
     const record = records[i]

@@ -1,0 +1,329 @@
+/**
+ * The rotation sequence in process, over the real adapters (HiveClient, GitHubSecretStore) against
+ * the emulators, with waits injected away. Failures the emulators can't produce are injected
+ * through the two ports. Every test asserts what Hive and GitHub hold afterwards.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { rotate, RotationError, type Log, type RotationDeps } from '../../src/rotation/rotate.js'
+import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
+import { DestinationError, type KeyService, type SecretStore } from '../../src/rotation/ports.js'
+import { HiveClient } from '../../src/hive/client.js'
+import { HiveHttp } from '../../src/hive/http.js'
+import { GitHubSecretStore } from '../../src/github/store.js'
+import { createGitHubClient } from '../../src/github/octokit.js'
+import { getSettings, type Settings } from '../../src/settings.js'
+import { ENV, REPO, startWorld, type World } from '../support/world.js'
+
+let world: World
+beforeEach(async () => {
+  world = await startWorld()
+})
+afterEach(async () => {
+  await world.stop()
+})
+
+interface Harness {
+  deps: RotationDeps
+  report: RotationReport
+  /** Everything logged and masked, in order: ['mask', value] or [level, message]. */
+  events: [string, string][]
+}
+
+function settings(extra: Record<string, string> = {}): Settings {
+  const inputs = world.inputs(extra)
+  return getSettings({ getInput: n => inputs[n] ?? '', env: world.env, mask: () => undefined })
+}
+
+function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretStore> } = {}) {
+  const events: [string, string][] = []
+  const log: Log = {
+    info: m => events.push(['info', m]),
+    warning: m => events.push(['warning', m]),
+    debug: m => events.push(['debug', m]),
+    group: async (name, fn) => {
+      events.push(['group', name])
+      return fn()
+    }
+  }
+  const http = new HiveHttp({ baseUrl: world.hive.url, sleep: async () => undefined })
+  const client = new HiveClient(http, { sleep: async () => undefined })
+  const keys: KeyService = {
+    current: (k, d) => client.current(k, d),
+    create: (k, r) => client.create(k, r),
+    waitUntilAccepted: (k, p, t) => client.waitUntilAccepted(k, p, t),
+    revoke: (k, id) => client.revoke(k, id),
+    confirmRevoked: (k, p) => client.confirmRevoked(k, p),
+    ...wrap.keys
+  }
+  const github = createGitHubClient({
+    token: world.inputs()['github-token'],
+    baseUrl: world.github.url,
+    warn: m => events.push(['warning', m]),
+    debug: () => undefined,
+    retryAfterBaseValue: 1
+  })
+  const store = new GitHubSecretStore(github)
+  const secrets: SecretStore = {
+    prepare: d => store.prepare(d),
+    write: (p, n, v) => store.write(p, n, v),
+    ...wrap.secrets
+  }
+  const report = emptyReport(false)
+  const deps: RotationDeps = {
+    keys,
+    secrets,
+    mask: v => events.push(['mask', v]),
+    log,
+    now: () => new Date()
+  }
+  return { deps, report, events } satisfies Harness
+}
+
+const active = (id: string) => world.hive.activeKeys().some(k => k.id === id)
+const created = () => world.hive.keys().filter(k => k.id !== world.ci.id && k.id !== world.admin.id)
+
+describe('rotate', () => {
+  it('creates, tests, stores and then revokes, leaving every destination on the new key', async () => {
+    const h = harness()
+    await rotate(settings(), h.deps, h.report)
+
+    const [fresh] = created()
+    expect(created()).toHaveLength(1)
+    expect(fresh.permission).toBe('read-only')
+    expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] })
+    expect(fresh.name).toMatch(/^hive-rotate-key octo\/app HIVE_API_KEY \d{4}-\d\d-\d\dT[\d:]+Z$/)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
+    expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
+    expect(world.hive.accepts(fresh.value)).toBe(true)
+    expect(world.hive.accepts(world.ci.value)).toBe(false)
+    expect(h.report.rotated).toBe(true)
+    expect(h.report.revokedKeyIds).toEqual([world.ci.id])
+    expect(h.report.steps.map(s => [s.step, s.status])).toEqual([
+      ['Preflight', 'ok'],
+      ['Create the new key', 'ok'],
+      ['Test the new key', 'ok'],
+      ['Store the new key', 'ok'],
+      ['Retire the old key', 'ok']
+    ])
+    expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'updated'])
+  })
+
+  it('masks the new key before anything is logged about it, and never logs a value', async () => {
+    const h = harness()
+    await rotate(settings(), h.deps, h.report)
+    const [fresh] = created()
+    const maskAt = h.events.findIndex(([kind, v]) => kind === 'mask' && v === fresh.value)
+    const firstMention = h.events.findIndex(([kind, m]) => kind !== 'mask' && m.includes(fresh.id))
+    expect(maskAt).toBeGreaterThanOrEqual(0)
+    expect(maskAt).toBeLessThan(firstMention)
+    const logged = h.events.filter(([kind]) => kind !== 'mask').map(([, m]) => m)
+    const values = [fresh.value, world.ci.value, world.admin.value]
+    for (const v of values) expect(logged.join('\n')).not.toContain(v)
+    expect(JSON.stringify(h.report)).not.toMatch(new RegExp(values.join('|')))
+  })
+
+  it('tests the new key before any write, and revokes the old one only after every write', async () => {
+    const seenAtWrite: string[][] = []
+    const store = harness().deps.secrets
+    const h = harness({
+      secrets: {
+        write: async (p, n, v) => {
+          seenAtWrite.push(world.hive.requests.map(r => `${r.method} ${r.path}`))
+          return store.write(p, n, v)
+        }
+      }
+    })
+    await rotate(settings(), h.deps, h.report)
+    expect(seenAtWrite).toHaveLength(2)
+    for (const calls of seenAtWrite) {
+      expect(calls).toContain('GET /executions-cli/executions')
+      expect(calls.some(c => c.startsWith('DELETE'))).toBe(false)
+    }
+    expect(world.hive.requests.at(-2)).toMatchObject({ method: 'DELETE' })
+    expect(world.github.secretWrites()).toBe(2)
+  })
+
+  it('keeps the old key with revoke-old: false', async () => {
+    const h = harness()
+    await rotate(settings({ 'revoke-old': 'false' }), h.deps, h.report)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(created()[0].value)
+    expect(h.report.revokedKeyIds).toEqual([])
+  })
+
+  it('honours an explicit permission, scope and lifetime', async () => {
+    const h = harness()
+    await rotate(
+      settings({ permission: 'read-write', scope: 'engagements:eng_12', 'expires-in-days': '90' }),
+      h.deps,
+      h.report
+    )
+    const [fresh] = created()
+    expect(fresh.permission).toBe('read-write')
+    expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12'] })
+    const days = (Date.parse(fresh.expires_at!) - Date.now()) / 86_400_000
+    expect(days).toBeGreaterThan(89.9)
+    expect(days).toBeLessThanOrEqual(90)
+  })
+
+  it('dry-run reads and plans but changes nothing', async () => {
+    const h = harness()
+    h.report.dryRun = true
+    await rotate(settings({ 'dry-run': 'true' }), h.deps, h.report)
+    expect(created()).toEqual([])
+    expect(world.github.secretWrites()).toBe(0)
+    expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
+    expect(h.report.plan.join('\n')).toContain(`Revoke the current key ${world.ci.id}`)
+    expect(h.report.steps.filter(s => s.status === 'skipped')).toHaveLength(4)
+  })
+
+  it('revokes a new key that fails its test and changes nothing else', async () => {
+    world.hive.options.propagationCalls = 1000
+    const h = harness()
+    await expect(
+      rotate(settings({ 'verify-timeout-seconds': '0' }), h.deps, h.report)
+    ).rejects.toThrow(/The new key failed its test: .* still answered 401.* was revoked/)
+    const [fresh] = created()
+    expect(active(fresh.id)).toBe(false)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+    expect(world.github.secretWrites()).toBe(0)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(world.ci.value)
+  })
+
+  it('revokes a new key that is not what was asked for', async () => {
+    const client = new HiveClient(new HiveHttp({ baseUrl: world.hive.url }))
+    const h = harness({
+      keys: {
+        // Hive reports a wider permission for the new key than was requested.
+        current: async (k, d) => {
+          const key = await client.current(k, d)
+          return k === world.ci.value ? key : { ...key, permission: 'admin' }
+        }
+      }
+    })
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
+      /not what was asked for: its permission is admin, not read-only/
+    )
+    expect(active(created()[0].id)).toBe(false)
+    expect(world.github.secretWrites()).toBe(0)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+  })
+
+  it('revokes nothing old when one destination refuses, and keeps the new key it holds', async () => {
+    world.github.refuse(ENV, { status: 403 })
+    const h = harness()
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
+      /1 of 2 destination\(s\) could not be written\. The new key .* stays active.*was not revoked/s
+    )
+    const [fresh] = created()
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
+    expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(world.ci.value)
+    expect(world.hive.accepts(fresh.value)).toBe(true)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+    expect(h.report.rotated).toBe(false)
+    expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'failed'])
+    expect(h.report.destinations[1].detail).toMatch(/Secrets: write.*Environments: write/)
+  })
+
+  it('revokes the new key when every destination definitely refused it', async () => {
+    world.github.refuse(REPO, { status: 403 })
+    world.github.refuse(ENV, { status: 404 })
+    const h = harness()
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
+      /2 of 2 .* No destination holds the new key, so it was revoked/
+    )
+    expect(active(created()[0].id)).toBe(false)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(world.ci.value)
+  })
+
+  it('keeps the new key when a write may have landed (no definite answer)', async () => {
+    const h = harness({
+      secrets: {
+        write: async () => {
+          throw new DestinationError('GitHub did not answer', false, 502)
+        }
+      }
+    })
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(/stays active/)
+    expect(active(created()[0].id)).toBe(true)
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+  })
+
+  it('fails the preflight, before any key exists, when a destination cannot be read', async () => {
+    const h = harness()
+    await expect(
+      rotate(settings({ destinations: 'repo:octo/app\nrepo:octo/nope' }), h.deps, h.report)
+    ).rejects.toThrow(
+      /1 of 2 destination\(s\) can't be written; nothing was changed.*octo\/nope.*does not exist, or the token cannot see it/s
+    )
+    expect(created()).toEqual([])
+    expect(world.hive.requests.some(r => r.method !== 'GET')).toBe(false)
+    expect(h.report.destinations.map(d => d.status)).toEqual(['ready', 'unreachable'])
+  })
+
+  it('refuses an admin key without admin permission, before any change', async () => {
+    const weak = world.hive.seedKey({ permission: 'read-write', scope: { type: 'all' } })
+    const h = harness()
+    await expect(
+      rotate(settings({ 'hive-admin-key': weak.value }), h.deps, h.report)
+    ).rejects.toThrow(
+      'hive-admin-key has permission read-write; creating and revoking keys needs admin. ' +
+        'Pass an admin key as hive-admin-key.'
+    )
+    expect(world.hive.keys()).toHaveLength(3)
+    expect(world.github.secretWrites()).toBe(0)
+  })
+
+  it('refuses a read-only rotated key that would manage itself', async () => {
+    const h = harness()
+    await expect(rotate(settings({ 'hive-admin-key': '' }), h.deps, h.report)).rejects.toThrow(
+      /hive-api-key \(no hive-admin-key given\) has permission read-only; creating and revoking keys needs admin/
+    )
+    expect(created()).toEqual([])
+  })
+
+  it('refuses to make a self-managed key that could not rotate itself next time', async () => {
+    const own = world.hive.seedKey({ permission: 'admin', scope: { type: 'all' } })
+    const h = harness()
+    await expect(
+      rotate(
+        settings({ 'hive-api-key': own.value, 'hive-admin-key': '', permission: 'read-only' }),
+        h.deps,
+        h.report
+      )
+    ).rejects.toThrow(/would leave the rotated key unable to rotate itself/)
+    expect(world.hive.keys()).toHaveLength(3)
+  })
+
+  it('refuses a scope the admin key cannot grant', async () => {
+    const scoped = world.hive.seedKey({
+      permission: 'admin',
+      scope: { type: 'engagements', engagement_ids: ['eng_12'] }
+    })
+    const h = harness()
+    await expect(
+      rotate(settings({ 'hive-admin-key': scoped.value }), h.deps, h.report)
+    ).rejects.toThrow(/cannot grant scope engagements:eng_12,eng_40/)
+    expect(world.hive.keys()).toHaveLength(3)
+  })
+
+  it('rotates a self-managed admin key with the key itself', async () => {
+    const own = world.hive.seedKey({ permission: 'admin', scope: { type: 'all' } })
+    world.github.setSecretPlain(REPO, 'HIVE_API_KEY', own.value)
+    world.github.setSecretPlain(ENV, 'HIVE_API_KEY', own.value)
+    const h = harness()
+    await rotate(settings({ 'hive-api-key': own.value, 'hive-admin-key': '' }), h.deps, h.report)
+    const fresh = world.hive.keys().find(k => k.name.startsWith('hive-rotate-key'))!
+    expect(fresh.permission).toBe('admin')
+    expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
+    expect(world.hive.accepts(own.value)).toBe(false)
+  })
+
+  it('fails loudly when the old key still works after its revocation', async () => {
+    const h = harness({ keys: { confirmRevoked: async () => false } })
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(RotationError)
+    expect(h.report.rotated).toBe(true)
+    expect(h.report.steps.at(-1)).toMatchObject({ step: 'Retire the old key', status: 'failed' })
+  })
+})
