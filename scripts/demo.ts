@@ -2,7 +2,8 @@
  * npm run demo: rotate a key end to end against the two emulators, with the bundled action run
  * exactly as the Actions runner runs it, then prove the outcome from the emulators' state.
  */
-import { runAction, leaks } from '../test/support/run-action.js'
+import { execFileSync } from 'node:child_process'
+import { ACTION_NODE, runAction, leaks } from '../test/support/run-action.js'
 import { ENV, REPO, startWorld } from '../test/support/world.js'
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`
@@ -19,7 +20,10 @@ try {
   console.log('  (the new key will answer 401 once before it propagates)')
 
   const inputs = world.inputs()
-  console.log(bold('\n== Running dist/index.js as the runner does, with these inputs'))
+  const version = execFileSync(ACTION_NODE, ['--version'], { encoding: 'utf8' }).trim()
+  console.log(
+    bold(`\n== Running dist/index.js on Node ${version} as the runner does, with these inputs`)
+  )
   for (const [name, value] of Object.entries(inputs)) {
     const shown = /key|token/.test(name) ? '*** (secret)' : value.replace(/\n/g, ', ')
     console.log(`  INPUT_${name.toUpperCase()} = ${shown}`)

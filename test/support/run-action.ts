@@ -13,6 +13,11 @@ import { parse } from 'yaml'
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const DIST = join(ROOT, 'dist/index.js')
+/**
+ * The node that runs the action. The runner uses node24 (action.yml); this machine's node is 20.
+ * .ci/run sets ACTION_NODE to a Node 24 binary to run the end-to-end tests on both.
+ */
+export const ACTION_NODE = process.env.ACTION_NODE || process.execPath
 
 export interface ActionRun {
   code: number | null
@@ -71,7 +76,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs })) {
     env[inputVariable(name)] = value
   }
-  const child = spawn(process.execPath, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(ACTION_NODE, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => (stdout += chunk))
