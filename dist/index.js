@@ -34502,15 +34502,19 @@ function getSettings(source) {
     for (const secret of [hiveApiKey, adminInput, githubToken])
         if (secret)
             source.mask(secret);
+    // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
+    // later, or quoted by fetch in an error message that the masks no longer match.
+    const credential = 'must be one value of visible ASCII characters (value not shown)';
     if (!hiveApiKey) {
         problems.push('hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}');
     }
-    else if (/\s/.test(hiveApiKey)) {
-        problems.push('hive-api-key must be one key with no spaces or line breaks (value not shown)');
+    else if (!KEY_PATTERN.test(hiveApiKey)) {
+        problems.push(`hive-api-key ${credential}`);
     }
-    if (adminInput && /\s/.test(adminInput)) {
-        problems.push('hive-admin-key must be one key with no spaces or line breaks (value not shown)');
-    }
+    if (adminInput && !KEY_PATTERN.test(adminInput))
+        problems.push(`hive-admin-key ${credential}`);
+    if (githubToken && !KEY_PATTERN.test(githubToken))
+        problems.push(`github-token ${credential}`);
     if (!githubToken) {
         problems.push('github-token is required: a fine-grained personal access token or GitHub App installation ' +
             'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
@@ -34549,9 +34553,9 @@ function getSettings(source) {
     const scope = parseScope(input('scope') || 'inherit', problems);
     const expiresInDays = wholeNumber('expires-in-days', input('expires-in-days') || '30', 1, 365, problems);
     const verifyPath = input('verify-path') || '/executions-cli/executions';
-    if (!isSafePath(verifyPath)) {
-        problems.push(`verify-path must be a path on hive-url starting with one "/", without "..", "\\", a query ` +
-            `or a host, got "${verifyPath}"`);
+    const pathRule = verifyPath.includes('?') ? 'must not contain a query' : pathProblem(verifyPath);
+    if (pathRule) {
+        problems.push(`verify-path must be a path on hive-url: it ${pathRule}, got "${verifyPath}"`);
     }
     const verifyTimeoutSeconds = wholeNumber('verify-timeout-seconds', input('verify-timeout-seconds') || '60', 0, 600, problems);
     const revokeOld = parseBoolean('revoke-old', input('revoke-old') || 'true', problems);
@@ -34659,11 +34663,6 @@ function parseBoolean(name, raw, problems) {
         return false;
     problems.push(`${name} must be true or false, got "${raw}"`);
     return false;
-}
-/** A plain absolute path: nothing that could point the key at another origin. */
-function isSafePath(path) {
-    return (/^\/(?!\/)[A-Za-z0-9._~!$&'()*+;=:@%/-]*$/.test(path) &&
-        !path.split('/').some(segment => segment === '..' || segment === '.'));
 }
 
 ;// CONCATENATED MODULE: ./src/hive/client.ts
@@ -40395,9 +40394,12 @@ function explain(error, d, doing) {
     const said = clean(typeof data?.message === 'string' ? data.message : (e.message ?? ''));
     const where = `${doing} ${KINDS[d.kind].describe(d)} (${d.label})`;
     const need = KINDS[d.kind].permission;
-    if (status === undefined || status >= 500) {
-        return new DestinationError(`GitHub did not answer ${where}${status ? ` (HTTP ${status})` : ''}: ${said || 'no response'}. ` +
-            'It is not known whether the write landed; running again is safe.', false, status);
+    if (status === undefined || status >= 500 || !e.response) {
+        // No response at all (Octokit reports a network failure as status 500 without one), or 5xx
+        // after the retry plugin's attempts.
+        const answer = e.response && status ? `answered ${status}` : 'could not be reached';
+        return new DestinationError(`GitHub ${answer} ${where}: ${said || 'no response'}. ` +
+            'It is not known whether a write landed; running again is safe.', false, e.response ? status : undefined);
     }
     let advice = '';
     if ((status === 403 || status === 429) && /rate limit/i.test(said)) {
@@ -40566,7 +40568,7 @@ async function rotate(s, deps, report) {
             : seen.permission !== permission
                 ? `its permission is ${seen.permission}, not ${permission}`
                 : !sameScope(seen.scope, scope)
-                    ? `its scope is ${describeScope(seen.scope)}, not ${describeScope(scope)}`
+                    ? `it has ${describeScope(seen.scope)}, not ${describeScope(scope)}`
                     : '';
         if (mismatch)
             await discardNewKey(`The new key is not what was asked for: ${mismatch}.`);
@@ -40674,7 +40676,7 @@ function checkAdmin(s, admin, permission, scope) {
             'leave permission as inherit.');
     }
     if (!scopeCovers(admin.scope, scope)) {
-        throw new RotationError(`${which} has scope ${describeScope(admin.scope)} and cannot grant ${describeScope(scope)}; ` +
+        throw new RotationError(`${which} has ${describeScope(admin.scope)} and cannot grant ${describeScope(scope)}; ` +
             'set scope to what the admin key covers.');
     }
 }

@@ -1,7 +1,7 @@
 import type { Permission, Scope } from './hive/types.js'
 import { PERMISSIONS } from './hive/types.js'
 import { type Destination, parseDestination } from './github/destinations.js'
-import { isLoopbackHost } from './hive/http.js'
+import { isLoopbackHost, KEY_PATTERN, pathProblem } from './hive/http.js'
 
 /** Everything the action was asked to do, parsed and validated once. Nothing else reads inputs. */
 export interface Settings {
@@ -98,16 +98,18 @@ export function getSettings(source: SettingsSource): Settings {
   const githubToken = input('github-token')
   for (const secret of [hiveApiKey, adminInput, githubToken]) if (secret) source.mask(secret)
 
+  // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
+  // later, or quoted by fetch in an error message that the masks no longer match.
+  const credential = 'must be one value of visible ASCII characters (value not shown)'
   if (!hiveApiKey) {
     problems.push(
       'hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}'
     )
-  } else if (/\s/.test(hiveApiKey)) {
-    problems.push('hive-api-key must be one key with no spaces or line breaks (value not shown)')
+  } else if (!KEY_PATTERN.test(hiveApiKey)) {
+    problems.push(`hive-api-key ${credential}`)
   }
-  if (adminInput && /\s/.test(adminInput)) {
-    problems.push('hive-admin-key must be one key with no spaces or line breaks (value not shown)')
-  }
+  if (adminInput && !KEY_PATTERN.test(adminInput)) problems.push(`hive-admin-key ${credential}`)
+  if (githubToken && !KEY_PATTERN.test(githubToken)) problems.push(`github-token ${credential}`)
   if (!githubToken) {
     problems.push(
       'github-token is required: a fine-grained personal access token or GitHub App installation ' +
@@ -164,11 +166,9 @@ export function getSettings(source: SettingsSource): Settings {
     problems
   )
   const verifyPath = input('verify-path') || '/executions-cli/executions'
-  if (!isSafePath(verifyPath)) {
-    problems.push(
-      `verify-path must be a path on hive-url starting with one "/", without "..", "\\", a query ` +
-        `or a host, got "${verifyPath}"`
-    )
+  const pathRule = verifyPath.includes('?') ? 'must not contain a query' : pathProblem(verifyPath)
+  if (pathRule) {
+    problems.push(`verify-path must be a path on hive-url: it ${pathRule}, got "${verifyPath}"`)
   }
   const verifyTimeoutSeconds = wholeNumber(
     'verify-timeout-seconds',
@@ -290,12 +290,4 @@ function parseBoolean(name: string, raw: string, problems: string[]): boolean {
   if (['false', 'False', 'FALSE'].includes(raw)) return false
   problems.push(`${name} must be true or false, got "${raw}"`)
   return false
-}
-
-/** A plain absolute path: nothing that could point the key at another origin. */
-function isSafePath(path: string): boolean {
-  return (
-    /^\/(?!\/)[A-Za-z0-9._~!$&'()*+;=:@%/-]*$/.test(path) &&
-    !path.split('/').some(segment => segment === '..' || segment === '.')
-  )
 }

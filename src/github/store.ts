@@ -75,12 +75,15 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
   const said = clean(typeof data?.message === 'string' ? data.message : (e.message ?? ''))
   const where = `${doing} ${KINDS[d.kind].describe(d)} (${d.label})`
   const need = KINDS[d.kind].permission
-  if (status === undefined || status >= 500) {
+  if (status === undefined || status >= 500 || !e.response) {
+    // No response at all (Octokit reports a network failure as status 500 without one), or 5xx
+    // after the retry plugin's attempts.
+    const answer = e.response && status ? `answered ${status}` : 'could not be reached'
     return new DestinationError(
-      `GitHub did not answer ${where}${status ? ` (HTTP ${status})` : ''}: ${said || 'no response'}. ` +
-        'It is not known whether the write landed; running again is safe.',
+      `GitHub ${answer} ${where}: ${said || 'no response'}. ` +
+        'It is not known whether a write landed; running again is safe.',
       false,
-      status
+      e.response ? status : undefined
     )
   }
   let advice = ''

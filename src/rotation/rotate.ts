@@ -147,7 +147,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         : seen.permission !== permission
           ? `its permission is ${seen.permission}, not ${permission}`
           : !sameScope(seen.scope, scope)
-            ? `its scope is ${describeScope(seen.scope)}, not ${describeScope(scope)}`
+            ? `it has ${describeScope(seen.scope)}, not ${describeScope(scope)}`
             : ''
     if (mismatch) await discardNewKey(`The new key is not what was asked for: ${mismatch}.`)
     return {
@@ -269,7 +269,7 @@ function checkAdmin(s: Settings, admin: HiveKey, permission: Permission, scope: 
   }
   if (!scopeCovers(admin.scope, scope)) {
     throw new RotationError(
-      `${which} has scope ${describeScope(admin.scope)} and cannot grant ${describeScope(scope)}; ` +
+      `${which} has ${describeScope(admin.scope)} and cannot grant ${describeScope(scope)}; ` +
         'set scope to what the admin key covers.'
     )
   }

@@ -140,6 +140,19 @@ describe('getSettings', () => {
     for (const secret of ['hv_secret', 'hv_admin', 'BEGIN KEY']) expect(text).not.toContain(secret)
   })
 
+  it('refuses credentials that could not travel in a header, without showing them', () => {
+    const problems = problemsOf({
+      'hive-api-key': 'hv_ключ',
+      'hive-admin-key': 'hv_admin\u0007',
+      'github-token': 'ghp_abc\ndef'
+    })
+    expect(problems).toEqual([
+      'hive-api-key must be one value of visible ASCII characters (value not shown)',
+      'hive-admin-key must be one value of visible ASCII characters (value not shown)',
+      'github-token must be one value of visible ASCII characters (value not shown)'
+    ])
+  })
+
   it('refuses inputs of later versions instead of ignoring them', () => {
     const problems = problemsOf({
       'app-id': '123',
@@ -193,14 +206,21 @@ describe('getSettings', () => {
     expect(problemsOf({ 'hive-url': url })).toEqual([expect.stringMatching(message)])
   })
 
-  it.each(['/executions-cli/../api-keys', 'https://evil.example/x', '/a?b=c', '/a\\b', 'x'])(
-    'refuses verify-path %s',
-    path => {
-      expect(problemsOf({ 'verify-path': path })).toEqual([
-        expect.stringMatching(/^verify-path must be a path/)
-      ])
-    }
-  )
+  it.each([
+    '/executions-cli/../api-keys',
+    '/%2e%2e/executions-cli/executions',
+    '/executions-cli/executions/%2E',
+    '/go/https://evil.example/x',
+    'https://evil.example/x',
+    '/a?b=c',
+    '/a#b',
+    '/a\\b',
+    'x'
+  ])('refuses verify-path %s', path => {
+    expect(problemsOf({ 'verify-path': path })).toEqual([
+      expect.stringMatching(/^verify-path must be a path/)
+    ])
+  })
 })
 
 describe('isLoopbackHost', () => {

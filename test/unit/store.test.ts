@@ -125,7 +125,7 @@ describe('GitHubSecretStore', () => {
     })
     const e = await failure(s.write(prepared, 'HIVE_API_KEY', 'hv_never'))
     expect([e.status, e.definite]).toEqual([503, false])
-    expect(e.message).toContain('It is not known whether the write landed')
+    expect(e.message).toContain('It is not known whether a write landed')
   })
 
   it('waits out a secondary rate limit as GitHub asks, through the throttling plugin', async () => {

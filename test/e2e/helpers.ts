@@ -1,0 +1,189 @@
+/**
+ * Shared by the end-to-end tests: a fresh world per test, one call that runs the bundled action
+ * and says which keys it created, and the checks every test makes (invariants 1 and 3, the mask
+ * before the new key's id, a failure without a stack trace, "nothing changed").
+ */
+import { existsSync } from 'node:fs'
+import { afterEach, beforeAll, beforeEach, expect } from '@jest/globals'
+import { DIST, leaks, runAction, type ActionRun } from '../support/run-action.js'
+import { ENV, REPO, TOKEN, startWorld, type World } from '../support/world.js'
+import type { StoredKey } from '../emulators/hive.js'
+import type { SecretTarget } from '../emulators/github.js'
+
+export { ENV, REPO, TOKEN }
+export const DESTINATIONS: readonly SecretTarget[] = [REPO, ENV]
+export const SECRET = 'HIVE_API_KEY'
+export const VERIFY_PATH = '/executions-cli/executions'
+
+/** Starts a fresh world before each test of the calling file and stops it after. */
+export function useWorld(): () => World {
+  let world: World | undefined
+  beforeAll(() => {
+    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run build first`)
+  })
+  beforeEach(async () => {
+    world = await startWorld()
+  })
+  afterEach(async () => {
+    await world?.stop()
+    world = undefined
+  })
+  return () => {
+    if (world === undefined) throw new Error('no world: call inside a test')
+    return world
+  }
+}
+
+export interface Outcome {
+  run: ActionRun
+  /** Keys Hive holds now that it did not hold before the run: the ones the action created. */
+  created: StoredKey[]
+  /** Every secret that must not appear: both seeded keys, the token, the created keys, extras. */
+  secrets: string[]
+}
+
+/**
+ * Runs dist/index.js with the inputs as given (use world.inputs() for the defaults) and the
+ * world's environment. `secrets` adds values (e.g. a seeded key) to the leak check.
+ */
+export async function act(
+  world: World,
+  inputs: Record<string, string>,
+  opts: { secrets?: string[]; env?: Record<string, string> } = {}
+): Promise<Outcome> {
+  const before = new Set(world.hive.keys().map(k => k.id))
+  const run = await runAction({
+    inputs,
+    env: { ...world.env, ...opts.env },
+    timeoutMs: 60_000
+  })
+  const created = world.hive.keys().filter(k => !before.has(k.id))
+  const secrets = [
+    world.ci.value,
+    world.admin.value,
+    TOKEN,
+    ...created.map(k => k.value),
+    ...(opts.secrets ?? [])
+  ]
+  return { run, created, secrets }
+}
+
+/** Inputs without the named ones, as when a workflow leaves them out. */
+export function without(inputs: Record<string, string>, ...names: string[]) {
+  const copy = { ...inputs }
+  for (const name of names) delete copy[name]
+  return copy
+}
+
+/**
+ * Invariant 3, and the order of the mask: no secret appears anywhere (log, outputs, summary, env
+ * file) except on its own `::add-mask::` line, and every created key is masked before any line
+ * names its id.
+ */
+export function expectNoLeaks(outcome: Outcome) {
+  const { run, created, secrets } = outcome
+  expect(leaks(run, secrets)).toEqual([])
+  const lines = run.stdout.split('\n')
+  for (const key of created) {
+    const mask = lines.indexOf(`::add-mask::${key.value}`)
+    expect({ key: key.id, masked: mask >= 0 }).toEqual({ key: key.id, masked: true })
+    const firstMention = lines.findIndex(line => line.includes(key.id))
+    if (firstMention >= 0) {
+      expect({ key: key.id, maskLine: mask < firstMention }).toEqual({
+        key: key.id,
+        maskLine: true
+      })
+    }
+  }
+}
+
+/** Invariant 1: every destination's secret opens to a key that Hive accepts. */
+export function expectDestinationsHoldLiveKeys(world: World, targets = DESTINATIONS) {
+  for (const target of targets) {
+    const value = world.github.secretValue(target, SECRET)
+    expect({ target, held: value !== undefined && world.hive.accepts(value) }).toEqual({
+      target,
+      held: true
+    })
+  }
+}
+
+/** What each destination's secret opens to, named by key id (or the value when unknown). */
+export function heldBy(world: World): Record<string, string | undefined> {
+  const byValue = new Map(world.hive.keys().map(k => [k.value, k.id]))
+  const held: Record<string, string | undefined> = {}
+  for (const target of DESTINATIONS) {
+    const value = world.github.secretValue(target, SECRET)
+    const label = target.environment ? `env:${target.environment}` : 'repo'
+    held[label] = value === undefined ? undefined : (byValue.get(value) ?? '(unknown value)')
+  }
+  return held
+}
+
+/** The `::error::` annotations of a run, unescaped as the runner shows them. */
+export function errors(run: ActionRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::error::'))
+    .map(line =>
+      line
+        .slice('::error::'.length)
+        .replace(/%0D/g, '\r')
+        .replace(/%0A/g, '\n')
+        .replace(/%25/g, '%')
+    )
+}
+
+/** All the error text of a run, for matching. */
+export function errorText(run: ActionRun): string {
+  return errors(run).join('\n')
+}
+
+/**
+ * A failure as invariant 5 wants it: exit code 1, at least one `::error::` line, and nothing that
+ * looks like a stack trace among the lines a runner shows (`::debug::` lines are shown only when
+ * step debugging is on, and may hold one on purpose).
+ */
+export function expectCleanFailure(run: ActionRun) {
+  expect(run.code).toBe(1)
+  expect(errors(run).length).toBeGreaterThan(0)
+  const shown = `${run.stdout}\n${run.stderr}`
+    .split('\n')
+    .filter(line => !line.startsWith('::debug::'))
+  expect(shown.filter(line => /^\s+at\s/.test(line))).toEqual([])
+  expect(shown.filter(line => /\b\w*Error:/.test(line))).toEqual([])
+}
+
+/** Everything a run could have changed, for "nothing changed" comparisons. */
+export function snapshot(world: World) {
+  return {
+    keys: world.hive.keys().map(k => ({
+      id: k.id,
+      permission: k.permission,
+      scope: k.scope,
+      expires_at: k.expires_at,
+      revoked_at: k.revoked_at
+    })),
+    held: heldBy(world),
+    writes: world.github.secretWrites()
+  }
+}
+
+/** The requests Hive saw that would create a key. */
+export function creations(world: World) {
+  return world.hive.requests.filter(r => r.method === 'POST' && r.path === '/api-keys')
+}
+
+/** The secret writes GitHub saw, answered or not. */
+export function puts(world: World) {
+  return world.github.requests.filter(r => r.method === 'PUT')
+}
+
+/** Parses the `destinations` output into `destination -> status`. */
+export function destinationStatuses(run: ActionRun): Record<string, string> {
+  const list = JSON.parse(run.outputs.destinations ?? '[]') as {
+    destination: string
+    status: string
+  }[]
+  return Object.fromEntries(list.map(d => [d.destination, d.status]))
+}
