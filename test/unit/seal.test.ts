@@ -1,11 +1,12 @@
 /**
  * Sealing and opening against libsodium's C library.
  *
- * shared/vectors/sealed-box.json holds boxes made by libsodium (C) through PyNaCl. They check the
+ * test/vectors/sealed-box.json (a copy of shared/vectors/sealed-box.json, kept in the repository so
+ * that a fresh clone tests on its own) holds boxes made by libsodium (C) through PyNaCl. They check the
  * emulator's decryptor (`openSealedBox`), which the end-to-end tests trust to tell a correct
  * secret from a wrong one; our `seal()` is then checked against libsodium itself.
  */
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import sodium from 'libsodium-wrappers'
 import { seal } from '../../src/github/seal.js'
@@ -19,9 +20,10 @@ interface Vector {
   why?: string
 }
 
-const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/sealed-box.json', import.meta.url), 'utf8')
-) as { valid: Vector[]; invalid: Vector[] }
+const VECTORS = new URL('../vectors/sealed-box.json', import.meta.url)
+/** The design's copy, beside the repository where the project's shared/ folder is. */
+const SHARED_VECTORS = new URL('../../../shared/vectors/sealed-box.json', import.meta.url)
+const vectors = JSON.parse(readFileSync(VECTORS, 'utf8')) as { valid: Vector[]; invalid: Vector[] }
 
 /** Standard base64 with mandatory padding, as GitHub sends and expects it. */
 const STANDARD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
@@ -35,6 +37,11 @@ describe('the vectors themselves', () => {
   it('hold both kinds of case', () => {
     expect(vectors.valid.length).toBeGreaterThan(0)
     expect(vectors.invalid.length).toBeGreaterThan(0)
+  })
+
+  const shared = existsSync(SHARED_VECTORS) ? it : it.skip
+  shared('are the same as the design’s copy in shared/', () => {
+    expect(readFileSync(VECTORS, 'utf8')).toBe(readFileSync(SHARED_VECTORS, 'utf8'))
   })
 })
 
