@@ -11,12 +11,17 @@ import {
   ENV,
   REPO,
   act,
-  creations,
   destinationStatuses,
   errorText,
   expectCleanFailure,
   expectDestinationsHoldLiveKeys,
+  expectEveryDestinationHolds,
+  expectFailedWithOneNewKey,
+  expectNewKeyRevokedNothingWritten,
   expectNoLeaks,
+  expectNothingChanged,
+  expectNothingRevoked,
+  expectRefusedBeforeAnyChange,
   heldBy,
   puts,
   snapshot,
@@ -31,21 +36,13 @@ describe('the new key fails, or is never made', () => {
     const w = world()
     w.hive.options.propagationCalls = 1_000
     const outcome = await act(w, w.inputs({ 'verify-timeout-seconds': '2' }))
-    const { run, created } = outcome
+    const { run } = outcome
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    expect(w.hive.key(newKey.id)?.revoked_at).not.toBeNull()
-    expect(w.hive.accepts(newKey.value)).toBe(false)
     // The old key is alive and still in both destinations; nothing was written.
-    expect(w.hive.accepts(w.ci.value)).toBe(true)
+    const newKey = expectNewKeyRevokedNothingWritten(w, outcome)
+    expect(w.hive.accepts(newKey.value)).toBe(false)
     expect(await w.statusOf(w.ci.value)).toBe(200)
-    expect(heldBy(w)).toEqual({ repo: w.ci.id, 'env:production': w.ci.id })
     expect(w.github.secretWrites()).toBe(0)
-    expect(puts(w)).toEqual([])
-    expectDestinationsHoldLiveKeys(w)
 
     expect(errorText(run)).toMatch(/new key failed its test/)
     expect(errorText(run)).toContain(newKey.id)
@@ -58,20 +55,9 @@ describe('the new key fails, or is never made', () => {
   it('fails clearly when Hive answers 503 to the creation, having changed nothing', async () => {
     const w = world()
     w.hive.addFault({ method: 'POST', path: '/api-keys', status: 503 })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
-
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toEqual([])
     // A POST that answered 5xx may have been carried out: it is not repeated.
-    expect(creations(w).map(r => r.status)).toEqual([503])
-    expect(puts(w)).toEqual([])
-    expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
-    expect(await w.statusOf(w.ci.value)).toBe(200)
+    const { run } = await expectRefusedBeforeAnyChange(w, w.inputs(), { creationStatuses: [503] })
+    await expectNothingRevoked(w)
 
     const text = errorText(run)
     expect(text).toMatch(/503/)
@@ -92,14 +78,12 @@ describe('the current key', () => {
     w.hive.requests.length = 0
     const before = snapshot(w)
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    const { run } = outcome
 
+    // Refused before any change; the destinations still hold the key that Hive no longer accepts.
     expectCleanFailure(run)
     expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(puts(w)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
+    expectNothingChanged(w, outcome, before)
     const text = errorText(run)
     expect(text).toMatch(/401/)
     expect(text).toContain('hive-api-key')
@@ -112,12 +96,9 @@ describe('destinations that refuse the write', () => {
     const w = world()
     w.github.refuse(ENV, { status: 403 })
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    const { run } = outcome
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
+    const newKey = expectFailedWithOneNewKey(outcome)
     // The repository holds the new key, the environment still the old one.
     expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': w.ci.id })
     expect(w.github.secretWrites(REPO)).toBe(1)
@@ -125,9 +106,8 @@ describe('destinations that refuse the write', () => {
     // Invariant 2: the old key is not revoked; the new key stays, since the repository holds it.
     expect(w.hive.accepts(w.ci.value)).toBe(true)
     expect(w.hive.accepts(newKey.value)).toBe(true)
-    expect(await w.statusOf(w.ci.value)).toBe(200)
+    await expectNothingRevoked(w)
     expect(await w.statusOf(newKey.value)).toBe(200)
-    expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
     expectDestinationsHoldLiveKeys(w)
 
     const text = errorText(run)
@@ -148,20 +128,16 @@ describe('destinations that refuse the write', () => {
     w.github.refuse(REPO, { status: 403 })
     w.github.refuse(ENV, { status: 403 })
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    const { run } = outcome
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
+    const newKey = expectFailedWithOneNewKey(outcome)
     expect(puts(w).map(r => r.status)).toEqual([403, 403])
     expect(w.github.secretWrites()).toBe(0)
-    expect(heldBy(w)).toEqual({ repo: w.ci.id, 'env:production': w.ci.id })
+    expectEveryDestinationHolds(w, w.ci)
     // No destination holds the new key: it is revoked. The old key lives on.
     expect(w.hive.key(newKey.id)?.revoked_at).not.toBeNull()
     expect(await w.statusOf(newKey.value)).toBe(401)
     expect(await w.statusOf(w.ci.value)).toBe(200)
-    expectDestinationsHoldLiveKeys(w)
 
     const text = errorText(run)
     expect(text).toContain('repo:octo/app')
@@ -190,18 +166,8 @@ describe('destinations that fail the preflight: nothing is created', () => {
       } else {
         w.github.refuse(ENV, { status: 404, on: 'read' })
       }
-      const before = snapshot(w)
-      const outcome = await act(w, inputs)
-      const { run, created } = outcome
-
-      expectCleanFailure(run)
-      expectNoLeaks(outcome)
-      expect(created).toEqual([])
-      expect(creations(w)).toEqual([])
+      const { run } = await expectRefusedBeforeAnyChange(w, inputs)
       expect(w.hive.requests.some(r => r.method !== 'GET')).toBe(false)
-      expect(puts(w)).toEqual([])
-      expect(snapshot(w)).toEqual(before)
-      expectDestinationsHoldLiveKeys(w)
 
       const text = errorText(run)
       expect(text).toContain(label)
@@ -217,19 +183,11 @@ describe('destinations that fail the preflight: nothing is created', () => {
     const w = world()
     const actionsToken = 'ghs_workflowToken0123456789abcdefghijklmnopqr'
     w.github.addToken(actionsToken, { actionsToken: true, label: 'GITHUB_TOKEN' })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs({ 'github-token': actionsToken }), {
-      secrets: [actionsToken]
-    })
-    const { run, created } = outcome
-
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(puts(w)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
+    const { run } = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ 'github-token': actionsToken }),
+      { secrets: [actionsToken] }
+    )
     expect(errorText(run)).toMatch(/GITHUB_TOKEN (?:cannot|can never|can['’]t) write secrets/)
   }, 30_000)
 })
@@ -238,19 +196,11 @@ describe('admin checks, before any change', () => {
   it('refuses a hive-admin-key that is read-only', async () => {
     const w = world()
     const weak = w.hive.seedKey({ name: 'not an admin', permission: 'read-only' })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs({ 'hive-admin-key': weak.value }), {
-      secrets: [weak.value]
-    })
-    const { run, created } = outcome
-
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(puts(w)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
+    const { run } = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ 'hive-admin-key': weak.value }),
+      { secrets: [weak.value] }
+    )
     const text = errorText(run)
     expect(text).toMatch(/hive-admin-key has permission read-only/)
     expect(text).toMatch(/needs admin/)
@@ -263,19 +213,11 @@ describe('admin checks, before any change', () => {
       permission: 'admin',
       scope: { type: 'engagements', engagement_ids: ['eng_12'] }
     })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs({ 'hive-admin-key': narrow.value }), {
-      secrets: [narrow.value]
-    })
-    const { run, created } = outcome
-
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expect(puts(w)).toEqual([])
-    expectDestinationsHoldLiveKeys(w)
+    const { run } = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ 'hive-admin-key': narrow.value }),
+      { secrets: [narrow.value] }
+    )
     const text = errorText(run)
     expect(text).toMatch(/hive-admin-key has scope .*engagements:eng_12 and cannot grant/)
     expect(text).not.toContain('scope scope')
@@ -283,17 +225,7 @@ describe('admin checks, before any change', () => {
 
   it('tells a read-only rotated key without hive-admin-key to pass hive-admin-key', async () => {
     const w = world()
-    const before = snapshot(w)
-    const outcome = await act(w, without(w.inputs(), 'hive-admin-key'))
-    const { run, created } = outcome
-
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(puts(w)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
+    const { run } = await expectRefusedBeforeAnyChange(w, without(w.inputs(), 'hive-admin-key'))
     const text = errorText(run)
     expect(text).toMatch(/has permission read-only/)
     expect(text).toMatch(/pass an admin key as hive-admin-key/)

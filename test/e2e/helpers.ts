@@ -1,7 +1,8 @@
 /**
  * Shared by the end-to-end tests: a fresh world per test, one call that runs the bundled action
  * and says which keys it created, and the checks every test makes (invariants 1 and 3, the mask
- * before the new key's id, a failure without a stack trace, "nothing changed").
+ * before the new key's id, a failure without a stack trace, "nothing changed"), and the outcomes
+ * several tests share (refused before any change, one new key made and revoked, a rotation done).
  */
 import { existsSync } from 'node:fs'
 import { afterEach, beforeAll, beforeEach, expect } from '@jest/globals'
@@ -154,6 +155,8 @@ export function expectCleanFailure(run: ActionRun) {
   expect(shown.filter(line => /\b\w*Error:/.test(line))).toEqual([])
 }
 
+export type Snapshot = ReturnType<typeof snapshot>
+
 /** Everything a run could have changed, for "nothing changed" comparisons. */
 export function snapshot(world: World) {
   return {
@@ -186,4 +189,81 @@ export function destinationStatuses(run: ActionRun): Record<string, string> {
     status: string
   }[]
   return Object.fromEntries(list.map(d => [d.destination, d.status]))
+}
+
+/**
+ * Nothing changed since `before`: no key created, no creation asked for but those Hive answered
+ * with `creationStatuses` (refused, they created nothing), no secret write tried, and Hive and
+ * GitHub as they were.
+ */
+export function expectNothingChanged(
+  world: World,
+  outcome: Outcome,
+  before: Snapshot,
+  { creationStatuses = [] }: { creationStatuses?: number[] } = {}
+) {
+  expect(outcome.created).toEqual([])
+  expect(creations(world).map(r => r.status)).toEqual(creationStatuses)
+  expect(puts(world)).toEqual([])
+  expect(snapshot(world)).toEqual(before)
+}
+
+/**
+ * Runs the action (as `act`) and checks that it was refused before any change: a clean failure,
+ * no leaks, nothing changed (see `expectNothingChanged`), and every destination still holds a key
+ * Hive accepts.
+ */
+export async function expectRefusedBeforeAnyChange(
+  world: World,
+  inputs: Record<string, string>,
+  opts: { secrets?: string[]; creationStatuses?: number[] } = {}
+): Promise<Outcome> {
+  const before = snapshot(world)
+  const outcome = await act(world, inputs, { secrets: opts.secrets })
+  expectCleanFailure(outcome.run)
+  expectNoLeaks(outcome)
+  expectNothingChanged(world, outcome, before, { creationStatuses: opts.creationStatuses })
+  expectDestinationsHoldLiveKeys(world)
+  return outcome
+}
+
+/** Nothing was revoked: no DELETE reached Hive, and the key being rotated still works. */
+export async function expectNothingRevoked(world: World) {
+  expect(world.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
+  expect(await world.statusOf(world.ci.value)).toBe(200)
+}
+
+/** Both destinations open to `key`, and Hive accepts what they hold (invariant 1). */
+export function expectEveryDestinationHolds(world: World, key: { id: string }) {
+  expect(heldBy(world)).toEqual({ repo: key.id, 'env:production': key.id })
+  expectDestinationsHoldLiveKeys(world)
+}
+
+/** A run that succeeded, created exactly one key and leaked nothing: returns that key. */
+export function expectSucceededWithOneNewKey(outcome: Outcome): StoredKey {
+  expect(outcome.run.code).toBe(0)
+  expectNoLeaks(outcome)
+  expect(outcome.created).toHaveLength(1)
+  return outcome.created[0]
+}
+
+/** A run that failed cleanly after creating exactly one key, and leaked nothing: returns it. */
+export function expectFailedWithOneNewKey(outcome: Outcome): StoredKey {
+  expectCleanFailure(outcome.run)
+  expectNoLeaks(outcome)
+  expect(outcome.created).toHaveLength(1)
+  return outcome.created[0]
+}
+
+/**
+ * A run that created one key, found it unusable and revoked it, and wrote nothing: it failed
+ * cleanly, and the old key is alive and still in every destination. Returns the new key.
+ */
+export function expectNewKeyRevokedNothingWritten(world: World, outcome: Outcome): StoredKey {
+  const newKey = expectFailedWithOneNewKey(outcome)
+  expect(world.hive.key(newKey.id)?.revoked_at).not.toBeNull()
+  expect(world.hive.accepts(world.ci.value)).toBe(true)
+  expect(puts(world)).toEqual([])
+  expectEveryDestinationHolds(world, world.ci)
+  return newKey
 }

@@ -7,16 +7,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import type { ActionRun } from '../support/run-action.js'
 import {
+  VERIFY_PATH,
   act,
-  creations,
   errorText,
-  expectCleanFailure,
-  expectDestinationsHoldLiveKeys,
-  expectNoLeaks,
-  heldBy,
-  puts,
-  snapshot,
+  expectNewKeyRevokedNothingWritten,
+  expectNothingRevoked,
+  expectRefusedBeforeAnyChange,
   useWorld
 } from './helpers.js'
 
@@ -59,84 +57,54 @@ describe('a redirect from the Hive API is never followed', () => {
     await trap.close()
   })
 
+  /** Makes Hive answer every `method path` (up to 10 times) with `status`, pointing at the trap. */
+  function redirectToTrap(method: string, path: string, status: number) {
+    world().hive.addFault({
+      method,
+      path,
+      times: 10,
+      status,
+      headers: { Location: `${trap.url}${path}` }
+    })
+  }
+
+  /** The redirect was not followed: nothing reached the trap, and the error names the redirect. */
+  function expectNotFollowed(run: ActionRun, status: number) {
+    expect(trap.requests).toEqual([])
+    expect(errorText(run)).toContain(`redirect (${status})`)
+  }
+
   it('a 302 on GET /api-keys/current stops the run before anything changes', async () => {
     const w = world()
-    w.hive.addFault({
-      method: 'GET',
-      path: '/api-keys/current',
-      times: 10,
-      status: 302,
-      headers: { Location: `${trap.url}/api-keys/current` }
-    })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    redirectToTrap('GET', '/api-keys/current', 302)
+    const { run } = await expectRefusedBeforeAnyChange(w, w.inputs())
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(trap.requests).toEqual([])
     // Not followed, and not retried either.
+    expectNotFollowed(run, 302)
     expect(w.hive.requests.map(r => `${r.method} ${r.path} ${r.status}`)).toEqual([
       'GET /api-keys/current 302'
     ])
-    expect(created).toEqual([])
     expect(w.github.requests).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
-    expect(errorText(run)).toMatch(/redirect \(302\)/)
     expect(errorText(run)).toContain(trap.url)
   }, 30_000)
 
   it('a 307 on POST /api-keys stops the run; nothing is created or written', async () => {
     const w = world()
-    w.hive.addFault({
-      method: 'POST',
-      path: '/api-keys',
-      times: 10,
-      status: 307,
-      headers: { Location: `${trap.url}/api-keys` }
-    })
-    const before = snapshot(w)
-    const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    redirectToTrap('POST', '/api-keys', 307)
+    const { run } = await expectRefusedBeforeAnyChange(w, w.inputs(), { creationStatuses: [307] })
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(trap.requests).toEqual([])
-    expect(creations(w).map(r => r.status)).toEqual([307])
-    expect(created).toEqual([])
-    expect(puts(w)).toEqual([])
-    expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
-    expect(snapshot(w)).toEqual(before)
-    expectDestinationsHoldLiveKeys(w)
-    expect(await w.statusOf(w.ci.value)).toBe(200)
-    expect(errorText(run)).toMatch(/redirect \(307\)/)
+    expectNotFollowed(run, 307)
+    await expectNothingRevoked(w)
     expect(errorText(run)).toMatch(/creating the new key/)
   }, 30_000)
 
   it('a redirect while testing the new key: the key is not sent there, and is revoked', async () => {
     const w = world()
-    w.hive.addFault({
-      method: 'GET',
-      path: '/executions-cli/executions',
-      times: 10,
-      status: 308,
-      headers: { Location: `${trap.url}/executions-cli/executions` }
-    })
+    redirectToTrap('GET', VERIFY_PATH, 308)
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
 
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect(trap.requests).toEqual([])
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    expect(w.hive.key(newKey.id)?.revoked_at).not.toBeNull()
-    expect(w.hive.accepts(w.ci.value)).toBe(true)
-    expect(heldBy(w)).toEqual({ repo: w.ci.id, 'env:production': w.ci.id })
-    expect(puts(w)).toEqual([])
-    expectDestinationsHoldLiveKeys(w)
-    expect(errorText(run)).toMatch(/redirect \(308\)/)
-    expect(run.outputs.rotated).toBe('false')
+    expectNewKeyRevokedNothingWritten(w, outcome)
+    expectNotFollowed(outcome.run, 308)
+    expect(outcome.run.outputs.rotated).toBe('false')
   }, 30_000)
 })

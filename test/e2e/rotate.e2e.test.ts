@@ -5,7 +5,7 @@
  * checks that no key value left the run (invariant 3).
  */
 import { describe, expect, it } from '@jest/globals'
-import { CI_SCOPE } from '../support/world.js'
+import { CI_SCOPE, type World } from '../support/world.js'
 import {
   ENV,
   REPO,
@@ -15,8 +15,11 @@ import {
   creations,
   destinationStatuses,
   expectDestinationsHoldLiveKeys,
+  expectEveryDestinationHolds,
   expectNoLeaks,
-  heldBy,
+  expectNothingChanged,
+  expectNothingRevoked,
+  expectSucceededWithOneNewKey,
   puts,
   snapshot,
   useWorld,
@@ -33,17 +36,29 @@ function probesWith(keyId: string) {
   )
 }
 
+/**
+ * Runs a rotation that gives the new key 20 s to pass its test, and checks that it succeeded
+ * after probing the new key more than once, and only then wrote it everywhere and revoked the old
+ * key. Returns the run and the new key's probes.
+ */
+async function expectRotatedAfterProbing(w: World) {
+  const outcome = await act(w, w.inputs({ 'verify-timeout-seconds': '20' }))
+  const newKey = expectSucceededWithOneNewKey(outcome)
+  const probes = probesWith(newKey.id)
+  expect(probes.length).toBeGreaterThan(1)
+  // Nothing was written before the new key was accepted.
+  expectEveryDestinationHolds(w, newKey)
+  expect(await w.statusOf(w.ci.value)).toBe(401)
+  return { run: outcome.run, probes }
+}
+
 describe('a rotation that succeeds', () => {
   it('replaces the key in every destination, then revokes the old one', async () => {
     const w = world()
     const started = Date.now()
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
-
-    expect(run.code).toBe(0)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    expectNoLeaks(outcome)
+    const { run } = outcome
+    const newKey = expectSucceededWithOneNewKey(outcome)
 
     // Both destinations open to the new key; Hive accepts it and refuses the old one.
     expect(w.github.secretValue(REPO, SECRET)).toBe(newKey.value)
@@ -92,20 +107,16 @@ describe('a rotation that succeeds', () => {
     w.github.setSecretPlain(ENV, SECRET, self.value)
     const inputs = without(w.inputs({ 'hive-api-key': self.value }), 'hive-admin-key')
     const outcome = await act(w, inputs, { secrets: [self.value] })
-    const { run, created } = outcome
+    const { run } = outcome
+    const newKey = expectSucceededWithOneNewKey(outcome)
 
-    expect(run.code).toBe(0)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
     expect(newKey.permission).toBe('admin')
     expect(newKey.scope).toEqual({ type: 'all' })
     // The rotated key created its successor and revoked itself; the platform admin key was
     // never used.
     expect(creations(w).map(r => r.keyId)).toEqual([self.id])
     expect(w.hive.requests.some(r => r.presentedKeyId === w.admin.id)).toBe(false)
-    expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': newKey.id })
-    expectDestinationsHoldLiveKeys(w)
+    expectEveryDestinationHolds(w, newKey)
     expect(await w.statusOf(newKey.value)).toBe(200)
     expect(await w.statusOf(self.value)).toBe(401)
     expect(run.outputs['revoked-key-ids']).toBe(self.id)
@@ -117,18 +128,13 @@ describe('a rotation that succeeds', () => {
   it('keeps the old key alive with revoke-old: false', async () => {
     const w = world()
     const outcome = await act(w, w.inputs({ 'revoke-old': 'false' }))
-    const { run, created } = outcome
+    const { run } = outcome
+    const newKey = expectSucceededWithOneNewKey(outcome)
 
-    expect(run.code).toBe(0)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': newKey.id })
-    expectDestinationsHoldLiveKeys(w)
+    expectEveryDestinationHolds(w, newKey)
     expect(await w.statusOf(newKey.value)).toBe(200)
-    expect(await w.statusOf(w.ci.value)).toBe(200)
+    await expectNothingRevoked(w)
     expect(w.hive.key(w.ci.id)?.revoked_at).toBeNull()
-    expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
     expect(run.outputs.rotated).toBe('true')
     expect(run.outputs['key-id']).toBe(newKey.id)
     expect(run.outputs['revoked-key-ids']).toBe('')
@@ -139,40 +145,17 @@ describe('propagation: a new key that answers 401 for a while', () => {
   it('waits out the first two 401s (propagationCalls: 2)', async () => {
     const w = world()
     w.hive.options.propagationCalls = 2
-    const outcome = await act(w, w.inputs({ 'verify-timeout-seconds': '20' }))
-    const { run, created } = outcome
-
-    expect(run.code).toBe(0)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    const probes = probesWith(newKey.id)
-    expect(probes.length).toBeGreaterThan(1)
+    const { run, probes } = await expectRotatedAfterProbing(w)
     expect(probes.map(p => p.status)).toEqual([401, 401, 200])
-    // Nothing was written before the new key was accepted.
-    expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': newKey.id })
-    expectDestinationsHoldLiveKeys(w)
-    expect(await w.statusOf(w.ci.value)).toBe(401)
     expect(run.outputs.rotated).toBe('true')
   }, 30_000)
 
   it('waits out a propagation delay of 1.5 s', async () => {
     const w = world()
     w.hive.options.propagationDelayMs = 1500
-    const outcome = await act(w, w.inputs({ 'verify-timeout-seconds': '20' }))
-    const { run, created } = outcome
-
-    expect(run.code).toBe(0)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
-    const probes = probesWith(newKey.id)
-    expect(probes.length).toBeGreaterThan(1)
+    const { probes } = await expectRotatedAfterProbing(w)
     expect(probes[0].status).toBe(401)
     expect(probes[probes.length - 1].status).toBe(200)
-    expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': newKey.id })
-    expectDestinationsHoldLiveKeys(w)
-    expect(await w.statusOf(w.ci.value)).toBe(401)
   }, 30_000)
 })
 
@@ -211,12 +194,9 @@ describe('transient failures on the way', () => {
       body: '<html><body>503 Service Unavailable</body></html>'
     })
     const outcome = await act(w, w.inputs())
-    const { run, created } = outcome
+    const { run } = outcome
+    const newKey = expectSucceededWithOneNewKey(outcome)
 
-    expect(run.code).toBe(0)
-    expectNoLeaks(outcome)
-    expect(created).toHaveLength(1)
-    const [newKey] = created
     // The faults really were met, and retried.
     const current = w.hive.requests.filter(r => r.path === '/api-keys/current')
     expect(current.slice(0, 3).map(r => r.status)).toEqual([429, 503, 200])
@@ -226,8 +206,7 @@ describe('transient failures on the way', () => {
     expect(w.github.secretWrites(REPO)).toBe(1)
     expect(w.github.secretWrites(ENV)).toBe(1)
 
-    expect(heldBy(w)).toEqual({ repo: newKey.id, 'env:production': newKey.id })
-    expectDestinationsHoldLiveKeys(w)
+    expectEveryDestinationHolds(w, newKey)
     expect(await w.statusOf(newKey.value)).toBe(200)
     expect(await w.statusOf(w.ci.value)).toBe(401)
     expect(run.outputs.rotated).toBe('true')
@@ -239,15 +218,12 @@ describe('dry-run', () => {
     const w = world()
     const before = snapshot(w)
     const outcome = await act(w, w.inputs({ 'dry-run': 'true' }))
-    const { run, created } = outcome
+    const { run } = outcome
 
     expect(run.code).toBe(0)
     expectNoLeaks(outcome)
-    expect(created).toEqual([])
-    expect(creations(w)).toEqual([])
-    expect(puts(w)).toEqual([])
+    expectNothingChanged(w, outcome, before)
     expect(w.hive.requests.some(r => r.method !== 'GET')).toBe(false)
-    expect(snapshot(w)).toEqual(before)
     expect(await w.statusOf(w.ci.value)).toBe(200)
     expectDestinationsHoldLiveKeys(w)
     // The preflight did read every destination's public key.
