@@ -13,7 +13,9 @@
  *   stored. A pattern check on `encrypted_value` would prove nothing;
  * - tokens, refusals (403 with `X-Accepted-GitHub-Permissions`, or 404) and error bodies follow
  *   GitHub's shapes (`{"message", "documentation_url", "status"}`, `status` a string);
- * - faults (any status, headers, body, delay, or a reset connection) can be injected per call.
+ * - faults (any status, headers, body, delay, or a reset connection) can be injected per call;
+ *   which call a fault answers is counted as in the Hive emulator (`faults.ts`), and the server
+ *   listens and closes as that one does (`loopback.ts`).
  *
  * Secret values never leave the emulator except through `secretValue()`: the request log redacts
  * `encrypted_value`, and error messages never echo a submitted value (a buggy client might send
@@ -28,11 +30,12 @@ import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
 import { randomBytes, randomInt } from 'node:crypto'
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import sodium from 'libsodium-wrappers'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { checkFaultWindow, FaultList, type Fault } from './faults.js'
+import { LoopbackServer } from './loopback.js'
 
 // libsodium-wrappers must finish loading its WebAssembly before any call; doing it here once
 // lets `openSealedBox` and the emulator's methods be synchronous.
@@ -50,26 +53,16 @@ export interface SecretTarget {
 }
 
 /** An injected failure. Faults are checked before anything else, authentication included. */
-export interface GitHubFault {
-  /** HTTP method to match (any when absent). */
-  method?: string
+export interface GitHubFault extends Fault {
   /**
    * Path to match, without the query string. A string must equal the raw path (as sent, e.g.
    * with `%2F`) or its decoded form; a RegExp is tested against the raw path.
    */
   path: string | RegExp
-  /** The first matching call (1-based) that fails; default 1. */
-  nth?: number
-  /** How many consecutive matching calls fail from `nth` on; default 1 (`Infinity` allowed). */
-  times?: number
-  status: number
-  headers?: Record<string, string>
   /** Response body; default a GitHub-style JSON error body for `status`. */
   body?: string
   /** Content type of `body`; default `application/json; charset=utf-8`. */
   contentType?: string
-  /** Hold the response this long. */
-  delayMs?: number
   /** Destroy the connection without answering (after `delayMs`); `status` is then ignored. */
   reset?: boolean
 }
@@ -416,14 +409,6 @@ interface Route {
   handle(ctx: RequestContext): Promise<Reply> | Reply
 }
 
-interface ActiveFault {
-  fault: GitHubFault
-  nth: number
-  times: number
-  /** Matching calls seen so far. */
-  seen: number
-}
-
 // ---------------------------------------------------------------------------------------------
 // The emulator
 // ---------------------------------------------------------------------------------------------
@@ -433,15 +418,14 @@ export class GitHubEmulator {
   requests: GitHubRequestRecord[] = []
 
   private readonly latencyMs: number
-  private server: http.Server | undefined
-  private baseUrl: string | undefined
+  private readonly server = new LoopbackServer()
   /** Aborts pending delays on `stop()`. */
   private abort = new AbortController()
 
   private readonly tokens = new Map<string, Token>()
   private readonly repos = new Map<string, Repo>()
   private readonly destinations = new Map<string, Destination>()
-  private faults: ActiveFault[] = []
+  private readonly faults = new FaultList<GitHubFault>({ matchDecodedPath: true })
   private nextRepoId = 1_000_001
   private tokenCount = 0
   private readonly routes: Route[]
@@ -455,39 +439,27 @@ export class GitHubEmulator {
 
   /** Listen on 127.0.0.1 (random port); resolves to the base URL, usable as GITHUB_API_URL. */
   async start(): Promise<string> {
-    if (this.server !== undefined) throw new Error('the GitHub emulator is already started')
+    if (this.server.url !== undefined) throw new Error('the GitHub emulator is already started')
     await loadValidators() // the first PUT should not pay for parsing GitHub's description
     this.abort = new AbortController()
-    const server = http.createServer((req, res) => {
+    return this.server.listen((req, res) => {
       this.handle(req, res).catch(() => {
         // Only reachable when the socket is already gone (e.g. stop() during a delay).
         res.destroy()
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => resolve())
-    })
-    this.server = server
-    this.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    return this.baseUrl
   }
 
   /** Close the server and every connection, keep-alive ones and delayed answers included. */
   async stop(): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    this.server = undefined
-    this.baseUrl = undefined
     this.abort.abort()
-    const closed = new Promise<void>(resolve => server.close(() => resolve()))
-    server.closeAllConnections()
-    await closed
+    await this.server.close()
   }
 
   get url(): string {
-    if (this.baseUrl === undefined) throw new Error('the GitHub emulator is not started')
-    return this.baseUrl
+    const url = this.server.url
+    if (url === undefined) throw new Error('the GitHub emulator is not started')
+    return url
   }
 
   // ----- world set-up -----
@@ -572,17 +544,12 @@ export class GitHubEmulator {
   // ----- faults -----
 
   addFault(fault: GitHubFault): void {
-    const nth = fault.nth ?? 1
-    const times = fault.times ?? 1
-    if (!Number.isInteger(nth) || nth < 1) throw new Error('fault.nth must be an integer >= 1')
-    if (!(times === Infinity || (Number.isInteger(times) && times >= 1))) {
-      throw new Error('fault.times must be an integer >= 1 or Infinity')
-    }
-    this.faults.push({ fault, nth, times, seen: 0 })
+    checkFaultWindow(fault)
+    this.faults.add(fault)
   }
 
   clearFaults(): void {
-    this.faults = []
+    this.faults.clear()
   }
 
   // ----- internals: state -----
@@ -656,15 +623,8 @@ export class GitHubEmulator {
 
   /** The first fault whose window covers this call, after counting the call for every fault. */
   private fault(method: string, path: string): Reply | undefined {
-    let hit: ActiveFault | undefined
-    for (const active of this.faults) {
-      if (!faultMatches(active.fault, method, path)) continue
-      active.seen++
-      const inWindow = active.seen >= active.nth && active.seen < active.nth + active.times
-      if (inWindow && hit === undefined) hit = active
-    }
-    if (hit === undefined) return undefined
-    const f = hit.fault
+    const f = this.faults.take(method, path)
+    if (f === undefined) return undefined
     const reply: Reply =
       f.body === undefined
         ? githubError(f.status, http.STATUS_CODES[f.status] ?? 'Error')
@@ -865,20 +825,6 @@ export class GitHubEmulator {
 function bearer(header: string | undefined): string | undefined {
   const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '')
   return match?.[1]
-}
-
-function faultMatches(fault: GitHubFault, method: string, path: string): boolean {
-  if (fault.method !== undefined && fault.method.toUpperCase() !== method) return false
-  if (fault.path instanceof RegExp) {
-    fault.path.lastIndex = 0 // a /g or /y RegExp would otherwise remember its last match
-    return fault.path.test(path)
-  }
-  if (fault.path === path) return true
-  try {
-    return fault.path === decodeURIComponent(path)
-  } catch {
-    return false
-  }
 }
 
 /** Read the whole body as UTF-8; null when it exceeds MAX_BODY_BYTES (the rest is drained). */

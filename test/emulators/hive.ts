@@ -11,6 +11,9 @@
  * - `requests` records every request: method, path, query, status, the id of the key that
  *   authenticated, and the parsed request body. The raw `X-Api-Key` value is never recorded.
  *
+ * Fault counting (`faults.ts`) and listening/closing (`loopback.ts`) are shared with the GitHub
+ * emulator; what a fault answers (rate-limit headers, contract error bodies) is this file's.
+ *
  * Clocks: timestamps, expiry, usage windows and rate-limit windows follow `options.now()` (the
  * emulated server's clock, which tests may move). Propagation delay, latency and fault delays are
  * real elapsed time, because the client waits for them in real time.
@@ -20,29 +23,22 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:http'
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
 import type { HiveKey, KeyUsage, Permission, Scope } from '../../src/hive/types.js'
+import { FaultList, type Fault } from './faults.js'
+import { LoopbackServer } from './loopback.js'
 
 // ---------------------------------------------------------------------------------------------
 // Public types
 // ---------------------------------------------------------------------------------------------
 
-/** A scripted failure. Faults are checked before anything else, authentication included. */
-export interface HiveFault {
-  /** HTTP method to match (case-insensitive); default: any method. */
-  method?: string
-  /** Exact path without query string, or a RegExp tested against the path. */
-  path: string | RegExp
-  /** 1-based index of the matching call at which the fault starts; default 1. */
-  nth?: number
-  /** How many consecutive matching calls get it; default 1. */
-  times?: number
-  /** Status to answer, e.g. 429, 503, 302. */
-  status: number
+/**
+ * A scripted failure (see `Fault` for matching: exact path as sent, or a RegExp). Faults are
+ * checked before anything else, authentication included.
+ */
+export interface HiveFault extends Fault {
   /**
    * Extra response headers, e.g. `{'Retry-After': '1'}` or `{Location: 'http://127.0.0.1:9/x'}`.
    * They override the defaults (rate-limit headers, and `Retry-After: 1` on a 429); a header given
@@ -53,8 +49,6 @@ export interface HiveFault {
   body?: string
   /** Default `application/json`; use `text/html` for proxy pages. */
   contentType?: string
-  /** Hold the response this long (real milliseconds) before answering, to provoke timeouts. */
-  delayMs?: number
 }
 
 export interface HiveEmulatorOptions {
@@ -313,12 +307,6 @@ interface Reply {
   headers?: Record<string, string>
 }
 
-interface FaultState {
-  fault: HiveFault
-  /** Matching calls seen so far. */
-  seen: number
-}
-
 /** Whom a request authenticated as. */
 interface Caller {
   entry: KeyEntry
@@ -350,13 +338,12 @@ export class HiveEmulator {
   /** Every request, in order of arrival. Tests may clear it (`requests.length = 0`). */
   requests: HiveRequestRecord[] = []
 
-  private server: Server | undefined
-  private baseUrl: string | undefined
+  private readonly server = new LoopbackServer()
   private readonly entries = new Map<string, KeyEntry>()
   /** Key value -> key id. The emulator looks keys up by value; a real server would use a hash. */
   private readonly byValue = new Map<string, string>()
   private nextSeq = 1
-  private faults: FaultState[] = []
+  private readonly faults = new FaultList<HiveFault>()
   /** Pending delays (latency, slow faults), cancelled by stop(). */
   private readonly timers = new Set<NodeJS.Timeout>()
 
@@ -374,8 +361,8 @@ export class HiveEmulator {
 
   /** Listens on 127.0.0.1 on a free port; returns the base URL (`http://127.0.0.1:PORT`). */
   async start(): Promise<string> {
-    if (this.baseUrl !== undefined) return this.baseUrl
-    const server = createServer((req, res) => {
+    if (this.server.url !== undefined) return this.server.url
+    return this.server.listen((req, res) => {
       this.handle(req, res).catch(err => {
         // A bug in the emulator: answer 500 rather than hang the client.
         console.error('hive emulator: internal error', err)
@@ -387,35 +374,19 @@ export class HiveEmulator {
         }
       })
     })
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
-    const { port } = server.address() as AddressInfo
-    this.server = server
-    this.baseUrl = `http://127.0.0.1:${port}`
-    return this.baseUrl
   }
 
   /** Closes the server and every open socket; pending delayed answers are dropped. */
   async stop(): Promise<void> {
-    const server = this.server
-    if (server === undefined) return
-    this.server = undefined
-    this.baseUrl = undefined
     for (const timer of this.timers) clearTimeout(timer)
     this.timers.clear()
-    const closed = new Promise<void>(resolve => server.close(() => resolve()))
-    server.closeAllConnections()
-    await closed
+    await this.server.close()
   }
 
   get url(): string {
-    if (this.baseUrl === undefined) throw new Error('HiveEmulator: not started')
-    return this.baseUrl
+    const url = this.server.url
+    if (url === undefined) throw new Error('HiveEmulator: not started')
+    return url
   }
 
   // --- test hooks -------------------------------------------------------------------------------
@@ -465,11 +436,11 @@ export class HiveEmulator {
   }
 
   addFault(fault: HiveFault): void {
-    this.faults.push({ fault: { ...fault }, seen: 0 })
+    this.faults.add(fault)
   }
 
   clearFaults(): void {
-    this.faults = []
+    this.faults.clear()
   }
 
   // --- key store --------------------------------------------------------------------------------
@@ -547,7 +518,7 @@ export class HiveEmulator {
     this.requests.push(record)
 
     // 1. Scripted faults come first, before authentication, and change no state.
-    const fault = this.matchFault(method, path)
+    const fault = this.faults.take(method, path)
     if (fault !== undefined) {
       record.fault = true
       record.status = fault.status
@@ -576,26 +547,6 @@ export class HiveEmulator {
     const rateHeaders = this.rateHeaders(caller?.entry, nowMs)
     await this.sleep(this.options.latencyMs)
     send(res, reply, rateHeaders)
-  }
-
-  /** Counts this call against every fault that matches it; returns the first one that fires. */
-  private matchFault(method: string, path: string): HiveFault | undefined {
-    let fired: HiveFault | undefined
-    for (const state of this.faults) {
-      const { fault } = state
-      if (fault.method !== undefined && fault.method.toUpperCase() !== method) continue
-      if (typeof fault.path === 'string') {
-        if (fault.path !== path) continue
-      } else {
-        fault.path.lastIndex = 0 // a /g or /y RegExp keeps state between test() calls
-        if (!fault.path.test(path)) continue
-      }
-      state.seen += 1
-      const first = fault.nth ?? 1
-      const times = fault.times ?? 1
-      if (fired === undefined && state.seen >= first && state.seen < first + times) fired = fault
-    }
-    return fired
   }
 
   private sendFault(res: ServerResponse, fault: HiveFault): void {

@@ -1,0 +1,49 @@
+/**
+ * The server lifecycle both emulators (hive.ts, github.ts) share: listen on a free port of
+ * 127.0.0.1, and close again without waiting for idle keep-alive connections or for answers an
+ * emulator is still holding back (latency, slow faults). Everything else about a request,
+ * including what becomes of a held answer when the server stops, stays with each emulator.
+ */
+
+import { createServer } from 'node:http'
+import type { RequestListener, Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** One HTTP server on 127.0.0.1, listening between `listen()` and `close()`. */
+export class LoopbackServer {
+  private server: Server | undefined
+  private baseUrl: string | undefined
+
+  /** The base URL (`http://127.0.0.1:PORT`) while listening; undefined otherwise. */
+  get url(): string | undefined {
+    return this.baseUrl
+  }
+
+  /** Listens on a free port with `handler`; resolves to the base URL. */
+  async listen(handler: RequestListener): Promise<string> {
+    if (this.server !== undefined) throw new Error('LoopbackServer: already listening')
+    const server = createServer(handler)
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+    const { port } = server.address() as AddressInfo
+    this.server = server
+    this.baseUrl = `http://127.0.0.1:${String(port)}`
+    return this.baseUrl
+  }
+
+  /** Closes the server and every open connection, keep-alive ones and held answers included. */
+  async close(): Promise<void> {
+    const server = this.server
+    if (server === undefined) return
+    this.server = undefined
+    this.baseUrl = undefined
+    const closed = new Promise<void>(resolve => server.close(() => resolve()))
+    server.closeAllConnections()
+    await closed
+  }
+}
