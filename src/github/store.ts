@@ -99,8 +99,12 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
       `The token may not do this: it needs the ${need.fineGrained} (fine-grained token or ` +
       `GitHub App) or the "${need.classic}" scope (classic token)` +
       (accepted ? `; GitHub says it accepts: ${clean(accepted)}` : '') +
-      '. The workflow’s own GITHUB_TOKEN can never write secrets: pass a personal access token ' +
-      'or a GitHub App token as github-token.'
+      '.' +
+      // GitHub says "by integration" for installation tokens, the workflow's own among them.
+      (/by integration/i.test(said)
+        ? ' The workflow’s own GITHUB_TOKEN can never write secrets: if that is what ' +
+          'github-token holds, pass a personal access token or a GitHub App token.'
+        : '')
   } else if (status === 404) {
     advice =
       'It does not exist, or the token cannot see it (GitHub answers 404 for a private ' +

@@ -80,13 +80,15 @@ describe('GitHubSecretStore', () => {
     expect(e.message).toContain('repository permission "Secrets: write"')
     expect(e.message).toContain('"repo" scope (classic token)')
     expect(e.message).toContain('GitHub says it accepts: secrets=')
+    // a personal access token is not told about GITHUB_TOKEN
+    expect(e.message).not.toContain('GITHUB_TOKEN')
   })
 
   it('says that the workflow’s GITHUB_TOKEN cannot write secrets', async () => {
     const e = await failure(store(ACTIONS_TOKEN).prepare(destination('repo:octo/app')))
     expect(e.status).toBe(403)
     expect(e.message).toContain('Resource not accessible by integration')
-    expect(e.message).toContain('GITHUB_TOKEN can never write secrets')
+    expect(e.message).toContain('GITHUB_TOKEN can never write secrets: if that is what')
   })
 
   it('explains a 404 as missing or invisible to the token', async () => {
