@@ -34677,10 +34677,12 @@ class HiveClient {
     http;
     sleep;
     now;
+    mask;
     constructor(http, options = {}) {
         this.http = http;
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.now = options.now ?? Date.now;
+        this.mask = options.mask ?? (() => { });
     }
     /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
     async current(apiKey, doing = 'reading the current key') {
@@ -34746,11 +34748,11 @@ class HiveClient {
             doing
         });
         const body = response.body;
+        if (client_isObject(body) && typeof body.key === 'string' && body.key !== '')
+            this.mask(body.key);
         // If Hive created a key but answered oddly, the id is what lets someone find and revoke it.
         const id = client_isObject(body) && typeof body.id === 'string' ? body.id : undefined;
-        const created = id
-            ? ` Hive may have created key ${label(id)}: revoke it in Hive, or let the next run prune it.`
-            : '';
+        const created = id ? ` Hive may have created key ${label(id)}: revoke it in Hive.` : '';
         const key = parseKey(response, doing, created);
         const value = client_isObject(body) ? body.key : undefined;
         // The message names what is wrong with the value, never the value.
@@ -40918,7 +40920,9 @@ async function run() {
     debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
         `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
         `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`);
-    const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: debug }));
+    const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: debug }), {
+        mask
+    });
     const github = createGitHubClient({
         token: settings.githubToken,
         baseUrl: settings.githubApiUrl,

@@ -51,7 +51,9 @@ export async function run(): Promise<void> {
       `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`
   )
 
-  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }))
+  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }), {
+    mask
+  })
   const github = createGitHubClient({
     token: settings.githubToken,
     baseUrl: settings.githubApiUrl,

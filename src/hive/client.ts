@@ -20,6 +20,11 @@ export interface HiveClientOptions {
   sleep?: (ms: number) => Promise<void>
   /** Clock for the propagation deadline. */
   now?: () => number
+  /**
+   * Called with a new key's value the moment Hive's answer is parsed, before anything else looks
+   * at it: the action passes `core.setSecret`, so the value is masked before it could be logged.
+   */
+  mask?: (value: string) => void
 }
 
 export interface AcceptanceResult {
@@ -40,6 +45,7 @@ const PROPAGATION_MAX_DELAY_MS = 10_000
 export class HiveClient {
   private readonly sleep: (ms: number) => Promise<void>
   private readonly now: () => number
+  private readonly mask: (value: string) => void
 
   constructor(
     private readonly http: HiveHttp,
@@ -47,6 +53,7 @@ export class HiveClient {
   ) {
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
     this.now = options.now ?? Date.now
+    this.mask = options.mask ?? (() => {})
   }
 
   /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
@@ -118,11 +125,10 @@ export class HiveClient {
       doing
     })
     const body = response.body
+    if (isObject(body) && typeof body.key === 'string' && body.key !== '') this.mask(body.key)
     // If Hive created a key but answered oddly, the id is what lets someone find and revoke it.
     const id = isObject(body) && typeof body.id === 'string' ? body.id : undefined
-    const created = id
-      ? ` Hive may have created key ${label(id)}: revoke it in Hive, or let the next run prune it.`
-      : ''
+    const created = id ? ` Hive may have created key ${label(id)}: revoke it in Hive.` : ''
     const key = parseKey(response, doing, created)
     const value = isObject(body) ? body.key : undefined
     // The message names what is wrong with the value, never the value.

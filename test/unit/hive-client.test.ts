@@ -72,7 +72,7 @@ async function hive(route: Route) {
       time += ms
     }
   })
-  return { client, seen, waits, debugs }
+  return { client, seen, waits, debugs, url }
 }
 
 const key = (id: string, extra: Record<string, unknown> = {}) => ({
@@ -196,6 +196,17 @@ describe('create and update', () => {
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/api-keys', body: request })
   })
 
+  it('hands a new value to mask() before it checks the rest of the answer', async () => {
+    const masked: string[] = []
+    const { url } = await hive(() => ({
+      status: 201,
+      body: { ...key('key_new', { prefix: '' }), key: NEW_VALUE }
+    }))
+    const client = new HiveClient(new HiveHttp({ baseUrl: url }), { mask: v => masked.push(v) })
+    await failure(client.create(ADMIN, request))
+    expect(masked).toEqual([NEW_VALUE])
+  })
+
   it.each([
     [{ ...key('key_new') }, 'its "key" is missing'],
     [{ ...key('key_new'), key: '' }, 'its "key" is missing'],
@@ -205,9 +216,7 @@ describe('create and update', () => {
     const { client } = await hive(() => ({ status: 201, body }))
     const error = await failure(client.create(ADMIN, request))
     expect(error.message).toContain(problem)
-    expect(error.message).toContain(
-      'Hive may have created key key_new: revoke it in Hive, or let the next run prune it.'
-    )
+    expect(error.message).toContain('Hive may have created key key_new: revoke it in Hive.')
     expect(error.message).not.toContain(NEW_VALUE)
     expect(error.message).not.toContain('two')
   })
