@@ -34089,6 +34089,47 @@ function parseDestination(raw) {
         : { kind, owner, repo, environment, label: `env:${owner}/${repo}/${environment}` };
 }
 
+;// CONCATENATED MODULE: ./src/text.ts
+/**
+ * Text that comes from outside (Hive's and GitHub's messages) or that may hold a secret, made fit
+ * for a log line, an output or the job summary. Every module that quotes such text uses these.
+ */
+const TEXT_LIMIT = 200;
+/** Replace every occurrence of each (non-empty) secret with '***'. */
+function redact(text, secrets) {
+    let out = text;
+    for (const secret of secrets) {
+        if (secret)
+            out = out.split(secret).join('***');
+    }
+    return out;
+}
+/**
+ * Make outside text fit for one line of a log: control and format characters (newlines, ANSI
+ * escapes, bidi overrides) become spaces, so the text can't start a new line (nor a workflow
+ * command); then secrets are redacted and the result capped. Redacting after the cleaning is what
+ * makes it hold: a key has no spaces, so cleaning can't join two halves of one.
+ */
+function sanitize(text, secrets = [], limit = TEXT_LIMIT) {
+    const flat = redact(text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim(), secrets);
+    const chars = Array.from(flat);
+    return chars.length > limit ? chars.slice(0, limit - 1).join('') + '…' : flat;
+}
+/**
+ * The action's list of secret values (inputs and new keys, as they are masked), and a redact
+ * function over all of them: the last filter on everything the action writes out.
+ */
+function redactor() {
+    const values = [];
+    return {
+        add(value) {
+            if (value && !values.includes(value))
+                values.push(value);
+        },
+        redact: text => redact(text, values)
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/hive/http.ts
 /**
  * The one door between this action and Hive: every request that carries `X-Api-Key` goes through
@@ -34103,6 +34144,7 @@ function parseDestination(raw) {
  * text taken from Hive's answers (its `error.message`, a content type, a redirect's origin) is
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
+
 class HiveHttpError extends Error {
     name = 'HiveHttpError';
     kind;
@@ -34130,27 +34172,6 @@ const MAX_RETRY_AFTER_MS = 120_000;
 /** A key is sent as a header, so it must be visible ASCII. Also what a created key must look like. */
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 const USER_AGENT = 'hive-rotate-key';
-const TEXT_LIMIT = 200;
-/** Replace every occurrence of each (non-empty) secret with '***'. */
-function redact(text, secrets) {
-    let out = text;
-    for (const secret of secrets) {
-        if (secret)
-            out = out.split(secret).join('***');
-    }
-    return out;
-}
-/**
- * Make outside text fit for one line of a log: control and format characters (newlines, ANSI
- * escapes, bidi overrides) become spaces, so the text can't start a new line (nor a workflow
- * command); then secrets are redacted and the result capped. Redacting after the cleaning is what
- * makes it hold: a key has no spaces, so cleaning can't join two halves of one.
- */
-function sanitize(text, secrets = [], limit = TEXT_LIMIT) {
-    const flat = redact(text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim(), secrets);
-    const chars = Array.from(flat);
-    return chars.length > limit ? chars.slice(0, limit - 1).join('') + '…' : flat;
-}
 function isLoopbackHost(hostname) {
     // WHATWG URL has already canonicalised the host: 127.1 and 0x7f.0.0.1 arrive as 127.0.0.1,
     // [0:0:0:0:0:0:0:1] as [::1].
@@ -34666,6 +34687,7 @@ function parseBoolean(name, raw, problems) {
 }
 
 ;// CONCATENATED MODULE: ./src/hive/client.ts
+
 
 
 /** A guard against a server that hands out cursors forever (100 keys a page: 100 000 keys). */
@@ -40337,6 +40359,7 @@ class DestinationError extends Error {
 
 
 
+
 const API_VERSION = { 'x-github-api-version': '2022-11-28' };
 /** The SecretStore port over GitHub's REST API: public key, seal, PUT. */
 class GitHubSecretStore {
@@ -40393,7 +40416,7 @@ function explain(error, d, doing) {
     const e = error;
     const status = typeof e.status === 'number' ? e.status : undefined;
     const data = e.response?.data;
-    const said = clean(typeof data?.message === 'string' ? data.message : (e.message ?? ''));
+    const said = sanitize(typeof data?.message === 'string' ? data.message : (e.message ?? ''));
     const where = `${doing} ${KINDS[d.kind].describe(d)} (${d.label})`;
     const need = KINDS[d.kind].permission;
     if (status === undefined || status >= 500 || !e.response) {
@@ -40417,7 +40440,7 @@ function explain(error, d, doing) {
         advice =
             `The token may not do this: it needs the ${need.fineGrained} (fine-grained token or ` +
                 `GitHub App) or the "${need.classic}" scope (classic token)` +
-                (accepted ? `; GitHub says it accepts: ${clean(accepted)}` : '') +
+                (accepted ? `; GitHub says it accepts: ${sanitize(accepted)}` : '') +
                 '.' +
                 // GitHub says "by integration" for installation tokens, the workflow's own among them.
                 (/by integration/i.test(said)
@@ -40435,11 +40458,6 @@ function explain(error, d, doing) {
         advice = 'GitHub refused the request as invalid.';
     }
     return new DestinationError(`GitHub answered ${status} ${where}: ${said}. ${advice}`.trim(), true, status);
-}
-/** GitHub's messages are data: one line, no control characters, bounded. */
-function clean(text) {
-    const oneLine = text.replace(/[\p{Cc}]+/gu, ' ').trim();
-    return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine;
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/plan.ts
@@ -40848,6 +40866,12 @@ async function writeSummary(report, failure, summary, redact) {
     }
     await summary.write();
 }
+/** The summary of a run stopped by its inputs: every problem, nothing else happened. */
+async function writeInputProblems(problems, summary, redact) {
+    summary.addHeading('Hive key rotation: invalid inputs, nothing changed', 2);
+    summary.addList(problems.map(p => escapeHtml(redact(p))));
+    await summary.write();
+}
 function escapeHtml(text) {
     return text
         .replace(/&/g, '&amp;')
@@ -40855,24 +40879,9 @@ function escapeHtml(text) {
         .replace(/>/g, '&gt;')
         .replace(/"/g, '&quot;');
 }
-/** Replaces every registered secret value with `***`, whatever the text. */
-function redactor() {
-    const values = [];
-    return {
-        add(value) {
-            if (value && !values.includes(value))
-                values.push(value);
-        },
-        redact(text) {
-            let out = text;
-            for (const v of values)
-                out = out.split(v).join('***');
-            return out;
-        }
-    };
-}
 
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -40904,18 +40913,13 @@ async function run() {
         settings = getSettings({ getInput: name => getInput(name), env: process.env, mask });
     }
     catch (error) {
-        if (error instanceof SettingsError) {
-            for (const problem of error.problems)
-                core_error(secrets.redact(problem));
-            setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`);
-            await summary
-                .addHeading('Hive key rotation: invalid inputs, nothing changed', 2)
-                .addList(error.problems.map(p => escapeForList(secrets.redact(p))))
-                .write()
-                .catch(() => undefined);
-            return;
-        }
-        return fail(error, secrets.redact);
+        if (!(error instanceof SettingsError))
+            return setFailed(describe(error, secrets.redact));
+        for (const problem of error.problems)
+            core_error(secrets.redact(problem));
+        setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`);
+        await writeInputProblems(error.problems, summary, secrets.redact).catch(() => undefined);
+        return;
     }
     debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
         `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
@@ -40935,9 +40939,7 @@ async function run() {
         await rotate(settings, { keys, secrets: new GitHubSecretStore(github), mask, log, now: () => new Date() }, report);
     }
     catch (error) {
-        failure = secrets.redact(error instanceof Error ? error.message : String(error));
-        if (error instanceof Error && error.stack)
-            debug(secrets.redact(error.stack));
+        failure = describe(error, secrets.redact);
     }
     await group('Report', async () => {
         writeOutputs(report, core_namespaceObject, secrets.redact);
@@ -40953,14 +40955,11 @@ async function run() {
     if (failure)
         setFailed(failure);
 }
-function fail(error, redact) {
-    const message = error instanceof Error ? error.message : String(error);
+/** An error as one redacted sentence for the user; its stack only in the debug log. */
+function describe(error, redact) {
     if (error instanceof Error && error.stack)
         debug(redact(error.stack));
-    setFailed(redact(message));
-}
-function escapeForList(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return redact(error instanceof Error ? error.message : String(error));
 }
 function heldKeyId(report) {
     return heldKey(report)?.id ?? 'none';

@@ -6,7 +6,8 @@ import { createGitHubClient } from './github/octokit.js'
 import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
-import { redactor, writeOutputs, writeSummary } from './report/summary.js'
+import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
+import { redactor } from './text.js'
 
 const log: Log = {
   info: message => core.info(message),
@@ -31,19 +32,11 @@ export async function run(): Promise<void> {
   try {
     settings = getSettings({ getInput: name => core.getInput(name), env: process.env, mask })
   } catch (error) {
-    if (error instanceof SettingsError) {
-      for (const problem of error.problems) core.error(secrets.redact(problem))
-      core.setFailed(
-        `${error.problems.length} input problem(s), listed above; nothing was changed.`
-      )
-      await core.summary
-        .addHeading('Hive key rotation: invalid inputs, nothing changed', 2)
-        .addList(error.problems.map(p => escapeForList(secrets.redact(p))))
-        .write()
-        .catch(() => undefined)
-      return
-    }
-    return fail(error, secrets.redact)
+    if (!(error instanceof SettingsError)) return core.setFailed(describe(error, secrets.redact))
+    for (const problem of error.problems) core.error(secrets.redact(problem))
+    core.setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`)
+    await writeInputProblems(error.problems, core.summary, secrets.redact).catch(() => undefined)
+    return
   }
   core.debug(
     `Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
@@ -69,8 +62,7 @@ export async function run(): Promise<void> {
       report
     )
   } catch (error) {
-    failure = secrets.redact(error instanceof Error ? error.message : String(error))
-    if (error instanceof Error && error.stack) core.debug(secrets.redact(error.stack))
+    failure = describe(error, secrets.redact)
   }
 
   await core.group('Report', async () => {
@@ -86,14 +78,10 @@ export async function run(): Promise<void> {
   if (failure) core.setFailed(failure)
 }
 
-function fail(error: unknown, redact: (text: string) => string) {
-  const message = error instanceof Error ? error.message : String(error)
+/** An error as one redacted sentence for the user; its stack only in the debug log. */
+function describe(error: unknown, redact: (text: string) => string): string {
   if (error instanceof Error && error.stack) core.debug(redact(error.stack))
-  core.setFailed(redact(message))
-}
-
-function escapeForList(text: string) {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+  return redact(error instanceof Error ? error.message : String(error))
 }
 
 function heldKeyId(report: RotationReport) {

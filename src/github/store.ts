@@ -1,6 +1,7 @@
 import type { GitHubClient } from './octokit.js'
 import { type Destination, KINDS } from './destinations.js'
 import { seal } from './seal.js'
+import { sanitize } from '../text.js'
 import { DestinationError, type PreparedDestination, type SecretStore } from '../rotation/ports.js'
 
 const API_VERSION = { 'x-github-api-version': '2022-11-28' }
@@ -72,7 +73,7 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
   const e = error as RequestErrorLike
   const status = typeof e.status === 'number' ? e.status : undefined
   const data = e.response?.data as { message?: unknown } | undefined
-  const said = clean(typeof data?.message === 'string' ? data.message : (e.message ?? ''))
+  const said = sanitize(typeof data?.message === 'string' ? data.message : (e.message ?? ''))
   const where = `${doing} ${KINDS[d.kind].describe(d)} (${d.label})`
   const need = KINDS[d.kind].permission
   if (status === undefined || status >= 500 || !e.response) {
@@ -98,7 +99,7 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
     advice =
       `The token may not do this: it needs the ${need.fineGrained} (fine-grained token or ` +
       `GitHub App) or the "${need.classic}" scope (classic token)` +
-      (accepted ? `; GitHub says it accepts: ${clean(accepted)}` : '') +
+      (accepted ? `; GitHub says it accepts: ${sanitize(accepted)}` : '') +
       '.' +
       // GitHub says "by integration" for installation tokens, the workflow's own among them.
       (/by integration/i.test(said)
@@ -118,10 +119,4 @@ export function explain(error: unknown, d: Destination, doing: string): Destinat
     true,
     status
   )
-}
-
-/** GitHub's messages are data: one line, no control characters, bounded. */
-function clean(text: string): string {
-  const oneLine = text.replace(/[\p{Cc}]+/gu, ' ').trim()
-  return oneLine.length > 200 ? `${oneLine.slice(0, 200)}…` : oneLine
 }

@@ -1,4 +1,5 @@
-import { HiveHttp, HiveHttpError, KEY_PATTERN, sanitize, type HiveResponse } from './http.js'
+import { HiveHttp, HiveHttpError, KEY_PATTERN, type HiveResponse } from './http.js'
+import { sanitize } from '../text.js'
 import {
   PERMISSIONS,
   type CreateKeyRequest,

@@ -12,6 +12,8 @@
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
 
+import { redact, sanitize } from '../text.js'
+
 export interface HiveHttpOptions {
   /** hive-url, already validated by settings; a path prefix (https://h/api) is kept. */
   baseUrl: string
@@ -111,32 +113,6 @@ export const MAX_RETRY_AFTER_MS = 120_000
 export const KEY_PATTERN = /^[\x21-\x7e]+$/
 
 const USER_AGENT = 'hive-rotate-key'
-const TEXT_LIMIT = 200
-
-/** Replace every occurrence of each (non-empty) secret with '***'. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text
-  for (const secret of secrets) {
-    if (secret) out = out.split(secret).join('***')
-  }
-  return out
-}
-
-/**
- * Make outside text fit for one line of a log: control and format characters (newlines, ANSI
- * escapes, bidi overrides) become spaces, so the text can't start a new line (nor a workflow
- * command); then secrets are redacted and the result capped. Redacting after the cleaning is what
- * makes it hold: a key has no spaces, so cleaning can't join two halves of one.
- */
-export function sanitize(
-  text: string,
-  secrets: readonly string[] = [],
-  limit = TEXT_LIMIT
-): string {
-  const flat = redact(text.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim(), secrets)
-  const chars = Array.from(flat)
-  return chars.length > limit ? chars.slice(0, limit - 1).join('') + '…' : flat
-}
 
 export function isLoopbackHost(hostname: string): boolean {
   // WHATWG URL has already canonicalised the host: 127.1 and 0x7f.0.0.1 arrive as 127.0.0.1,

@@ -119,25 +119,21 @@ export async function writeSummary(
   await summary.write()
 }
 
+/** The summary of a run stopped by its inputs: every problem, nothing else happened. */
+export async function writeInputProblems(
+  problems: string[],
+  summary: SummarySink,
+  redact: Redact
+): Promise<void> {
+  summary.addHeading('Hive key rotation: invalid inputs, nothing changed', 2)
+  summary.addList(problems.map(p => escapeHtml(redact(p))))
+  await summary.write()
+}
+
 export function escapeHtml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-}
-
-/** Replaces every registered secret value with `***`, whatever the text. */
-export function redactor(): { add(value: string): void; redact: Redact } {
-  const values: string[] = []
-  return {
-    add(value) {
-      if (value && !values.includes(value)) values.push(value)
-    },
-    redact(text) {
-      let out = text
-      for (const v of values) out = out.split(v).join('***')
-      return out
-    }
-  }
 }

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { HiveClient } from '../../src/hive/client.js'
 import { HiveHttp, HiveHttpError } from '../../src/hive/http.js'
 import type { CreateKeyRequest } from '../../src/hive/types.js'
+import { LoopbackServer } from '../emulators/loopback.js'
 
 // A real HTTP server on 127.0.0.1 whose answers each test writes; the clock is injected.
 
@@ -19,22 +18,16 @@ interface Seen {
 type Answer = { status: number; body?: unknown }
 type Route = (request: Seen) => Answer
 
-const servers: http.Server[] = []
+const servers: LoopbackServer[] = []
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      server =>
-        new Promise<void>(resolve => {
-          server.closeAllConnections()
-          server.close(() => resolve())
-        })
-    )
-  )
+  await Promise.all(servers.splice(0).map(server => server.close()))
 })
 
 async function hive(route: Route) {
   const seen: Seen[] = []
-  const server = http.createServer((req, res) => {
+  const server = new LoopbackServer()
+  servers.push(server)
+  const url = await server.listen((req, res) => {
     let text = ''
     req.on('data', chunk => (text += chunk))
     req.on('end', () => {
@@ -51,9 +44,6 @@ async function hive(route: Route) {
       res.end(body)
     })
   })
-  servers.push(server)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
   // HiveHttp's own retries take no time; the client's propagation clock is fake.
   let time = 0

@@ -5,11 +5,11 @@ import {
   HiveHttp,
   HiveHttpError,
   MAX_RETRY_AFTER_MS,
-  redact,
-  sanitize,
   type HiveHttpOptions,
   type HiveRequest
 } from '../../src/hive/http.js'
+import { redact, sanitize } from '../../src/text.js'
+import { LoopbackServer } from '../emulators/loopback.js'
 
 // Real HTTP servers on 127.0.0.1; only the clock (sleep, random, now) is injected.
 
@@ -31,23 +31,17 @@ interface Reply {
   hang?: boolean
 }
 
-const servers: http.Server[] = []
+const servers: LoopbackServer[] = []
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      server =>
-        new Promise<void>(resolve => {
-          server.closeAllConnections()
-          server.close(() => resolve())
-        })
-    )
-  )
+  await Promise.all(servers.splice(0).map(server => server.close()))
 })
 
 /** A server answering its nth request with replies[n] (the last one repeats). */
 async function serve(...replies: Reply[]): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = []
-  const server = http.createServer((req, res) => {
+  const server = new LoopbackServer()
+  servers.push(server)
+  const url = await server.listen((req, res) => {
     let body = ''
     req.on('data', chunk => (body += chunk))
     req.on('end', () => {
@@ -63,9 +57,7 @@ async function serve(...replies: Reply[]): Promise<{ url: string; seen: Seen[] }
       res.end(text)
     })
   })
-  servers.push(server)
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+  return { url, seen }
 }
 
 /** A port nothing listens on. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
 import {
   escapeHtml,
-  redactor,
+  writeInputProblems,
   writeOutputs,
   writeSummary,
   type SummarySink
 } from '../../src/report/summary.js'
+import { redactor } from '../../src/text.js'
 import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
 import type { HiveKey } from '../../src/hive/types.js'
 
@@ -108,6 +109,21 @@ describe('job summary', () => {
     await writeSummary(report, undefined, sink, t => t)
     expect(html()).toContain('dry run, nothing changed')
     expect(html()).toContain('<li>Create a key</li><li>Write HIVE_API_KEY</li>')
+  })
+})
+
+describe('invalid inputs', () => {
+  it('lists every problem, escaped and redacted', async () => {
+    const secrets = redactor()
+    secrets.add('hv_live_secret')
+    const { sink, html } = recordingSummary()
+    await writeInputProblems(
+      ['permission got "<root>"', 'echo hv_live_secret'],
+      sink,
+      secrets.redact
+    )
+    expect(html()).toContain('<h2>Hive key rotation: invalid inputs, nothing changed</h2>')
+    expect(html()).toContain('<li>permission got &quot;&lt;root&gt;&quot;</li><li>echo ***</li>')
   })
 })
 
