@@ -20,7 +20,7 @@ export const VERIFY_PATH = '/executions-cli/executions'
 export function useWorld(): () => World {
   let world: World | undefined
   beforeAll(() => {
-    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run build first`)
+    if (!existsSync(DIST)) throw new Error(`${DIST} is missing: run npm run package first`)
   })
   beforeEach(async () => {
     world = await startWorld()
