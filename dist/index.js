@@ -31052,7 +31052,7 @@ __nccwpck_require__.r(core_namespaceObject);
 __nccwpck_require__.d(core_namespaceObject, {
   ExitCode: () => (ExitCode),
   addPath: () => (addPath),
-  debug: () => (debug),
+  debug: () => (core_debug),
   endGroup: () => (endGroup),
   error: () => (core_error),
   exportVariable: () => (exportVariable),
@@ -32187,7 +32187,7 @@ class OidcClient {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
-                debug(`ID token url is ${id_token_url}`);
+                core_debug(`ID token url is ${id_token_url}`);
                 const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
@@ -33908,7 +33908,7 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function debug(message) {
+function core_debug(message) {
     issueCommand('debug', {}, message);
 }
 /**
@@ -34031,62 +34031,169 @@ function getIDToken(aud) {
 /** The shapes of shared/design/hive-api.md (contract v1). None of them holds a key value but NewHiveKey. */
 const PERMISSIONS = ['read-only', 'read-write', 'admin'];
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/github/destinations.ts
 /**
  * Where a secret is written: `kind:target`, and one table of GitHub endpoints per kind.
  * Adding a kind is adding a row, not a branch.
  */
-const seg = encodeURIComponent;
+const SECRETS = 'repository permission "Secrets: write"';
 const KINDS = {
     repo: {
+        level: 'repo',
+        service: 'actions',
         syntax: 'repo:OWNER/REPO',
-        secretsPath: d => `/repos/${seg(d.owner)}/${seg(d.repo)}/actions/secrets`,
-        permission: { fineGrained: 'repository permission "Secrets: write"', classic: 'repo' },
-        describe: d => `repository ${d.owner}/${d.repo}`
+        permission: { fineGrained: SECRETS, classic: 'repo' },
+        onEnterpriseServer: true
     },
     env: {
+        level: 'env',
+        service: 'actions',
         syntax: 'env:OWNER/REPO/ENVIRONMENT',
-        secretsPath: d => `/repos/${seg(d.owner)}/${seg(d.repo)}/environments/${seg(d.environment ?? '')}/secrets`,
         permission: {
             fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
             classic: 'repo'
         },
-        describe: d => `environment "${d.environment}" of ${d.owner}/${d.repo}`
+        onEnterpriseServer: true
+    },
+    org: {
+        level: 'org',
+        service: 'actions',
+        syntax: 'org:ORG[?visibility=private|all]',
+        permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
+        onEnterpriseServer: true
+    },
+    dependabot: {
+        level: 'repo',
+        service: 'dependabot',
+        syntax: 'dependabot:OWNER/REPO',
+        permission: {
+            fineGrained: 'repository permission "Dependabot secrets: write"',
+            classic: 'repo'
+        },
+        onEnterpriseServer: true
+    },
+    'dependabot-org': {
+        level: 'org',
+        service: 'dependabot',
+        syntax: 'dependabot-org:ORG[?visibility=private|all]',
+        permission: {
+            fineGrained: 'organization permission "Dependabot secrets: write"',
+            classic: 'admin:org'
+        },
+        onEnterpriseServer: true
+    },
+    codespaces: {
+        level: 'repo',
+        service: 'codespaces',
+        syntax: 'codespaces:OWNER/REPO',
+        permission: {
+            fineGrained: 'repository permission "Codespaces secrets: write"',
+            classic: 'repo'
+        },
+        onEnterpriseServer: false
+    },
+    'codespaces-org': {
+        level: 'org',
+        service: 'codespaces',
+        syntax: 'codespaces-org:ORG[?visibility=private|all]',
+        permission: {
+            fineGrained: 'organization permission "Codespaces secrets: write" (a fine-grained token; GitHub Apps ' +
+                'cannot write org Codespaces secrets)',
+            classic: 'admin:org'
+        },
+        onEnterpriseServer: false
     }
 };
-/** Kinds of action.md that later versions implement: refused by name, never ignored. */
-const LATER_KINDS = ['org', 'dependabot', 'dependabot-org', 'codespaces', 'codespaces-org'];
+const seg = encodeURIComponent;
+/** The GitHub API path (below the base URL) of the destination's secrets collection. */
+function secretsPath(d) {
+    const { level, service } = KINDS[d.kind];
+    if (level === 'org')
+        return `/orgs/${seg(d.owner)}/${service}/secrets`;
+    const repo = `/repos/${seg(d.owner)}/${seg(d.repo ?? '')}`;
+    return level === 'env'
+        ? `${repo}/environments/${seg(d.environment ?? '')}/secrets`
+        : `${repo}/${service}/secrets`;
+}
+const SERVICE_NAME = {
+    actions: '',
+    dependabot: 'Dependabot ',
+    codespaces: 'Codespaces '
+};
+/** Where a person finds the secret, in words: `Dependabot secrets of organization octo`. */
+function describe(d) {
+    const { level, service } = KINDS[d.kind];
+    if (level === 'env')
+        return `environment "${d.environment}" of ${d.owner}/${d.repo}`;
+    const whose = level === 'org' ? `organization ${d.owner}` : `repository ${d.owner}/${d.repo}`;
+    return service === 'actions' ? whose : `${SERVICE_NAME[service]}secrets of ${whose}`;
+}
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
 const REPO = /^[A-Za-z0-9._-]{1,100}$/;
-/** Parse one `kind:target`. Returns the destination, or a problem sentence for settings. */
+/** Parse one `kind:target[?visibility=…]`. Returns the destination, or a problem sentence. */
 function parseDestination(raw) {
     const colon = raw.indexOf(':');
-    const kind = colon > 0 ? raw.slice(0, colon).trim().toLowerCase() : '';
-    const target = colon > 0 ? raw.slice(colon + 1).trim() : '';
-    const kinds = Object.values(KINDS)
-        .map(k => k.syntax)
-        .join(', ');
-    if (LATER_KINDS.includes(kind)) {
-        return {
-            problem: `"${raw}": kind "${kind}:" is not supported by this version yet; use ${kinds}`
-        };
-    }
-    if (kind !== 'repo' && kind !== 'env') {
+    const kindText = colon > 0 ? raw.slice(0, colon).trim().toLowerCase() : '';
+    const rest = colon > 0 ? raw.slice(colon + 1).trim() : '';
+    if (!Object.hasOwn(KINDS, kindText)) {
+        const kinds = Object.values(KINDS)
+            .map(k => k.syntax)
+            .join(', ');
         return { problem: `"${raw}" is not a destination; each one is ${kinds}` };
+    }
+    const kind = kindText;
+    const spec = KINDS[kind];
+    const [target, query] = splitOnce(rest, '?');
+    const wrong = { problem: `"${raw}" must be ${spec.syntax}` };
+    let visibility;
+    if (query !== undefined) {
+        if (spec.level !== 'org') {
+            return {
+                problem: `"${raw}": only org-level destinations take ?visibility=; use ${spec.syntax}`
+            };
+        }
+        const [name, value] = splitOnce(query, '=');
+        if (name !== 'visibility' || (value !== 'private' && value !== 'all')) {
+            return {
+                problem: `"${raw}": the only option is ?visibility=private or ?visibility=all (the visibility a ` +
+                    'new secret is created with; an existing secret keeps its own, "selected" included)'
+            };
+        }
+        visibility = value;
+    }
+    if (spec.level === 'org') {
+        if (!OWNER.test(target))
+            return wrong;
+        return {
+            kind,
+            owner: target,
+            ...(visibility ? { visibility } : {}),
+            label: `${kind}:${target}`
+        };
     }
     const parts = target.split('/');
     const [owner, repo] = parts;
     const environment = parts.slice(2).join('/');
-    const repoOk = owner !== undefined && OWNER.test(owner) && repo !== undefined && REPO.test(repo);
-    if (kind === 'repo' && (!repoOk || parts.length !== 2 || repo === '.' || repo === '..')) {
-        return { problem: `"${raw}" must be ${KINDS.repo.syntax}` };
+    const repoOk = owner !== undefined &&
+        OWNER.test(owner) &&
+        repo !== undefined &&
+        REPO.test(repo) &&
+        repo !== '.' &&
+        repo !== '..';
+    if (spec.level === 'env') {
+        if (!repoOk || !environment || environment.length > 255)
+            return wrong;
+        return { kind, owner, repo, environment, label: `${kind}:${owner}/${repo}/${environment}` };
     }
-    if (kind === 'env' && (!repoOk || !environment || environment.length > 255)) {
-        return { problem: `"${raw}" must be ${KINDS.env.syntax}` };
-    }
-    return kind === 'repo'
-        ? { kind, owner, repo, label: `repo:${owner}/${repo}` }
-        : { kind, owner, repo, environment, label: `env:${owner}/${repo}/${environment}` };
+    if (!repoOk || parts.length !== 2)
+        return wrong;
+    return { kind, owner, repo, label: `${kind}:${owner}/${repo}` };
+}
+function splitOnce(text, separator) {
+    const at = text.indexOf(separator);
+    return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
 ;// CONCATENATED MODULE: ./src/text.ts
@@ -34476,6 +34583,7 @@ function networkDetail(error) {
 
 
 
+
 /** Thrown with every problem found in the inputs; each problem names its input. */
 class SettingsError extends Error {
     problems;
@@ -34493,11 +34601,6 @@ const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
  * that means "what this version does anyway", so that no setting is ever silently ignored.
  */
 const NOT_YET = {
-    'app-id': { accepted: [''], why: 'GitHub App authentication is not built yet; use github-token' },
-    'app-private-key': {
-        accepted: [''],
-        why: 'GitHub App authentication is not built yet; use github-token'
-    },
     'rotate-if-expiring-within-days': {
         accepted: [''],
         why: 'this version rotates on every run; leave it empty'
@@ -34520,9 +34623,11 @@ function getSettings(source) {
     const hiveApiKey = input('hive-api-key');
     const adminInput = input('hive-admin-key');
     const githubToken = input('github-token');
+    const privateKey = input('app-private-key').replace(/\\n/g, '\n');
     for (const secret of [hiveApiKey, adminInput, githubToken])
         if (secret)
             source.mask(secret);
+    maskPem(privateKey, source.mask);
     // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
     // later, or quoted by fetch in an error message that the masks no longer match.
     const credential = 'must be one value of visible ASCII characters (value not shown)';
@@ -34536,11 +34641,7 @@ function getSettings(source) {
         problems.push(`hive-admin-key ${credential}`);
     if (githubToken && !KEY_PATTERN.test(githubToken))
         problems.push(`github-token ${credential}`);
-    if (!githubToken) {
-        problems.push('github-token is required: a fine-grained personal access token or GitHub App installation ' +
-            'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
-            'cannot write secrets)');
-    }
+    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, problems);
     for (const [name, rule] of Object.entries(NOT_YET)) {
         const value = input(name);
         if (!rule.accepted.includes(value.toLowerCase())) {
@@ -34550,6 +34651,8 @@ function getSettings(source) {
     }
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+    // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
+    const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
     const secretNameRaw = input('secret-name') || 'HIVE_API_KEY';
     const secretName = secretNameRaw.toUpperCase();
     if (!/^[A-Z_][A-Z0-9_]*$/.test(secretName) || secretName.startsWith('GITHUB_')) {
@@ -34558,6 +34661,12 @@ function getSettings(source) {
     }
     const repository = source.env.GITHUB_REPOSITORY ?? '';
     const destinations = parseDestinations(input('destinations'), repository, problems);
+    for (const d of destinations) {
+        if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
+            problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
+                'has no Codespaces secrets; remove it, or run against github.com');
+        }
+    }
     const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`;
     const keyName = input('key-name') || keyNameDefault;
     if (keyName.length > 200 || /[\p{Cc}]/u.test(keyName)) {
@@ -34588,7 +34697,8 @@ function getSettings(source) {
         hiveAdminKey: adminInput || hiveApiKey,
         separateAdminKey: adminInput !== '' && adminInput !== hiveApiKey,
         hiveUrl,
-        githubToken,
+        github,
+        ...(repository ? { workflowRepository: repository } : {}),
         githubApiUrl,
         secretName,
         destinations,
@@ -34652,7 +34762,55 @@ function parseDestinations(raw, repository, problems) {
 }
 function firstRepo(destinations) {
     const d = destinations[0];
-    return d ? `${d.owner}/${d.repo}` : 'unknown';
+    if (d === undefined)
+        return 'unknown';
+    return d.repo ? `${d.owner}/${d.repo}` : d.owner;
+}
+/** Exactly one way to authenticate: `github-token`, or both `app-id` and `app-private-key`. */
+function parseGitHubAuth(token, appId, privateKey, problems) {
+    const app = appId !== '' || privateKey !== '';
+    if (token && app) {
+        problems.push('github-token and app-id/app-private-key are alternatives: pass either a token, or a ' +
+            'GitHub App’s app-id and app-private-key, not both');
+    }
+    else if (!token && !app) {
+        problems.push('github-token is required (or app-id and app-private-key): a fine-grained personal access ' +
+            'token or GitHub App that may write the secrets of every destination (the workflow’s own ' +
+            'GITHUB_TOKEN cannot write secrets)');
+    }
+    if (token || !app)
+        return { kind: 'token', token };
+    if (!appId)
+        problems.push('app-id is required with app-private-key: the GitHub App’s ID');
+    else if (!/^(?:\d{1,12}|Iv[A-Za-z0-9.]{4,40})$/.test(appId)) {
+        problems.push(`app-id must be the GitHub App’s numeric ID or its client ID (Iv…), got "${appId}"`);
+    }
+    if (!privateKey) {
+        problems.push('app-private-key is required with app-id: the App’s private key (PEM)');
+    }
+    else if (!isRsaPrivateKey(privateKey)) {
+        problems.push('app-private-key must be the GitHub App’s private key, the PEM file GitHub generated ' +
+            '("-----BEGIN RSA PRIVATE KEY-----" …) (value not shown)');
+    }
+    return { kind: 'app', appId, privateKey };
+}
+function isRsaPrivateKey(pem) {
+    try {
+        return (0,external_node_crypto_.createPrivateKey)(pem).asymmetricKeyType === 'rsa';
+    }
+    catch {
+        return false;
+    }
+}
+/** Mask a PEM as a whole and line by line: the runner matches masks within single lines. */
+function maskPem(pem, mask) {
+    if (!pem)
+        return;
+    mask(pem);
+    for (const line of pem.split('\n').map(l => l.trim())) {
+        if (line.length >= 8 && !line.startsWith('-----'))
+            mask(line);
+    }
 }
 function parseScope(raw, problems) {
     if (raw === 'inherit')
@@ -36689,7 +36847,7 @@ function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
+var dist_bundle_request = dist_bundle_withDefaults(endpoint, defaults_default);
 
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
@@ -36809,7 +36967,7 @@ function graphql_dist_bundle_withDefaults(request2, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
+var graphql2 = graphql_dist_bundle_withDefaults(dist_bundle_request, {
   headers: {
     "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
   },
@@ -36954,7 +37112,7 @@ class Octokit {
   constructor(options = {}) {
     const hook = new before_after_hook.Collection();
     const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      baseUrl: dist_bundle_request.endpoint.DEFAULTS.baseUrl,
       headers: {},
       request: Object.assign({}, options.request, {
         // @ts-ignore internal usage only, no need to type
@@ -36975,7 +37133,7 @@ class Octokit {
     if (options.timeZone) {
       requestDefaults.headers["time-zone"] = options.timeZone;
     }
-    this.request = request.defaults(requestDefaults);
+    this.request = dist_bundle_request.defaults(requestDefaults);
     this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
     this.log = createLogger(options.log);
     this.hook = hook;
@@ -39937,6 +40095,2307 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
+;// CONCATENATED MODULE: ./node_modules/@octokit/oauth-methods/dist-bundle/index.js
+// pkg/dist-src/version.js
+var oauth_methods_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/get-web-flow-authorization-url.js
+
+
+
+// pkg/dist-src/utils.js
+
+function requestToOAuthBaseUrl(request) {
+  const endpointDefaults = request.endpoint.DEFAULTS;
+  if (/^https:\/\/(api\.)?github\.com$/.test(endpointDefaults.baseUrl)) {
+    return "https://github.com";
+  }
+  if (/^https:\/\/api\..*\.ghe\.com$/.test(endpointDefaults.baseUrl)) {
+    return endpointDefaults.baseUrl.replace("api.", "");
+  }
+  return endpointDefaults.baseUrl.replace("/api/v3", "");
+}
+async function oauthRequest(request, route, parameters) {
+  const withOAuthParameters = {
+    baseUrl: requestToOAuthBaseUrl(request),
+    headers: {
+      accept: "application/json"
+    },
+    ...parameters
+  };
+  const response = await request(route, withOAuthParameters);
+  if ("error" in response.data) {
+    const error = new RequestError(
+      `${response.data.error_description} (${response.data.error}, ${response.data.error_uri})`,
+      400,
+      {
+        request: request.endpoint.merge(
+          route,
+          withOAuthParameters
+        )
+      }
+    );
+    error.response = response;
+    throw error;
+  }
+  return response;
+}
+
+// pkg/dist-src/get-web-flow-authorization-url.js
+function getWebFlowAuthorizationUrl({
+  request = defaultRequest,
+  ...options
+}) {
+  const baseUrl = requestToOAuthBaseUrl(request);
+  return oauthAuthorizationUrl({
+    ...options,
+    baseUrl
+  });
+}
+
+// pkg/dist-src/exchange-web-flow-code.js
+
+async function exchangeWebFlowCode(options) {
+  const request = options.request || dist_bundle_request;
+  const response = await oauthRequest(
+    request,
+    "POST /login/oauth/access_token",
+    {
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      code: options.code,
+      redirect_uri: options.redirectUrl
+    }
+  );
+  const authentication = {
+    clientType: options.clientType,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    token: response.data.access_token,
+    scopes: response.data.scope.split(/\s+/).filter(Boolean)
+  };
+  if (options.clientType === "github-app") {
+    if ("refresh_token" in response.data) {
+      const apiTimeInMs = new Date(response.headers.date).getTime();
+      authentication.refreshToken = response.data.refresh_token, authentication.expiresAt = toTimestamp(
+        apiTimeInMs,
+        response.data.expires_in
+      ), authentication.refreshTokenExpiresAt = toTimestamp(
+        apiTimeInMs,
+        response.data.refresh_token_expires_in
+      );
+    }
+    delete authentication.scopes;
+  }
+  return { ...response, authentication };
+}
+function toTimestamp(apiTimeInMs, expirationInSeconds) {
+  return new Date(apiTimeInMs + expirationInSeconds * 1e3).toISOString();
+}
+
+// pkg/dist-src/create-device-code.js
+
+async function createDeviceCode(options) {
+  const request = options.request || dist_bundle_request;
+  const parameters = {
+    client_id: options.clientId
+  };
+  if ("scopes" in options && Array.isArray(options.scopes)) {
+    parameters.scope = options.scopes.join(" ");
+  }
+  return oauthRequest(request, "POST /login/device/code", parameters);
+}
+
+// pkg/dist-src/exchange-device-code.js
+
+async function exchangeDeviceCode(options) {
+  const request = options.request || dist_bundle_request;
+  const response = await oauthRequest(
+    request,
+    "POST /login/oauth/access_token",
+    {
+      client_id: options.clientId,
+      device_code: options.code,
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code"
+    }
+  );
+  const authentication = {
+    clientType: options.clientType,
+    clientId: options.clientId,
+    token: response.data.access_token,
+    scopes: response.data.scope.split(/\s+/).filter(Boolean)
+  };
+  if ("clientSecret" in options) {
+    authentication.clientSecret = options.clientSecret;
+  }
+  if (options.clientType === "github-app") {
+    if ("refresh_token" in response.data) {
+      const apiTimeInMs = new Date(response.headers.date).getTime();
+      authentication.refreshToken = response.data.refresh_token, authentication.expiresAt = toTimestamp2(
+        apiTimeInMs,
+        response.data.expires_in
+      ), authentication.refreshTokenExpiresAt = toTimestamp2(
+        apiTimeInMs,
+        response.data.refresh_token_expires_in
+      );
+    }
+    delete authentication.scopes;
+  }
+  return { ...response, authentication };
+}
+function toTimestamp2(apiTimeInMs, expirationInSeconds) {
+  return new Date(apiTimeInMs + expirationInSeconds * 1e3).toISOString();
+}
+
+// pkg/dist-src/check-token.js
+
+async function checkToken(options) {
+  const request = options.request || dist_bundle_request;
+  const response = await request("POST /applications/{client_id}/token", {
+    headers: {
+      authorization: `basic ${btoa(
+        `${options.clientId}:${options.clientSecret}`
+      )}`
+    },
+    client_id: options.clientId,
+    access_token: options.token
+  });
+  const authentication = {
+    clientType: options.clientType,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    token: options.token,
+    scopes: response.data.scopes
+  };
+  if (response.data.expires_at)
+    authentication.expiresAt = response.data.expires_at;
+  if (options.clientType === "github-app") {
+    delete authentication.scopes;
+  }
+  return { ...response, authentication };
+}
+
+// pkg/dist-src/refresh-token.js
+
+async function refreshToken(options) {
+  const request = options.request || dist_bundle_request;
+  const response = await oauthRequest(
+    request,
+    "POST /login/oauth/access_token",
+    {
+      client_id: options.clientId,
+      client_secret: options.clientSecret,
+      grant_type: "refresh_token",
+      refresh_token: options.refreshToken
+    }
+  );
+  const apiTimeInMs = new Date(response.headers.date).getTime();
+  const authentication = {
+    clientType: "github-app",
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    token: response.data.access_token,
+    refreshToken: response.data.refresh_token,
+    expiresAt: toTimestamp3(apiTimeInMs, response.data.expires_in),
+    refreshTokenExpiresAt: toTimestamp3(
+      apiTimeInMs,
+      response.data.refresh_token_expires_in
+    )
+  };
+  return { ...response, authentication };
+}
+function toTimestamp3(apiTimeInMs, expirationInSeconds) {
+  return new Date(apiTimeInMs + expirationInSeconds * 1e3).toISOString();
+}
+
+// pkg/dist-src/scope-token.js
+
+async function scopeToken(options) {
+  const {
+    request: optionsRequest,
+    clientType,
+    clientId,
+    clientSecret,
+    token,
+    ...requestOptions
+  } = options;
+  const request = options.request || defaultRequest7;
+  const response = await request(
+    "POST /applications/{client_id}/token/scoped",
+    {
+      headers: {
+        authorization: `basic ${btoa(`${clientId}:${clientSecret}`)}`
+      },
+      client_id: clientId,
+      access_token: token,
+      ...requestOptions
+    }
+  );
+  const authentication = Object.assign(
+    {
+      clientType,
+      clientId,
+      clientSecret,
+      token: response.data.token
+    },
+    response.data.expires_at ? { expiresAt: response.data.expires_at } : {}
+  );
+  return { ...response, authentication };
+}
+
+// pkg/dist-src/reset-token.js
+
+async function resetToken(options) {
+  const request = options.request || dist_bundle_request;
+  const auth = btoa(`${options.clientId}:${options.clientSecret}`);
+  const response = await request(
+    "PATCH /applications/{client_id}/token",
+    {
+      headers: {
+        authorization: `basic ${auth}`
+      },
+      client_id: options.clientId,
+      access_token: options.token
+    }
+  );
+  const authentication = {
+    clientType: options.clientType,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    token: response.data.token,
+    scopes: response.data.scopes
+  };
+  if (response.data.expires_at)
+    authentication.expiresAt = response.data.expires_at;
+  if (options.clientType === "github-app") {
+    delete authentication.scopes;
+  }
+  return { ...response, authentication };
+}
+
+// pkg/dist-src/delete-token.js
+
+async function deleteToken(options) {
+  const request = options.request || dist_bundle_request;
+  const auth = btoa(`${options.clientId}:${options.clientSecret}`);
+  return request(
+    "DELETE /applications/{client_id}/token",
+    {
+      headers: {
+        authorization: `basic ${auth}`
+      },
+      client_id: options.clientId,
+      access_token: options.token
+    }
+  );
+}
+
+// pkg/dist-src/delete-authorization.js
+
+async function deleteAuthorization(options) {
+  const request = options.request || dist_bundle_request;
+  const auth = btoa(`${options.clientId}:${options.clientSecret}`);
+  return request(
+    "DELETE /applications/{client_id}/grant",
+    {
+      headers: {
+        authorization: `basic ${auth}`
+      },
+      client_id: options.clientId,
+      access_token: options.token
+    }
+  );
+}
+
+/* v8 ignore next: we always pass a custom request in tests -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-oauth-device/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/get-oauth-access-token.js
+
+async function getOAuthAccessToken(state, options) {
+  const cachedAuthentication = getCachedAuthentication(state, options.auth);
+  if (cachedAuthentication) return cachedAuthentication;
+  const { data: verification } = await createDeviceCode({
+    clientType: state.clientType,
+    clientId: state.clientId,
+    request: options.request || state.request,
+    // @ts-expect-error the extra code to make TS happy is not worth it
+    scopes: options.auth.scopes || state.scopes
+  });
+  await state.onVerification(verification);
+  const authentication = await waitForAccessToken(
+    options.request || state.request,
+    state.clientId,
+    state.clientType,
+    verification
+  );
+  state.authentication = authentication;
+  return authentication;
+}
+function getCachedAuthentication(state, auth2) {
+  if (auth2.refresh === true) return false;
+  if (!state.authentication) return false;
+  if (state.clientType === "github-app") {
+    return state.authentication;
+  }
+  const authentication = state.authentication;
+  const newScope = ("scopes" in auth2 && auth2.scopes || state.scopes).join(
+    " "
+  );
+  const currentScope = authentication.scopes.join(" ");
+  return newScope === currentScope ? authentication : false;
+}
+async function wait(seconds) {
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
+}
+async function waitForAccessToken(request, clientId, clientType, verification) {
+  try {
+    const options = {
+      clientId,
+      request,
+      code: verification.device_code
+    };
+    const { authentication } = clientType === "oauth-app" ? await exchangeDeviceCode({
+      ...options,
+      clientType: "oauth-app"
+    }) : await exchangeDeviceCode({
+      ...options,
+      clientType: "github-app"
+    });
+    return {
+      type: "token",
+      tokenType: "oauth",
+      ...authentication
+    };
+  } catch (error) {
+    if (!error.response) throw error;
+    const errorType = error.response.data.error;
+    if (errorType === "authorization_pending") {
+      await wait(verification.interval);
+      return waitForAccessToken(request, clientId, clientType, verification);
+    }
+    if (errorType === "slow_down") {
+      await wait(verification.interval + 7);
+      return waitForAccessToken(request, clientId, clientType, verification);
+    }
+    throw error;
+  }
+}
+
+// pkg/dist-src/auth.js
+async function dist_bundle_auth(state, authOptions) {
+  return getOAuthAccessToken(state, {
+    auth: authOptions
+  });
+}
+
+// pkg/dist-src/hook.js
+async function dist_bundle_hook(state, request, route, parameters) {
+  let endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  if (/\/login\/(oauth\/access_token|device\/code)$/.test(endpoint.url)) {
+    return request(endpoint);
+  }
+  const { token } = await getOAuthAccessToken(state, {
+    request,
+    auth: { type: "oauth" }
+  });
+  endpoint.headers.authorization = `token ${token}`;
+  return request(endpoint);
+}
+
+// pkg/dist-src/version.js
+var auth_oauth_device_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/index.js
+function createOAuthDeviceAuth(options) {
+  const requestWithDefaults = options.request || dist_bundle_request.defaults({
+    headers: {
+      "user-agent": `octokit-auth-oauth-device.js/${auth_oauth_device_dist_bundle_VERSION} ${getUserAgent()}`
+    }
+  });
+  const { request = requestWithDefaults, ...otherOptions } = options;
+  const state = options.clientType === "github-app" ? {
+    ...otherOptions,
+    clientType: "github-app",
+    request
+  } : {
+    ...otherOptions,
+    clientType: "oauth-app",
+    request,
+    scopes: options.scopes || []
+  };
+  if (!options.clientId) {
+    throw new Error(
+      '[@octokit/auth-oauth-device] "clientId" option must be set (https://github.com/octokit/auth-oauth-device.js#usage)'
+    );
+  }
+  if (!options.onVerification) {
+    throw new Error(
+      '[@octokit/auth-oauth-device] "onVerification" option must be a function (https://github.com/octokit/auth-oauth-device.js#usage)'
+    );
+  }
+  return Object.assign(dist_bundle_auth.bind(null, state), {
+    hook: dist_bundle_hook.bind(null, state)
+  });
+}
+
+/* v8 ignore next 2 -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-oauth-user/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var auth_oauth_user_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/get-authentication.js
+
+
+async function getAuthentication(state) {
+  if ("code" in state.strategyOptions) {
+    const { authentication } = await exchangeWebFlowCode({
+      clientId: state.clientId,
+      clientSecret: state.clientSecret,
+      clientType: state.clientType,
+      onTokenCreated: state.onTokenCreated,
+      ...state.strategyOptions,
+      request: state.request
+    });
+    return {
+      type: "token",
+      tokenType: "oauth",
+      ...authentication
+    };
+  }
+  if ("onVerification" in state.strategyOptions) {
+    const deviceAuth = createOAuthDeviceAuth({
+      clientType: state.clientType,
+      clientId: state.clientId,
+      onTokenCreated: state.onTokenCreated,
+      ...state.strategyOptions,
+      request: state.request
+    });
+    const authentication = await deviceAuth({
+      type: "oauth"
+    });
+    return {
+      clientSecret: state.clientSecret,
+      ...authentication
+    };
+  }
+  if ("token" in state.strategyOptions) {
+    return {
+      type: "token",
+      tokenType: "oauth",
+      clientId: state.clientId,
+      clientSecret: state.clientSecret,
+      clientType: state.clientType,
+      onTokenCreated: state.onTokenCreated,
+      ...state.strategyOptions
+    };
+  }
+  throw new Error("[@octokit/auth-oauth-user] Invalid strategy options");
+}
+
+// pkg/dist-src/auth.js
+
+async function auth_oauth_user_dist_bundle_auth(state, options = {}) {
+  if (!state.authentication) {
+    state.authentication = state.clientType === "oauth-app" ? await getAuthentication(state) : await getAuthentication(state);
+  }
+  if (state.authentication.invalid) {
+    throw new Error("[@octokit/auth-oauth-user] Token is invalid");
+  }
+  const currentAuthentication = state.authentication;
+  if ("expiresAt" in currentAuthentication) {
+    if (options.type === "refresh" || new Date(currentAuthentication.expiresAt) < /* @__PURE__ */ new Date()) {
+      const { authentication } = await refreshToken({
+        clientType: "github-app",
+        clientId: state.clientId,
+        clientSecret: state.clientSecret,
+        refreshToken: currentAuthentication.refreshToken,
+        request: state.request
+      });
+      state.authentication = {
+        tokenType: "oauth",
+        type: "token",
+        ...authentication
+      };
+    }
+  }
+  if (options.type === "refresh") {
+    if (state.clientType === "oauth-app") {
+      throw new Error(
+        "[@octokit/auth-oauth-user] OAuth Apps do not support expiring tokens"
+      );
+    }
+    if (!currentAuthentication.hasOwnProperty("expiresAt")) {
+      throw new Error("[@octokit/auth-oauth-user] Refresh token missing");
+    }
+    await state.onTokenCreated?.(state.authentication, {
+      type: options.type
+    });
+  }
+  if (options.type === "check" || options.type === "reset") {
+    const method = options.type === "check" ? checkToken : resetToken;
+    try {
+      const { authentication } = await method({
+        // @ts-expect-error making TS happy would require unnecessary code so no
+        clientType: state.clientType,
+        clientId: state.clientId,
+        clientSecret: state.clientSecret,
+        token: state.authentication.token,
+        request: state.request
+      });
+      state.authentication = {
+        tokenType: "oauth",
+        type: "token",
+        // @ts-expect-error TBD
+        ...authentication
+      };
+      if (options.type === "reset") {
+        await state.onTokenCreated?.(state.authentication, {
+          type: options.type
+        });
+      }
+      return state.authentication;
+    } catch (error) {
+      if (error.status === 404) {
+        error.message = "[@octokit/auth-oauth-user] Token is invalid";
+        state.authentication.invalid = true;
+      }
+      throw error;
+    }
+  }
+  if (options.type === "delete" || options.type === "deleteAuthorization") {
+    const method = options.type === "delete" ? deleteToken : deleteAuthorization;
+    try {
+      await method({
+        // @ts-expect-error making TS happy would require unnecessary code so no
+        clientType: state.clientType,
+        clientId: state.clientId,
+        clientSecret: state.clientSecret,
+        token: state.authentication.token,
+        request: state.request
+      });
+    } catch (error) {
+      if (error.status !== 404) throw error;
+    }
+    state.authentication.invalid = true;
+    return state.authentication;
+  }
+  return state.authentication;
+}
+
+// pkg/dist-src/requires-basic-auth.js
+var ROUTES_REQUIRING_BASIC_AUTH = /\/applications\/[^/]+\/(token|grant)s?/;
+function requiresBasicAuth(url) {
+  return url && ROUTES_REQUIRING_BASIC_AUTH.test(url);
+}
+
+// pkg/dist-src/hook.js
+async function auth_oauth_user_dist_bundle_hook(state, request, route, parameters = {}) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  if (/\/login\/(oauth\/access_token|device\/code)$/.test(endpoint.url)) {
+    return request(endpoint);
+  }
+  if (requiresBasicAuth(endpoint.url)) {
+    const credentials = btoa(`${state.clientId}:${state.clientSecret}`);
+    endpoint.headers.authorization = `basic ${credentials}`;
+    return request(endpoint);
+  }
+  const { token } = state.clientType === "oauth-app" ? await auth_oauth_user_dist_bundle_auth({ ...state, request }) : await auth_oauth_user_dist_bundle_auth({ ...state, request });
+  endpoint.headers.authorization = "token " + token;
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+function createOAuthUserAuth({
+  clientId,
+  clientSecret,
+  clientType = "oauth-app",
+  request = dist_bundle_request.defaults({
+    headers: {
+      "user-agent": `octokit-auth-oauth-app.js/${auth_oauth_user_dist_bundle_VERSION} ${getUserAgent()}`
+    }
+  }),
+  onTokenCreated,
+  ...strategyOptions
+}) {
+  const state = Object.assign({
+    clientType,
+    clientId,
+    clientSecret,
+    onTokenCreated,
+    strategyOptions,
+    request
+  });
+  return Object.assign(auth_oauth_user_dist_bundle_auth.bind(null, state), {
+    // @ts-expect-error not worth the extra code needed to appease TS
+    hook: auth_oauth_user_dist_bundle_hook.bind(null, state)
+  });
+}
+createOAuthUserAuth.VERSION = auth_oauth_user_dist_bundle_VERSION;
+
+/* v8 ignore if -- @preserve */
+/* v8 ignore next -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-oauth-app/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/auth.js
+
+async function auth_oauth_app_dist_bundle_auth(state, authOptions) {
+  if (authOptions.type === "oauth-app") {
+    return {
+      type: "oauth-app",
+      clientId: state.clientId,
+      clientSecret: state.clientSecret,
+      clientType: state.clientType,
+      headers: {
+        authorization: `basic ${btoa(
+          `${state.clientId}:${state.clientSecret}`
+        )}`
+      }
+    };
+  }
+  if ("factory" in authOptions) {
+    const { type, ...options } = {
+      ...authOptions,
+      ...state
+    };
+    return authOptions.factory(options);
+  }
+  const common = {
+    clientId: state.clientId,
+    clientSecret: state.clientSecret,
+    request: state.request,
+    ...authOptions
+  };
+  const userAuth = state.clientType === "oauth-app" ? await createOAuthUserAuth({
+    ...common,
+    clientType: state.clientType
+  }) : await createOAuthUserAuth({
+    ...common,
+    clientType: state.clientType
+  });
+  return userAuth();
+}
+
+// pkg/dist-src/hook.js
+
+async function auth_oauth_app_dist_bundle_hook(state, request2, route, parameters) {
+  let endpoint = request2.endpoint.merge(
+    route,
+    parameters
+  );
+  if (/\/login\/(oauth\/access_token|device\/code)$/.test(endpoint.url)) {
+    return request2(endpoint);
+  }
+  if (state.clientType === "github-app" && !requiresBasicAuth(endpoint.url)) {
+    throw new Error(
+      `[@octokit/auth-oauth-app] GitHub Apps cannot use their client ID/secret for basic authentication for endpoints other than "/applications/{client_id}/**". "${endpoint.method} ${endpoint.url}" is not supported.`
+    );
+  }
+  const credentials = btoa(`${state.clientId}:${state.clientSecret}`);
+  endpoint.headers.authorization = `basic ${credentials}`;
+  try {
+    return await request2(endpoint);
+  } catch (error) {
+    if (error.status !== 401) throw error;
+    error.message = `[@octokit/auth-oauth-app] "${endpoint.method} ${endpoint.url}" does not support clientId/clientSecret basic authentication.`;
+    throw error;
+  }
+}
+
+// pkg/dist-src/version.js
+var auth_oauth_app_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/index.js
+
+function createOAuthAppAuth(options) {
+  const state = Object.assign(
+    {
+      request: dist_bundle_request.defaults({
+        headers: {
+          "user-agent": `octokit-auth-oauth-app.js/${auth_oauth_app_dist_bundle_VERSION} ${getUserAgent()}`
+        }
+      }),
+      clientType: "oauth-app"
+    },
+    options
+  );
+  return Object.assign(auth_oauth_app_dist_bundle_auth.bind(null, state), {
+    hook: auth_oauth_app_dist_bundle_hook.bind(null, state)
+  });
+}
+
+/* v8 ignore next -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/universal-github-app-jwt/lib/utils.js
+// we don't @ts-check here because it chokes on atob and btoa which are available in all modern JS runtime environments
+
+/**
+ * @param {string} privateKey
+ * @returns {boolean}
+ */
+function isPkcs1(privateKey) {
+  return privateKey.includes("-----BEGIN RSA PRIVATE KEY-----");
+}
+
+/**
+ * @param {string} privateKey
+ * @returns {boolean}
+ */
+function isOpenSsh(privateKey) {
+  return privateKey.includes("-----BEGIN OPENSSH PRIVATE KEY-----");
+}
+
+/**
+ * @param {string} str
+ * @returns {ArrayBuffer}
+ */
+function string2ArrayBuffer(str) {
+  const buf = new ArrayBuffer(str.length);
+  const bufView = new Uint8Array(buf);
+  for (let i = 0, strLen = str.length; i < strLen; i++) {
+    bufView[i] = str.charCodeAt(i);
+  }
+  return buf;
+}
+
+/**
+ * @param {string} pem
+ * @returns {ArrayBuffer}
+ */
+function getDERfromPEM(pem) {
+  const pemB64 = pem
+    .trim()
+    .split("\n")
+    .slice(1, -1) // Remove the --- BEGIN / END PRIVATE KEY ---
+    .join("");
+
+  const decoded = atob(pemB64);
+  return string2ArrayBuffer(decoded);
+}
+
+/**
+ * @param {import('../internals').Header} header
+ * @param {import('../internals').Payload} payload
+ * @returns {string}
+ */
+function getEncodedMessage(header, payload) {
+  return `${base64encodeJSON(header)}.${base64encodeJSON(payload)}`;
+}
+
+/**
+ * @param {ArrayBuffer} buffer
+ * @returns {string}
+ */
+function base64encode(buffer) {
+  var binary = "";
+  var bytes = new Uint8Array(buffer);
+  var len = bytes.byteLength;
+  for (var i = 0; i < len; i++) {
+    binary += String.fromCharCode(bytes[i]);
+  }
+
+  return fromBase64(btoa(binary));
+}
+
+/**
+ * @param {string} base64
+ * @returns {string}
+ */
+function fromBase64(base64) {
+  return base64.replace(/=/g, "").replace(/\+/g, "-").replace(/\//g, "_");
+}
+
+/**
+ * @param {Record<string,unknown>} obj
+ * @returns {string}
+ */
+function base64encodeJSON(obj) {
+  return fromBase64(btoa(JSON.stringify(obj)));
+}
+
+;// CONCATENATED MODULE: ./node_modules/universal-github-app-jwt/lib/crypto-node.js
+// this can be removed once we only support Node 20+
+
+
+
+
+
+// no-op, unfortunately there is no way to transform from PKCS8 or OpenSSH to PKCS1 with WebCrypto
+function convertPrivateKey(privateKey) {
+  if (!isPkcs1(privateKey)) return privateKey;
+
+  return (0,external_node_crypto_.createPrivateKey)(privateKey).export({
+    type: "pkcs8",
+    format: "pem",
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/universal-github-app-jwt/lib/get-token.js
+// we don't @ts-check here because it chokes crypto which is a global API in modern JS runtime environments
+
+
+
+
+
+/**
+ * @param {import('../internals').GetTokenOptions} options
+ * @returns {Promise<string>}
+ */
+async function getToken({ privateKey, payload }) {
+  const convertedPrivateKey = convertPrivateKey(privateKey);
+
+  // WebCrypto only supports PKCS#8, unfortunately
+  /* c8 ignore start */
+  if (isPkcs1(convertedPrivateKey)) {
+    throw new Error(
+      "[universal-github-app-jwt] Private Key is in PKCS#1 format, but only PKCS#8 is supported. See https://github.com/gr2m/universal-github-app-jwt#private-key-formats"
+    );
+  }
+  /* c8 ignore stop */
+
+  // WebCrypto does not support OpenSSH, unfortunately
+  if (isOpenSsh(convertedPrivateKey)) {
+    throw new Error(
+      "[universal-github-app-jwt] Private Key is in OpenSSH format, but only PKCS#8 is supported. See https://github.com/gr2m/universal-github-app-jwt#private-key-formats"
+    );
+  }
+
+  const algorithm = {
+    name: "RSASSA-PKCS1-v1_5",
+    hash: { name: "SHA-256" },
+  };
+
+  /** @type {import('../internals').Header} */
+  const header = { alg: "RS256", typ: "JWT" };
+
+  const privateKeyDER = getDERfromPEM(convertedPrivateKey);
+  const importedKey = await external_node_crypto_.subtle.importKey(
+    "pkcs8",
+    privateKeyDER,
+    algorithm,
+    false,
+    ["sign"]
+  );
+
+  const encodedMessage = getEncodedMessage(header, payload);
+  const encodedMessageArrBuf = string2ArrayBuffer(encodedMessage);
+
+  const signatureArrBuf = await external_node_crypto_.subtle.sign(
+    algorithm.name,
+    importedKey,
+    encodedMessageArrBuf
+  );
+
+  const encodedSignature = base64encode(signatureArrBuf);
+
+  return `${encodedMessage}.${encodedSignature}`;
+}
+
+;// CONCATENATED MODULE: ./node_modules/universal-github-app-jwt/index.js
+// @ts-check
+
+// @ts-ignore - #get-token is defined in "imports" in package.json
+
+
+/**
+ * @param {import(".").Options} options
+ * @returns {Promise<import(".").Result>}
+ */
+async function githubAppJwt({
+  id,
+  privateKey,
+  now = Math.floor(Date.now() / 1000),
+}) {
+  // Private keys are often times configured as environment variables, in which case line breaks are escaped using `\\n`.
+  // Replace these here for convenience.
+  const privateKeyWithNewlines = privateKey.replace(/\\n/g, '\n');
+
+  // When creating a JSON Web Token, it sets the "issued at time" (iat) to 30s
+  // in the past as we have seen people running situations where the GitHub API
+  // claimed the iat would be in future. It turned out the clocks on the
+  // different machine were not in sync.
+  const nowWithSafetyMargin = now - 30;
+  const expiration = nowWithSafetyMargin + 60 * 10; // JWT expiration time (10 minute maximum)
+
+  const payload = {
+    iat: nowWithSafetyMargin, // Issued at time
+    exp: expiration,
+    iss: id,
+  };
+
+  const token = await getToken({
+    privateKey: privateKeyWithNewlines,
+    payload,
+  });
+
+  return {
+    appId: id,
+    expiration,
+    token,
+  };
+}
+
+;// CONCATENATED MODULE: ./node_modules/toad-cache/dist/toad-cache.mjs
+/**
+ * toad-cache
+ *
+ * @copyright 2026 Igor Savin <kibertoad@gmail.com>
+ * @license MIT
+ * @version 3.7.3
+ */
+/**
+ * Validates the shared cache constructor parameters.
+ * Both values must be non-negative integers.
+ *
+ * @param {number} max
+ * @param {number} ttlInMsecs
+ */
+function validateCacheParams(max, ttlInMsecs) {
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0) {
+    throw new Error('Invalid max value')
+  }
+
+  if (typeof ttlInMsecs !== 'number' || !Number.isInteger(ttlInMsecs) || ttlInMsecs < 0) {
+    throw new Error('Invalid ttl value')
+  }
+}class FifoMap {
+  constructor(max = 1000, ttlInMsecs = 0) {
+    validateCacheParams(max, ttlInMsecs);
+
+    this.first = null;
+    this.items = new Map();
+    this.last = null;
+    this.max = max;
+    this.ttl = ttlInMsecs;
+  }
+
+  get size() {
+    return this.items.size
+  }
+
+  clear() {
+    this.items.clear();
+    this.first = null;
+    this.last = null;
+  }
+
+  delete(key) {
+    const deletedItem = this.items.get(key);
+
+    if (deletedItem !== undefined) {
+      this.items.delete(key);
+
+      if (deletedItem.prev !== null) {
+        deletedItem.prev.next = deletedItem.next;
+      }
+
+      if (deletedItem.next !== null) {
+        deletedItem.next.prev = deletedItem.prev;
+      }
+
+      if (this.first === deletedItem) {
+        this.first = deletedItem.next;
+      }
+
+      if (this.last === deletedItem) {
+        this.last = deletedItem.prev;
+      }
+    }
+  }
+
+  deleteMany(keys) {
+    for (var i = 0; i < keys.length; i++) {
+      this.delete(keys[i]);
+    }
+  }
+
+  evict() {
+    if (this.size > 0) {
+      const item = this.first;
+
+      this.items.delete(item.key);
+
+      if (this.size === 0) {
+        this.first = null;
+        this.last = null;
+      } else {
+        this.first = item.next;
+        this.first.prev = null;
+      }
+    }
+  }
+
+  expiresAt(key) {
+    const item = this.items.get(key);
+
+    if (item !== undefined) {
+      return item.expiry
+    }
+  }
+
+  get(key) {
+    const item = this.items.get(key);
+
+    if (item !== undefined) {
+      if (this.ttl > 0 && item.expiry <= Date.now()) {
+        this.delete(key);
+        return
+      }
+
+      return item.value
+    }
+  }
+
+  getMany(keys) {
+    const result = new Array(keys.length);
+
+    for (var i = 0; i < keys.length; i++) {
+      result[i] = this.get(keys[i]);
+    }
+
+    return result
+  }
+
+  keys() {
+    return this.items.keys()
+  }
+
+  set(key, value) {
+    // Replace existing item
+    const existing = this.items.get(key);
+
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiry = this.ttl > 0 ? Date.now() + this.ttl : this.ttl;
+
+      return
+    }
+
+    // Add new item
+    if (this.max > 0 && this.size >= this.max) {
+      this.evict();
+    }
+
+    const item = {
+      expiry: this.ttl > 0 ? Date.now() + this.ttl : this.ttl,
+      key: key,
+      prev: this.last,
+      next: null,
+      value,
+    };
+    this.items.set(key, item);
+
+    if (this.size === 1) {
+      this.first = item;
+    } else {
+      this.last.next = item;
+    }
+
+    this.last = item;
+  }
+}class FifoObject {
+  constructor(max = 1000, ttlInMsecs = 0) {
+    validateCacheParams(max, ttlInMsecs);
+
+    this.first = null;
+    this.items = Object.create(null);
+    this.last = null;
+    this.size = 0;
+    this.max = max;
+    this.ttl = ttlInMsecs;
+  }
+
+  clear() {
+    this.items = Object.create(null);
+    this.first = null;
+    this.last = null;
+    this.size = 0;
+  }
+
+  delete(key) {
+    const deletedItem = this.items[key];
+
+    if (deletedItem !== undefined) {
+      delete this.items[key];
+      this.size--;
+
+      if (deletedItem.prev !== null) {
+        deletedItem.prev.next = deletedItem.next;
+      }
+
+      if (deletedItem.next !== null) {
+        deletedItem.next.prev = deletedItem.prev;
+      }
+
+      if (this.first === deletedItem) {
+        this.first = deletedItem.next;
+      }
+
+      if (this.last === deletedItem) {
+        this.last = deletedItem.prev;
+      }
+    }
+  }
+
+  deleteMany(keys) {
+    for (var i = 0; i < keys.length; i++) {
+      this.delete(keys[i]);
+    }
+  }
+
+  evict() {
+    if (this.size > 0) {
+      const item = this.first;
+
+      delete this.items[item.key];
+
+      if (--this.size === 0) {
+        this.first = null;
+        this.last = null;
+      } else {
+        this.first = item.next;
+        this.first.prev = null;
+      }
+    }
+  }
+
+  expiresAt(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      return item.expiry
+    }
+  }
+
+  get(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      if (this.ttl > 0 && item.expiry <= Date.now()) {
+        this.delete(key);
+        return
+      }
+
+      return item.value
+    }
+  }
+
+  getMany(keys) {
+    const result = new Array(keys.length);
+
+    for (var i = 0; i < keys.length; i++) {
+      result[i] = this.get(keys[i]);
+    }
+
+    return result
+  }
+
+  keys() {
+    return Object.keys(this.items)
+  }
+
+  set(key, value) {
+    // Replace existing item
+    const existing = this.items[key];
+
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiry = this.ttl > 0 ? Date.now() + this.ttl : this.ttl;
+
+      return
+    }
+
+    // Add new item
+    if (this.max > 0 && this.size >= this.max) {
+      this.evict();
+    }
+
+    const item = {
+      expiry: this.ttl > 0 ? Date.now() + this.ttl : this.ttl,
+      key: key,
+      prev: this.last,
+      next: null,
+      value,
+    };
+    this.items[key] = item;
+
+    if (++this.size === 1) {
+      this.first = item;
+    } else {
+      this.last.next = item;
+    }
+
+    this.last = item;
+  }
+}/**
+ * Creates a zeroed statistics record for a single collection window.
+ *
+ * @returns {object}
+ */
+function createEmptyStatisticsRecord() {
+  return {
+    cacheSize: 0,
+    hits: 0,
+    falsyHits: 0,
+    emptyHits: 0,
+    misses: 0,
+    expirations: 0,
+    evictions: 0,
+    invalidateOne: 0,
+    invalidateAll: 0,
+    sets: 0,
+  }
+}class HitStatisticsRecord {
+  constructor() {
+    this.records = {};
+  }
+
+  initForCache(cacheId, currentTimeStamp) {
+    this.records[cacheId] = {
+      [currentTimeStamp]: createEmptyStatisticsRecord(),
+    };
+  }
+
+  resetForCache(cacheId) {
+    if (!this.records[cacheId]) {
+      return
+    }
+
+    for (let key of Object.keys(this.records[cacheId])) {
+      this.records[cacheId][key] = createEmptyStatisticsRecord();
+    }
+  }
+
+  getStatistics() {
+    return this.records
+  }
+}class LruMap {
+  constructor(max = 1000, ttlInMsecs = 0) {
+    validateCacheParams(max, ttlInMsecs);
+
+    this.first = null;
+    this.items = new Map();
+    this.last = null;
+    this.max = max;
+    this.ttl = ttlInMsecs;
+  }
+
+  get size() {
+    return this.items.size
+  }
+
+  bumpLru(item) {
+    if (this.last === item) {
+      return // Item is already the last one, no need to bump
+    }
+
+    const last = this.last;
+    const next = item.next;
+    const prev = item.prev;
+
+    if (this.first === item) {
+      this.first = next;
+    }
+
+    item.next = null;
+    item.prev = last;
+    last.next = item;
+
+    if (prev !== null) {
+      prev.next = next;
+    }
+
+    /* v8 ignore next 3 -- next is always non-null here: the early return above guarantees item !== this.last in a well-formed list */
+    if (next !== null) {
+      next.prev = prev;
+    }
+
+    this.last = item;
+  }
+
+  clear() {
+    this.items.clear();
+    this.first = null;
+    this.last = null;
+  }
+
+  delete(key) {
+    const item = this.items.get(key);
+
+    if (item !== undefined) {
+      this.items.delete(key);
+
+      if (item.prev !== null) {
+        item.prev.next = item.next;
+      }
+
+      if (item.next !== null) {
+        item.next.prev = item.prev;
+      }
+
+      if (this.first === item) {
+        this.first = item.next;
+      }
+
+      if (this.last === item) {
+        this.last = item.prev;
+      }
+    }
+  }
+
+  deleteMany(keys) {
+    for (var i = 0; i < keys.length; i++) {
+      this.delete(keys[i]);
+    }
+  }
+
+  evict() {
+    if (this.size > 0) {
+      const item = this.first;
+
+      this.items.delete(item.key);
+
+      if (this.size === 0) {
+        this.first = null;
+        this.last = null;
+      } else {
+        this.first = item.next;
+        this.first.prev = null;
+      }
+    }
+  }
+
+  expiresAt(key) {
+    const item = this.items.get(key);
+
+    if (item !== undefined) {
+      return item.expiry
+    }
+  }
+
+  get(key) {
+    const item = this.items.get(key);
+
+    if (item !== undefined) {
+      // Item has already expired
+      if (this.ttl > 0 && item.expiry <= Date.now()) {
+        this.delete(key);
+        return
+      }
+
+      // Item is still fresh
+      this.bumpLru(item);
+      return item.value
+    }
+  }
+
+  getMany(keys) {
+    const result = new Array(keys.length);
+
+    for (var i = 0; i < keys.length; i++) {
+      result[i] = this.get(keys[i]);
+    }
+
+    return result
+  }
+
+  keys() {
+    return this.items.keys()
+  }
+
+  set(key, value) {
+    // Replace existing item
+    const existing = this.items.get(key);
+
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiry = this.ttl > 0 ? Date.now() + this.ttl : this.ttl;
+      this.bumpLru(existing);
+
+      return
+    }
+
+    // Add new item
+    if (this.max > 0 && this.size >= this.max) {
+      this.evict();
+    }
+
+    const item = {
+      expiry: this.ttl > 0 ? Date.now() + this.ttl : this.ttl,
+      key: key,
+      prev: this.last,
+      next: null,
+      value,
+    };
+    this.items.set(key, item);
+
+    if (this.size === 1) {
+      this.first = item;
+    } else {
+      this.last.next = item;
+    }
+
+    this.last = item;
+  }
+}class LruObject {
+  constructor(max = 1000, ttlInMsecs = 0) {
+    validateCacheParams(max, ttlInMsecs);
+
+    this.first = null;
+    this.items = Object.create(null);
+    this.last = null;
+    this.size = 0;
+    this.max = max;
+    this.ttl = ttlInMsecs;
+  }
+
+  bumpLru(item) {
+    if (this.last === item) {
+      return // Item is already the last one, no need to bump
+    }
+
+    const last = this.last;
+    const next = item.next;
+    const prev = item.prev;
+
+    if (this.first === item) {
+      this.first = next;
+    }
+
+    item.next = null;
+    item.prev = last;
+    last.next = item;
+
+    if (prev !== null) {
+      prev.next = next;
+    }
+
+    /* v8 ignore next 3 -- next is always non-null here: the early return above guarantees item !== this.last in a well-formed list */
+    if (next !== null) {
+      next.prev = prev;
+    }
+
+    this.last = item;
+  }
+
+  clear() {
+    this.items = Object.create(null);
+    this.first = null;
+    this.last = null;
+    this.size = 0;
+  }
+
+  delete(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      delete this.items[key];
+      this.size--;
+
+      if (item.prev !== null) {
+        item.prev.next = item.next;
+      }
+
+      if (item.next !== null) {
+        item.next.prev = item.prev;
+      }
+
+      if (this.first === item) {
+        this.first = item.next;
+      }
+
+      if (this.last === item) {
+        this.last = item.prev;
+      }
+    }
+  }
+
+  deleteMany(keys) {
+    for (var i = 0; i < keys.length; i++) {
+      this.delete(keys[i]);
+    }
+  }
+
+  evict() {
+    if (this.size > 0) {
+      const item = this.first;
+
+      delete this.items[item.key];
+
+      if (--this.size === 0) {
+        this.first = null;
+        this.last = null;
+      } else {
+        this.first = item.next;
+        this.first.prev = null;
+      }
+    }
+  }
+
+  expiresAt(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      return item.expiry
+    }
+  }
+
+  get(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      // Item has already expired
+      if (this.ttl > 0 && item.expiry <= Date.now()) {
+        this.delete(key);
+        return
+      }
+
+      // Item is still fresh
+      this.bumpLru(item);
+      return item.value
+    }
+  }
+
+  getMany(keys) {
+    const result = new Array(keys.length);
+
+    for (var i = 0; i < keys.length; i++) {
+      result[i] = this.get(keys[i]);
+    }
+
+    return result
+  }
+
+  keys() {
+    return Object.keys(this.items)
+  }
+
+  set(key, value) {
+    // Replace existing item
+    const existing = this.items[key];
+
+    if (existing !== undefined) {
+      existing.value = value;
+      existing.expiry = this.ttl > 0 ? Date.now() + this.ttl : this.ttl;
+      this.bumpLru(existing);
+
+      return
+    }
+
+    // Add new item
+    if (this.max > 0 && this.size >= this.max) {
+      this.evict();
+    }
+
+    const item = {
+      expiry: this.ttl > 0 ? Date.now() + this.ttl : this.ttl,
+      key: key,
+      prev: this.last,
+      next: null,
+      value,
+    };
+    this.items[key] = item;
+
+    if (++this.size === 1) {
+      this.first = item;
+    } else {
+      this.last.next = item;
+    }
+
+    this.last = item;
+  }
+}/**
+ *
+ * @param {Date} date
+ * @returns {string}
+ */
+function getTimestamp(date) {
+  return `${date.getFullYear()}-${(date.getMonth() + 1).toString().padStart(2, '0')}-${date
+    .getDate()
+    .toString()
+    .padStart(2, '0')}`
+}class HitStatistics {
+  constructor(cacheId, statisticTtlInHours, globalStatisticsRecord) {
+    this.cacheId = cacheId;
+    this.statisticTtlInHours = statisticTtlInHours;
+
+    this.collectionStart = new Date();
+    this.currentTimeStamp = getTimestamp(this.collectionStart);
+    this.archiveAfter = this.collectionStart.getTime() + this.statisticTtlInHours * 3_600_000;
+
+    this.records = globalStatisticsRecord || new HitStatisticsRecord();
+    this.records.initForCache(this.cacheId, this.currentTimeStamp);
+  }
+
+  get currentRecord() {
+    const cacheRecords = this.records.records[this.cacheId];
+    // safety net
+    /* c8 ignore next 3 */
+    if (!cacheRecords[this.currentTimeStamp]) {
+      cacheRecords[this.currentTimeStamp] = createEmptyStatisticsRecord();
+    }
+
+    return cacheRecords[this.currentTimeStamp]
+  }
+
+  /* v8 ignore next 3 -- kept for compatibility, no longer used internally */
+  hoursPassed() {
+    return (Date.now() - this.collectionStart) / 1000 / 60 / 60
+  }
+
+  addHit() {
+    this.archiveIfNeeded();
+    this.currentRecord.hits++;
+  }
+  addFalsyHit() {
+    this.archiveIfNeeded();
+    this.currentRecord.falsyHits++;
+  }
+
+  addEmptyHit() {
+    this.archiveIfNeeded();
+    this.currentRecord.emptyHits++;
+  }
+
+  addMiss() {
+    this.archiveIfNeeded();
+    this.currentRecord.misses++;
+  }
+
+  addEviction() {
+    this.archiveIfNeeded();
+    this.currentRecord.evictions++;
+  }
+
+  setCacheSize(currentSize) {
+    this.archiveIfNeeded();
+    this.currentRecord.cacheSize = currentSize;
+  }
+
+  addExpiration() {
+    this.archiveIfNeeded();
+    this.currentRecord.expirations++;
+  }
+
+  addSet() {
+    this.archiveIfNeeded();
+    this.currentRecord.sets++;
+  }
+
+  addInvalidateOne() {
+    this.archiveIfNeeded();
+    this.currentRecord.invalidateOne++;
+  }
+
+  addInvalidateAll() {
+    this.archiveIfNeeded();
+    this.currentRecord.invalidateAll++;
+  }
+
+  getStatistics() {
+    return this.records.getStatistics()
+  }
+
+  archiveIfNeeded() {
+    if (Date.now() >= this.archiveAfter) {
+      this.collectionStart = new Date();
+      this.currentTimeStamp = getTimestamp(this.collectionStart);
+      this.archiveAfter = this.collectionStart.getTime() + this.statisticTtlInHours * 3_600_000;
+      this.records.initForCache(this.cacheId, this.currentTimeStamp);
+    }
+  }
+}class LruObjectHitStatistics extends LruObject {
+  constructor(max, ttlInMsecs, cacheId, globalStatisticsRecord, statisticTtlInHours) {
+    // Pass through as-is: the base constructor applies the 1000/0 defaults for
+    // omitted (undefined) values and validates everything else, so explicit 0
+    // stays unlimited and null/NaN are rejected the same way as the base class.
+    super(max, ttlInMsecs);
+
+    if (!cacheId) {
+      throw new Error('Cache id is mandatory')
+    }
+
+    this.hitStatistics = new HitStatistics(
+      cacheId,
+      statisticTtlInHours !== undefined ? statisticTtlInHours : 24,
+      globalStatisticsRecord,
+    );
+  }
+
+  getStatistics() {
+    return this.hitStatistics.getStatistics()
+  }
+
+  set(key, value) {
+    super.set(key, value);
+    this.hitStatistics.addSet();
+    this.hitStatistics.setCacheSize(this.size);
+  }
+
+  evict() {
+    const hadItems = this.size > 0;
+    super.evict();
+    if (hadItems) {
+      this.hitStatistics.addEviction();
+    }
+    this.hitStatistics.setCacheSize(this.size);
+  }
+
+  delete(key, isExpiration = false) {
+    const existed = this.items[key] !== undefined;
+    super.delete(key);
+
+    if (existed && !isExpiration) {
+      this.hitStatistics.addInvalidateOne();
+    }
+    this.hitStatistics.setCacheSize(this.size);
+  }
+
+  clear() {
+    super.clear();
+
+    this.hitStatistics.addInvalidateAll();
+    this.hitStatistics.setCacheSize(this.size);
+  }
+
+  get(key) {
+    const item = this.items[key];
+
+    if (item !== undefined) {
+      // Item has already expired
+      if (this.ttl > 0 && item.expiry <= Date.now()) {
+        this.delete(key, true);
+        this.hitStatistics.addExpiration();
+        return
+      }
+
+      // Item is still fresh
+      this.bumpLru(item);
+      if (!item.value) {
+        this.hitStatistics.addFalsyHit();
+        // Empty values are a subset of falsy values
+        if (item.value === undefined || item.value === null || item.value === '') {
+          this.hitStatistics.addEmptyHit();
+        }
+      }
+      this.hitStatistics.addHit();
+      return item.value
+    }
+    this.hitStatistics.addMiss();
+  }
+}
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-app/dist-node/index.js
+// pkg/dist-src/index.js
+
+
+
+
+// pkg/dist-src/get-app-authentication.js
+
+async function getAppAuthentication({
+  appId,
+  privateKey,
+  timeDifference,
+  createJwt
+}) {
+  try {
+    if (createJwt) {
+      const { jwt, expiresAt } = await createJwt(appId, timeDifference);
+      return {
+        type: "app",
+        token: jwt,
+        appId,
+        expiresAt
+      };
+    }
+    const authOptions = {
+      id: appId,
+      privateKey
+    };
+    if (timeDifference) {
+      Object.assign(authOptions, {
+        now: Math.floor(Date.now() / 1e3) + timeDifference
+      });
+    }
+    const appAuthentication = await githubAppJwt(authOptions);
+    return {
+      type: "app",
+      token: appAuthentication.token,
+      appId: appAuthentication.appId,
+      expiresAt: new Date(appAuthentication.expiration * 1e3).toISOString()
+    };
+  } catch (error) {
+    if (privateKey === "-----BEGIN RSA PRIVATE KEY-----") {
+      throw new Error(
+        "The 'privateKey` option contains only the first line '-----BEGIN RSA PRIVATE KEY-----'. If you are setting it using a `.env` file, make sure it is set on a single line with newlines replaced by '\n'"
+      );
+    } else {
+      throw error;
+    }
+  }
+}
+
+// pkg/dist-src/cache.js
+
+function getCache() {
+  return new LruObject(
+    // cache max. 15000 tokens, that will use less than 10mb memory
+    15e3,
+    // Cache for 1 minute less than GitHub expiry
+    1e3 * 60 * 59
+  );
+}
+async function get(cache, options) {
+  const cacheKey = optionsToCacheKey(options);
+  const result = await cache.get(cacheKey);
+  if (!result) {
+    return;
+  }
+  const [
+    token,
+    createdAt,
+    expiresAt,
+    repositorySelection,
+    permissionsString,
+    singleFileName
+  ] = result.split("|");
+  const permissions = options.permissions || permissionsString.split(/,/).reduce((permissions2, string) => {
+    if (/!$/.test(string)) {
+      permissions2[string.slice(0, -1)] = "write";
+    } else {
+      permissions2[string] = "read";
+    }
+    return permissions2;
+  }, {});
+  return {
+    token,
+    createdAt,
+    expiresAt,
+    permissions,
+    repositoryIds: options.repositoryIds,
+    repositoryNames: options.repositoryNames,
+    singleFileName,
+    repositorySelection
+  };
+}
+async function set(cache, options, data) {
+  const key = optionsToCacheKey(options);
+  const permissionsString = options.permissions ? "" : Object.keys(data.permissions).map(
+    (name) => `${name}${data.permissions[name] === "write" ? "!" : ""}`
+  ).join(",");
+  const value = [
+    data.token,
+    data.createdAt,
+    data.expiresAt,
+    data.repositorySelection,
+    permissionsString,
+    data.singleFileName
+  ].join("|");
+  await cache.set(key, value);
+}
+function optionsToCacheKey({
+  installationId,
+  permissions = {},
+  repositoryIds = [],
+  repositoryNames = []
+}) {
+  const permissionsString = Object.keys(permissions).sort().map((name) => permissions[name] === "read" ? name : `${name}!`).join(",");
+  const repositoryIdsString = repositoryIds.sort().join(",");
+  const repositoryNamesString = repositoryNames.join(",");
+  return [
+    installationId,
+    repositoryIdsString,
+    repositoryNamesString,
+    permissionsString
+  ].filter(Boolean).join("|");
+}
+
+// pkg/dist-src/to-token-authentication.js
+function toTokenAuthentication({
+  installationId,
+  token,
+  createdAt,
+  expiresAt,
+  repositorySelection,
+  permissions,
+  repositoryIds,
+  repositoryNames,
+  singleFileName
+}) {
+  return Object.assign(
+    {
+      type: "token",
+      tokenType: "installation",
+      token,
+      installationId,
+      permissions,
+      createdAt,
+      expiresAt,
+      repositorySelection
+    },
+    repositoryIds ? { repositoryIds } : null,
+    repositoryNames ? { repositoryNames } : null,
+    singleFileName ? { singleFileName } : null
+  );
+}
+
+// pkg/dist-src/get-installation-authentication.js
+async function getInstallationAuthentication(state, options, customRequest) {
+  const installationId = Number(options.installationId || state.installationId);
+  if (!installationId) {
+    throw new Error(
+      "[@octokit/auth-app] installationId option is required for installation authentication."
+    );
+  }
+  if (options.factory) {
+    const { type, factory, oauthApp, ...factoryAuthOptions } = {
+      ...state,
+      ...options
+    };
+    return factory(factoryAuthOptions);
+  }
+  const request = customRequest || state.request;
+  return getInstallationAuthenticationConcurrently(
+    state,
+    { ...options, installationId },
+    request
+  );
+}
+var pendingPromises = /* @__PURE__ */ new Map();
+function getInstallationAuthenticationConcurrently(state, options, request) {
+  const cacheKey = optionsToCacheKey(options);
+  if (pendingPromises.has(cacheKey)) {
+    return pendingPromises.get(cacheKey);
+  }
+  const promise = getInstallationAuthenticationImpl(
+    state,
+    options,
+    request
+  ).finally(() => pendingPromises.delete(cacheKey));
+  pendingPromises.set(cacheKey, promise);
+  return promise;
+}
+async function getInstallationAuthenticationImpl(state, options, request) {
+  if (!options.refresh) {
+    const result = await get(state.cache, options);
+    if (result) {
+      const {
+        token: token2,
+        createdAt: createdAt2,
+        expiresAt: expiresAt2,
+        permissions: permissions2,
+        repositoryIds: repositoryIds2,
+        repositoryNames: repositoryNames2,
+        singleFileName: singleFileName2,
+        repositorySelection: repositorySelection2
+      } = result;
+      return toTokenAuthentication({
+        installationId: options.installationId,
+        token: token2,
+        createdAt: createdAt2,
+        expiresAt: expiresAt2,
+        permissions: permissions2,
+        repositorySelection: repositorySelection2,
+        repositoryIds: repositoryIds2,
+        repositoryNames: repositoryNames2,
+        singleFileName: singleFileName2
+      });
+    }
+  }
+  const appAuthentication = await getAppAuthentication(state);
+  const payload = {
+    installation_id: options.installationId,
+    mediaType: {
+      previews: ["machine-man"]
+    },
+    headers: {
+      authorization: `bearer ${appAuthentication.token}`
+    }
+  };
+  if (options.repositoryIds) {
+    Object.assign(payload, { repository_ids: options.repositoryIds });
+  }
+  if (options.repositoryNames) {
+    Object.assign(payload, {
+      repositories: options.repositoryNames
+    });
+  }
+  if (options.permissions) {
+    Object.assign(payload, { permissions: options.permissions });
+  }
+  const {
+    data: {
+      token,
+      expires_at: expiresAt,
+      repositories,
+      permissions: permissionsOptional,
+      repository_selection: repositorySelectionOptional,
+      single_file: singleFileName
+    }
+  } = await request(
+    "POST /app/installations/{installation_id}/access_tokens",
+    payload
+  );
+  const permissions = permissionsOptional || {};
+  const repositorySelection = repositorySelectionOptional || "all";
+  const repositoryIds = repositories ? repositories.map((r) => r.id) : void 0;
+  const repositoryNames = repositories ? repositories.map((repo) => repo.name) : void 0;
+  const createdAt = (/* @__PURE__ */ new Date()).toISOString();
+  const cacheOptions = {
+    token,
+    createdAt,
+    expiresAt,
+    repositorySelection,
+    permissions,
+    repositoryIds,
+    repositoryNames
+  };
+  if (singleFileName) {
+    Object.assign(payload, { singleFileName });
+  }
+  await set(state.cache, options, cacheOptions);
+  const cacheData = {
+    installationId: options.installationId,
+    token,
+    createdAt,
+    expiresAt,
+    repositorySelection,
+    permissions,
+    repositoryIds,
+    repositoryNames
+  };
+  if (singleFileName) {
+    Object.assign(cacheData, { singleFileName });
+  }
+  return toTokenAuthentication(cacheData);
+}
+
+// pkg/dist-src/auth.js
+async function dist_node_auth(state, authOptions) {
+  switch (authOptions.type) {
+    case "app":
+      return getAppAuthentication(state);
+    case "oauth-app":
+      return state.oauthApp({ type: "oauth-app" });
+    case "installation":
+      authOptions;
+      return getInstallationAuthentication(state, {
+        ...authOptions,
+        type: "installation"
+      });
+    case "oauth-user":
+      return state.oauthApp(authOptions);
+    default:
+      throw new Error(`Invalid auth type: ${authOptions.type}`);
+  }
+}
+
+// pkg/dist-src/hook.js
+
+
+
+// pkg/dist-src/requires-app-auth.js
+var PATHS = [
+  "/app",
+  "/app/hook/config",
+  "/app/hook/deliveries",
+  "/app/hook/deliveries/{delivery_id}",
+  "/app/hook/deliveries/{delivery_id}/attempts",
+  "/app/installations",
+  "/app/installations/{installation_id}",
+  "/app/installations/{installation_id}/access_tokens",
+  "/app/installations/{installation_id}/suspended",
+  "/app/installation-requests",
+  "/marketplace_listing/accounts/{account_id}",
+  "/marketplace_listing/plan",
+  "/marketplace_listing/plans",
+  "/marketplace_listing/plans/{plan_id}/accounts",
+  "/marketplace_listing/stubbed/accounts/{account_id}",
+  "/marketplace_listing/stubbed/plan",
+  "/marketplace_listing/stubbed/plans",
+  "/marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "/orgs/{org}/installation",
+  "/repos/{owner}/{repo}/installation",
+  "/users/{username}/installation",
+  "/enterprises/{enterprise}/installation"
+];
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (p) => p.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})$`;
+  return new RegExp(regex, "i");
+}
+var REGEX = routeMatcher(PATHS);
+function requiresAppAuth(url) {
+  return !!url && REGEX.test(url.split("?")[0]);
+}
+
+// pkg/dist-src/hook.js
+var FIVE_SECONDS_IN_MS = 5 * 1e3;
+function isNotTimeSkewError(error) {
+  return !(error.message.match(
+    /'Expiration time' claim \('exp'\) is too far in the future/
+  ) || error.message.match(
+    /'Expiration time' claim \('exp'\) must be a numeric value representing the future time at which the assertion expires/
+  ) || error.message.match(
+    /'Issued at' claim \('iat'\) must be an Integer representing the time that the assertion was issued/
+  ));
+}
+async function dist_node_hook(state, request, route, parameters) {
+  const endpoint = request.endpoint.merge(route, parameters);
+  const url = endpoint.url;
+  if (/\/login\/oauth\/access_token$/.test(url)) {
+    return request(endpoint);
+  }
+  if (requiresAppAuth(url.replace(request.endpoint.DEFAULTS.baseUrl, ""))) {
+    const { token: token2 } = await getAppAuthentication(state);
+    endpoint.headers.authorization = `bearer ${token2}`;
+    let response;
+    try {
+      response = await request(endpoint);
+    } catch (error) {
+      if (isNotTimeSkewError(error)) {
+        throw error;
+      }
+      if (typeof error.response.headers.date === "undefined") {
+        throw error;
+      }
+      const diff = Math.floor(
+        (Date.parse(error.response.headers.date) - Date.parse((/* @__PURE__ */ new Date()).toString())) / 1e3
+      );
+      state.log.warn(error.message);
+      state.log.warn(
+        `[@octokit/auth-app] GitHub API time and system time are different by ${diff} seconds. Retrying request with the difference accounted for.`
+      );
+      const { token: token3 } = await getAppAuthentication({
+        ...state,
+        timeDifference: diff
+      });
+      endpoint.headers.authorization = `bearer ${token3}`;
+      return request(endpoint);
+    }
+    return response;
+  }
+  if (requiresBasicAuth(url)) {
+    const authentication = await state.oauthApp({ type: "oauth-app" });
+    endpoint.headers.authorization = authentication.headers.authorization;
+    return request(endpoint);
+  }
+  const { token, createdAt } = await getInstallationAuthentication(
+    state,
+    // @ts-expect-error TBD
+    {},
+    request.defaults({ baseUrl: endpoint.baseUrl })
+  );
+  endpoint.headers.authorization = `token ${token}`;
+  return sendRequestWithRetries(
+    state,
+    request,
+    endpoint,
+    createdAt
+  );
+}
+async function sendRequestWithRetries(state, request, options, createdAt, retries = 0) {
+  const timeSinceTokenCreationInMs = +/* @__PURE__ */ new Date() - +new Date(createdAt);
+  try {
+    return await request(options);
+  } catch (error) {
+    if (error.status !== 401) {
+      throw error;
+    }
+    if (timeSinceTokenCreationInMs >= FIVE_SECONDS_IN_MS) {
+      if (retries > 0) {
+        error.message = `After ${retries} retries within ${timeSinceTokenCreationInMs / 1e3}s of creating the installation access token, the response remains 401. At this point, the cause may be an authentication problem or a system outage. Please check https://www.githubstatus.com for status information`;
+      }
+      throw error;
+    }
+    ++retries;
+    const awaitTime = retries * 1e3;
+    state.log.warn(
+      `[@octokit/auth-app] Retrying after 401 response to account for token replication delay (retry: ${retries}, wait: ${awaitTime / 1e3}s)`
+    );
+    await new Promise((resolve) => setTimeout(resolve, awaitTime));
+    return sendRequestWithRetries(state, request, options, createdAt, retries);
+  }
+}
+
+// pkg/dist-src/version.js
+var dist_node_VERSION = "8.3.1";
+
+// pkg/dist-src/index.js
+
+function createAppAuth(options) {
+  if (!options.appId) {
+    throw new Error("[@octokit/auth-app] appId option is required");
+  }
+  if (!options.privateKey && !options.createJwt) {
+    throw new Error("[@octokit/auth-app] privateKey option is required");
+  } else if (options.privateKey && options.createJwt) {
+    throw new Error(
+      "[@octokit/auth-app] privateKey and createJwt options are mutually exclusive"
+    );
+  }
+  if ("installationId" in options && !options.installationId) {
+    throw new Error(
+      "[@octokit/auth-app] installationId is set to a falsy value"
+    );
+  }
+  const log = options.log || {};
+  if (typeof log.warn !== "function") {
+    log.warn = console.warn.bind(console);
+  }
+  const request = options.request || dist_bundle_request.defaults({
+    headers: {
+      "user-agent": `octokit-auth-app.js/${dist_node_VERSION} ${getUserAgent()}`
+    }
+  });
+  const state = Object.assign(
+    {
+      request,
+      cache: getCache()
+    },
+    options,
+    options.installationId ? { installationId: Number(options.installationId) } : {},
+    {
+      log,
+      oauthApp: createOAuthAppAuth({
+        clientType: "github-app",
+        clientId: options.clientId || "",
+        clientSecret: options.clientSecret || "",
+        request
+      })
+    }
+  );
+  return Object.assign(dist_node_auth.bind(null, state), {
+    hook: dist_node_hook.bind(null, state)
+  });
+}
+
+/* v8 ignore next - permissions are optional per OpenAPI spec, but we think that is incorrect -- @preserve */
+/* v8 ignore next - repositorySelection are optional per OpenAPI spec, but we think that is incorrect -- @preserve */
+/* v8 ignore start - due to skipped tests, see https://github.com/octokit/auth-app.js/pull/580 -- @preserve */
+/* v8 ignore end -- @preserve */
+
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
@@ -40099,7 +42558,7 @@ var triggers_notification_paths_default = [
 ];
 
 // pkg/dist-src/route-matcher.js
-function routeMatcher(paths) {
+function dist_bundle_routeMatcher(paths) {
   const regexes = paths.map(
     (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
@@ -40108,7 +42567,7 @@ function routeMatcher(paths) {
 }
 
 // pkg/dist-src/index.js
-var regex = routeMatcher(triggers_notification_paths_default);
+var regex = dist_bundle_routeMatcher(triggers_notification_paths_default);
 var triggersNotification = regex.test.bind(regex);
 var groups = {};
 var createGroups = function(Bottleneck, common) {
@@ -40268,45 +42727,155 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
+
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
 const RATE_LIMIT_RETRIES = 3;
 /**
- * One Octokit for every GitHub call, with the two plugins that carry GitHub's own guidance:
- * throttling (writes one at a time, a second apart; waits out `retry-after` and
- * `x-ratelimit-reset`) and retry (5xx). 429 is left to throttling alone, so a rate limit is
- * waited out once, for as long as GitHub asks, not on retry's own schedule.
+ * What every client shares: the two plugins that carry GitHub's own guidance. Throttling
+ * (@octokit/plugin-throttling 11) queues every non-GET request in one process-wide group keyed by
+ * the throttle id, one at a time and at least 1 s after the previous one started; reads go through
+ * a group of at most 10 at once; a 403/429 whose message says "secondary rate" waits out
+ * `retry-after` (else 60 s), and one with `x-ratelimit-remaining: 0` waits until
+ * `x-ratelimit-reset`. Retry (plugin-retry 8) resends 5xx and network failures. 429 is in retry's
+ * doNotRetry, so a rate limit is waited out once, for as long as GitHub asks, not on retry's own
+ * schedule ((n+1)² s, ignoring Retry-After).
  */
-function createGitHubClient(options) {
+function pluginOptions(options) {
     const onLimit = (what) => (retryAfter, request, _o, count) => {
         const again = count < RATE_LIMIT_RETRIES;
         options.warn(`GitHub ${what} on ${request.method} ${request.url}: ` +
             (again ? `waiting ${retryAfter} s, then trying again` : 'giving up'));
         return again;
     };
-    return getOctokit(options.token, {
+    const base = options.retryAfterBaseValue !== undefined
+        ? { retryAfterBaseValue: options.retryAfterBaseValue }
+        : {};
+    return {
         baseUrl: options.baseUrl,
         userAgent: 'hive-rotate-key',
-        log: {
-            debug: options.debug,
-            info: options.debug,
-            warn: options.warn,
-            error: options.debug
-        },
+        log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
         throttle: {
             onRateLimit: onLimit('rate limit'),
             onSecondaryRateLimit: onLimit('secondary rate limit'),
-            ...(options.retryAfterBaseValue !== undefined
-                ? { retryAfterBaseValue: options.retryAfterBaseValue }
-                : {})
+            ...base
         },
-        retry: {
-            doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
-            retries: 3,
-            ...(options.retryAfterBaseValue !== undefined
-                ? { retryAfterBaseValue: options.retryAfterBaseValue }
-                : {})
+        retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retries: 3, ...base }
+    };
+}
+/** A client that authenticates with a token: a PAT, or an installation token minted here. */
+function createGitHubClient(options) {
+    return getOctokit(options.token, pluginOptions(options), retry, throttling);
+}
+/**
+ * The GitHub App's own client: @octokit/auth-app signs a JWT for the app's endpoints (finding an
+ * installation) and mints installation tokens on `auth({ type: 'installation' })`. It is never
+ * used for a secret: see auth.ts.
+ */
+function createAppClient(options) {
+    const App = GitHub.plugin(retry, throttling);
+    return new App({
+        ...pluginOptions(options),
+        authStrategy: createAppAuth,
+        auth: { appId: options.appId, privateKey: options.privateKey }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/rotation/ports.ts
+/** A destination that could not be read or written. */
+class DestinationError extends Error {
+    definite;
+    status;
+    constructor(message, 
+    /** True when GitHub definitely did not store anything (a 4xx answer). */
+    definite, status) {
+        super(message);
+        this.definite = definite;
+        this.status = status;
+        this.name = 'DestinationError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/github/auth.ts
+
+
+
+function createGitHubClients(auth, options) {
+    if (auth.kind === 'token') {
+        const client = createGitHubClient({ ...options, token: auth.token });
+        return { credential: 'github-token', forDestination: () => Promise.resolve(client) };
+    }
+    return new AppInstallations(auth.appId, createAppClient({ ...options, ...auth }), token => {
+        options.mask(token);
+        return createGitHubClient({ ...options, token });
+    });
+}
+const API_VERSION = { 'x-github-api-version': '2022-11-28' };
+/** One installation token per owner, for that owner's destinations only. */
+class AppInstallations {
+    appId;
+    app;
+    clientFor;
+    credential = 'app-id/app-private-key';
+    byOwner = new Map();
+    constructor(appId, app, 
+    /** Masks the minted token, then builds a client for it. */
+    clientFor) {
+        this.appId = appId;
+        this.app = app;
+        this.clientFor = clientFor;
+    }
+    forDestination(d) {
+        const owner = d.owner.toLowerCase();
+        let client = this.byOwner.get(owner);
+        if (client === undefined) {
+            client = this.mint(d);
+            this.byOwner.set(owner, client);
         }
-    }, retry, throttling);
+        return client;
+    }
+    async mint(d) {
+        // The installation on the account: an org route for org kinds, a repository route otherwise
+        // (it also answers for a user account, which has no org route).
+        const route = d.repo
+            ? { url: '/repos/{owner}/{repo}/installation', owner: d.owner, repo: d.repo }
+            : { url: '/orgs/{org}/installation', org: d.owner };
+        let installationId;
+        try {
+            const { data } = await this.app.request({ method: 'GET', headers: API_VERSION, ...route });
+            installationId = data.id;
+        }
+        catch (error) {
+            throw this.refusal(error, d);
+        }
+        let token;
+        try {
+            const minted = (await this.app.auth({ type: 'installation', installationId }));
+            token = minted.token;
+        }
+        catch (error) {
+            throw this.refusal(error, d, `minting a token for installation ${installationId}`);
+        }
+        return this.clientFor(token);
+    }
+    refusal(error, d, doing = 'finding its installation') {
+        const e = error;
+        const where = d.repo ? `${d.owner}/${d.repo}` : d.owner;
+        const said = sanitize(e.message ?? String(error));
+        let advice = 'Running again is safe.';
+        if (e.status === 401) {
+            advice =
+                'GitHub refused the app’s JWT: check that app-id is the App’s ID (or client ID) and ' +
+                    'app-private-key one of its current private keys.';
+        }
+        else if (e.status === 404) {
+            advice = `The App is not installed on ${where}: install it there, with access to the repository.`;
+        }
+        else if (e.status === 403) {
+            advice = 'The installation is suspended, or the App may not mint tokens for it.';
+        }
+        return new DestinationError(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): ${said}. ${advice}`, e.status !== undefined && e.status >= 400 && e.status < 500, e.status);
+    }
 }
 
 ;// CONCATENATED MODULE: ./node_modules/libsodium/dist/modules-esm/libsodium.mjs
@@ -40340,46 +42909,39 @@ async function seal(value, publicKeyBase64) {
     return libsodium_wrappers.to_base64(sealed, libsodium_wrappers.base64_variants.ORIGINAL);
 }
 
-;// CONCATENATED MODULE: ./src/rotation/ports.ts
-/** A destination that could not be read or written. */
-class DestinationError extends Error {
-    definite;
-    status;
-    constructor(message, 
-    /** True when GitHub definitely did not store anything (a 4xx answer). */
-    definite, status) {
-        super(message);
-        this.definite = definite;
-        this.status = status;
-        this.name = 'DestinationError';
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/github/store.ts
 
 
 
 
-const API_VERSION = { 'x-github-api-version': '2022-11-28' };
-/** The SecretStore port over GitHub's REST API: public key, seal, PUT. */
+const store_API_VERSION = { 'x-github-api-version': '2022-11-28' };
+/**
+ * The SecretStore port over GitHub's REST API. The preflight (`prepare`) reads, per destination:
+ * its public key; for an org-level kind the secret's visibility and selected repositories; and
+ * where cheap, whether a narrower secret of the same name shadows it. `write` seals and PUTs.
+ */
 class GitHubSecretStore {
-    github;
-    constructor(github) {
-        this.github = github;
+    clients;
+    options;
+    environments;
+    constructor(clients, options) {
+        this.clients = clients;
+        this.options = options;
     }
     async prepare(destination) {
-        const url = `${KINDS[destination.kind].secretsPath(destination)}/public-key`;
-        try {
-            const { data } = await this.github.request({ method: 'GET', url, headers: API_VERSION });
-            const { key_id: keyId, key } = (data ?? {});
-            if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
-                throw new DestinationError(`GitHub's public key answer for ${destination.label} has no key_id and key`, true);
-            }
-            return { destination, publicKeyId: keyId, publicKey: key };
-        }
-        catch (error) {
-            throw explain(error, destination, 'reading the public key of');
-        }
+        const github = await this.clients.forDestination(destination);
+        const isOrg = KINDS[destination.kind].level === 'org';
+        // The reads are independent: send them together. The public key's failure is reported first.
+        const [key, org] = await Promise.allSettled([
+            this.publicKey(github, destination),
+            isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined)
+        ]);
+        if (key.status === 'rejected')
+            throw key.reason;
+        if (org.status === 'rejected')
+            throw org.reason;
+        await this.warnIfShadowed(github, destination);
+        return { ...key.value, ...(org.value ? { org: org.value } : {}) };
     }
     async write(prepared, secretName, value) {
         const { destination } = prepared;
@@ -40390,34 +42952,165 @@ class GitHubSecretStore {
         catch (error) {
             throw new DestinationError(`could not seal the value for ${destination.label}: ${error.message}`, true);
         }
-        const url = `${KINDS[destination.kind].secretsPath(destination)}/${encodeURIComponent(secretName)}`;
+        const body = {
+            encrypted_value: encrypted,
+            key_id: prepared.publicKeyId
+        };
+        if (prepared.org) {
+            // GitHub requires visibility on every org PUT; without it a secret would be narrowed.
+            body.visibility = prepared.org.visibility;
+            if (prepared.org.visibility === 'selected') {
+                body.selected_repository_ids = prepared.org.selectedRepositoryIds ?? [];
+            }
+        }
         try {
-            const response = await this.github.request({
+            const github = await this.clients.forDestination(destination);
+            const response = await github.request({
                 method: 'PUT',
-                url,
-                headers: API_VERSION,
-                encrypted_value: encrypted,
-                key_id: prepared.publicKeyId
+                url: `${secretsPath(destination)}/${encodeURIComponent(secretName)}`,
+                headers: store_API_VERSION,
+                ...body
             });
             return response.status === 201 ? 'created' : 'updated';
         }
         catch (error) {
-            throw explain(error, destination, `writing ${secretName} to`);
+            throw this.explain(error, destination, `writing ${secretName} to`);
         }
+    }
+    async publicKey(github, destination) {
+        try {
+            const { data } = await github.request({
+                method: 'GET',
+                url: `${secretsPath(destination)}/public-key`,
+                headers: store_API_VERSION
+            });
+            const { key_id: keyId, key } = (data ?? {});
+            if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
+                throw new DestinationError(`GitHub's public key answer for ${destination.label} has no key_id and key`, true);
+            }
+            return { destination, publicKeyId: keyId, publicKey: key };
+        }
+        catch (error) {
+            throw this.explain(error, destination, 'reading the public key of');
+        }
+    }
+    /** The org secret's visibility and, for `selected`, all its repositories (100 a page). */
+    async orgAccess(github, d) {
+        const url = `${secretsPath(d)}/${encodeURIComponent(this.options.secretName)}`;
+        const doing = `reading the visibility of ${this.options.secretName} in`;
+        let visibility;
+        try {
+            const { data } = await github.request({ method: 'GET', url, headers: store_API_VERSION });
+            visibility = data.visibility;
+        }
+        catch (error) {
+            if (error.status === 404) {
+                return { visibility: d.visibility ?? 'private', exists: false };
+            }
+            throw this.explain(error, d, doing);
+        }
+        if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') {
+            throw new DestinationError(`GitHub answered an unknown visibility for ${this.options.secretName} in ${d.label}; ` +
+                'nothing was changed', true);
+        }
+        if (d.visibility && d.visibility !== visibility) {
+            this.options.warn(`${d.label}: ${this.options.secretName} exists with visibility ${visibility}; it keeps it ` +
+                `(?visibility=${d.visibility} applies only to a secret that does not exist yet).`);
+        }
+        if (visibility !== 'selected')
+            return { visibility, exists: true };
+        try {
+            const ids = await github.paginate({ method: 'GET', url: `${url}/repositories`, headers: store_API_VERSION, per_page: 100 }, response => response.data.map(r => r.id));
+            if (!ids.every(id => Number.isSafeInteger(id))) {
+                throw new DestinationError(`GitHub listed a repository of ${d.label} without an integer id; nothing was changed`, true);
+            }
+            return { visibility, selectedRepositoryIds: ids, exists: true };
+        }
+        catch (error) {
+            throw this.explain(error, d, `listing the repositories that may read ${this.options.secretName} in`);
+        }
+    }
+    /**
+     * Warn when the workflow's repository has a narrower secret of the same name that is not a
+     * destination itself: its workflows would keep reading that one. Checked only where it matters
+     * and costs a read or two: an org-level destination of the workflow's owner (its repository
+     * secret, and for Actions its environments' secrets) and the workflow's own repository (its
+     * environments). A failed check is logged at debug level and changes nothing.
+     */
+    async warnIfShadowed(github, d) {
+        const [owner, repo] = (this.options.workflowRepository ?? '').split('/');
+        if (!owner || !repo || d.owner.toLowerCase() !== owner.toLowerCase())
+            return;
+        const { level, service } = KINDS[d.kind];
+        const workflowRepo = { owner, repo };
+        const narrower = [];
+        if (level === 'org') {
+            const kind = service === 'actions' ? 'repo' : service;
+            narrower.push({ kind, ...workflowRepo, label: `${kind}:${owner}/${repo}` });
+        }
+        const sameRepo = level === 'repo' && d.repo?.toLowerCase() === repo.toLowerCase();
+        if (service === 'actions' && (level === 'org' || sameRepo)) {
+            for (const environment of (await this.environmentsOf(github, owner, repo)) ?? []) {
+                const label = `env:${owner}/${repo}/${environment}`;
+                narrower.push({ kind: 'env', ...workflowRepo, environment, label });
+            }
+        }
+        const destinations = new Set(this.options.destinations.map(x => x.label.toLowerCase()));
+        const name = this.options.secretName;
+        const found = await Promise.all(narrower
+            .filter(n => !destinations.has(n.label.toLowerCase()))
+            .map(async (n) => ((await this.exists(github, n)) ? n : undefined)));
+        for (const n of found) {
+            if (n === undefined)
+                continue;
+            this.options.warn(`${d.label}: workflows of ${owner}/${repo} read ${name} from ${describe(n)} instead ` +
+                `(a narrower secret of the same name wins), so they will not see the rotated key there. ` +
+                `Add ${n.label} to destinations, or delete that secret.`);
+        }
+    }
+    environmentsOf(github, owner, repo) {
+        this.environments ??= github
+            .paginate({
+            method: 'GET',
+            url: '/repos/{owner}/{repo}/environments',
+            owner,
+            repo,
+            headers: store_API_VERSION,
+            per_page: 100
+        }, response => response.data.map(environment => environment.name))
+            .catch((error) => {
+            this.options.debug(`Shadowing check: listing environments of ${owner}/${repo} failed: ${String(error)}`);
+            return undefined;
+        });
+        return this.environments;
+    }
+    async exists(github, d) {
+        const url = `${secretsPath(d)}/${encodeURIComponent(this.options.secretName)}`;
+        try {
+            await github.request({ method: 'GET', url, headers: store_API_VERSION });
+            return true;
+        }
+        catch (error) {
+            this.options.debug(`Shadowing check: ${d.label}: ${String(error)}`);
+            return false;
+        }
+    }
+    explain(error, d, doing) {
+        return explain(error, d, doing, this.clients.credential);
     }
 }
 /**
  * Turn a GitHub failure into a sentence a person can act on: which destination, what GitHub said,
  * and for 401/403/404 which token permission is missing. A 4xx is "definite": GitHub stored nothing.
  */
-function explain(error, d, doing) {
+function explain(error, d, doing, credential = 'github-token') {
     if (error instanceof DestinationError)
         return error;
     const e = error;
     const status = typeof e.status === 'number' ? e.status : undefined;
     const data = e.response?.data;
     const said = sanitize(typeof data?.message === 'string' ? data.message : (e.message ?? ''));
-    const where = `${doing} ${KINDS[d.kind].describe(d)} (${d.label})`;
+    const where = `${doing} ${describe(d)} (${d.label})`;
     const need = KINDS[d.kind].permission;
     if (status === undefined || status >= 500 || !e.response) {
         // No response at all (Octokit reports a network failure as status 500 without one), or 5xx
@@ -40433,7 +43126,7 @@ function explain(error, d, doing) {
                 'written here. Run again later.';
     }
     else if (status === 401) {
-        advice = 'github-token is invalid or expired.';
+        advice = `${credential} is invalid or expired.`;
     }
     else if (status === 403) {
         const accepted = e.response?.headers?.['x-accepted-github-permissions'];
@@ -40443,7 +43136,7 @@ function explain(error, d, doing) {
                 (accepted ? `; GitHub says it accepts: ${sanitize(accepted)}` : '') +
                 '.' +
                 // GitHub says "by integration" for installation tokens, the workflow's own among them.
-                (/by integration/i.test(said)
+                (/by integration/i.test(said) && credential === 'github-token'
                     ? ' The workflow’s own GITHUB_TOKEN can never write secrets: if that is what ' +
                         'github-token holds, pass a personal access token or a GitHub App token.'
                     : '');
@@ -40451,8 +43144,8 @@ function explain(error, d, doing) {
     else if (status === 404) {
         advice =
             'It does not exist, or the token cannot see it (GitHub answers 404 for a private ' +
-                'repository the token has no access to). Check the destination’s spelling and the token’s ' +
-                'repository access.';
+                'resource the token has no access to). Check the destination’s spelling and the token’s ' +
+                'access.';
     }
     else if (status === 422) {
         advice = 'GitHub refused the request as invalid.';
@@ -40498,8 +43191,11 @@ class RotationError extends Error {
         this.name = 'RotationError';
     }
 }
-/** How many destinations' public keys are read at once (reads only; writes go one at a time). */
-const READ_CONCURRENCY = 4;
+/**
+ * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
+ * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
+ */
+const READ_CONCURRENCY = 10;
 async function rotate(s, deps, report) {
     const { keys, secrets, log } = deps;
     /** Run one step in its own log group, timed, and record how it ended. */
@@ -40894,7 +43590,7 @@ function escapeHtml(text) {
 const log = {
     info: message => info(message),
     warning: message => warning(message),
-    debug: message => debug(message),
+    debug: message => core_debug(message),
     group: (name, fn) => group(name, fn)
 };
 /**
@@ -40914,32 +43610,41 @@ async function run() {
     }
     catch (error) {
         if (!(error instanceof SettingsError))
-            return setFailed(describe(error, secrets.redact));
+            return setFailed(main_describe(error, secrets.redact));
         for (const problem of error.problems)
             core_error(secrets.redact(problem));
         setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`);
         await writeInputProblems(error.problems, summary, secrets.redact).catch(() => undefined);
         return;
     }
-    debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
+    core_debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
         `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
         `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`);
-    const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: debug }), {
+    const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core_debug }), {
         mask
     });
-    const github = createGitHubClient({
-        token: settings.githubToken,
+    const warn = (message) => warning(secrets.redact(message));
+    const debug = (message) => core_debug(secrets.redact(message));
+    const github = createGitHubClients(settings.github, {
         baseUrl: settings.githubApiUrl,
-        warn: message => warning(message),
-        debug: message => debug(message)
+        warn,
+        debug,
+        mask
+    });
+    const store = new GitHubSecretStore(github, {
+        secretName: settings.secretName,
+        destinations: settings.destinations,
+        workflowRepository: settings.workflowRepository,
+        warn,
+        debug
     });
     const report = emptyReport(settings.dryRun);
     let failure;
     try {
-        await rotate(settings, { keys, secrets: new GitHubSecretStore(github), mask, log, now: () => new Date() }, report);
+        await rotate(settings, { keys, secrets: store, mask, log, now: () => new Date() }, report);
     }
     catch (error) {
-        failure = describe(error, secrets.redact);
+        failure = main_describe(error, secrets.redact);
     }
     await group('Report', async () => {
         writeOutputs(report, core_namespaceObject, secrets.redact);
@@ -40956,9 +43661,9 @@ async function run() {
         setFailed(failure);
 }
 /** An error as one redacted sentence for the user; its stack only in the debug log. */
-function describe(error, redact) {
+function main_describe(error, redact) {
     if (error instanceof Error && error.stack)
-        debug(redact(error.stack));
+        core_debug(redact(error.stack));
     return redact(error instanceof Error ? error.message : String(error));
 }
 function heldKeyId(report) {

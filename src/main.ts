@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { getSettings, SettingsError, type Settings } from './settings.js'
 import { HiveHttp } from './hive/http.js'
 import { HiveClient } from './hive/client.js'
-import { createGitHubClient } from './github/octokit.js'
+import { createGitHubClients } from './github/auth.js'
 import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
@@ -47,20 +47,25 @@ export async function run(): Promise<void> {
   const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }), {
     mask
   })
-  const github = createGitHubClient({
-    token: settings.githubToken,
+  const warn = (message: string) => core.warning(secrets.redact(message))
+  const debug = (message: string) => core.debug(secrets.redact(message))
+  const github = createGitHubClients(settings.github, {
     baseUrl: settings.githubApiUrl,
-    warn: message => core.warning(message),
-    debug: message => core.debug(message)
+    warn,
+    debug,
+    mask
+  })
+  const store = new GitHubSecretStore(github, {
+    secretName: settings.secretName,
+    destinations: settings.destinations,
+    workflowRepository: settings.workflowRepository,
+    warn,
+    debug
   })
   const report = emptyReport(settings.dryRun)
   let failure: string | undefined
   try {
-    await rotate(
-      settings,
-      { keys, secrets: new GitHubSecretStore(github), mask, log, now: () => new Date() },
-      report
-    )
+    await rotate(settings, { keys, secrets: store, mask, log, now: () => new Date() }, report)
   } catch (error) {
     failure = describe(error, secrets.redact)
   }

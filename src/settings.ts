@@ -1,6 +1,8 @@
 import type { Permission, Scope } from './hive/types.js'
 import { PERMISSIONS } from './hive/types.js'
-import { type Destination, parseDestination } from './github/destinations.js'
+import { createPrivateKey } from 'node:crypto'
+import { type Destination, KINDS, parseDestination } from './github/destinations.js'
+import type { GitHubAuth } from './github/auth.js'
 import { isLoopbackHost, KEY_PATTERN, pathProblem } from './hive/http.js'
 
 /** Everything the action was asked to do, parsed and validated once. Nothing else reads inputs. */
@@ -13,8 +15,13 @@ export interface Settings {
   separateAdminKey: boolean
   /** Hive API base URL without a trailing slash: https, or http to a loopback host only. */
   hiveUrl: string
-  /** A token that may write every destination's secrets. Masked as soon as it is read. */
-  githubToken: string
+  /**
+   * How to authenticate to GitHub: `github-token`, or a GitHub App (`app-id`, `app-private-key`)
+   * whose installation tokens are minted per owner. Secrets are masked as soon as they are read.
+   */
+  github: GitHubAuth
+  /** `OWNER/REPO` of the workflow (GITHUB_REPOSITORY), whose secrets may shadow a destination. */
+  workflowRepository?: string
   /** GitHub's REST base URL, from `GITHUB_API_URL` (GitHub Enterprise Server sets it). */
   githubApiUrl: string
   /** The secret written at every destination, upper-case as GitHub stores it. */
@@ -67,11 +74,6 @@ const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
  * that means "what this version does anyway", so that no setting is ever silently ignored.
  */
 const NOT_YET: Record<string, { accepted: string[]; why: string }> = {
-  'app-id': { accepted: [''], why: 'GitHub App authentication is not built yet; use github-token' },
-  'app-private-key': {
-    accepted: [''],
-    why: 'GitHub App authentication is not built yet; use github-token'
-  },
   'rotate-if-expiring-within-days': {
     accepted: [''],
     why: 'this version rotates on every run; leave it empty'
@@ -96,7 +98,9 @@ export function getSettings(source: SettingsSource): Settings {
   const hiveApiKey = input('hive-api-key')
   const adminInput = input('hive-admin-key')
   const githubToken = input('github-token')
+  const privateKey = input('app-private-key').replace(/\\n/g, '\n')
   for (const secret of [hiveApiKey, adminInput, githubToken]) if (secret) source.mask(secret)
+  maskPem(privateKey, source.mask)
 
   // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
   // later, or quoted by fetch in an error message that the masks no longer match.
@@ -110,13 +114,7 @@ export function getSettings(source: SettingsSource): Settings {
   }
   if (adminInput && !KEY_PATTERN.test(adminInput)) problems.push(`hive-admin-key ${credential}`)
   if (githubToken && !KEY_PATTERN.test(githubToken)) problems.push(`github-token ${credential}`)
-  if (!githubToken) {
-    problems.push(
-      'github-token is required: a fine-grained personal access token or GitHub App installation ' +
-        'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
-        'cannot write secrets)'
-    )
-  }
+  const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, problems)
 
   for (const [name, rule] of Object.entries(NOT_YET)) {
     const value = input(name)
@@ -128,6 +126,8 @@ export function getSettings(source: SettingsSource): Settings {
 
   const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems)
   const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
+  // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
+  const enterpriseServer = /\/api\/v3$/.test(githubApiUrl)
 
   const secretNameRaw = input('secret-name') || 'HIVE_API_KEY'
   const secretName = secretNameRaw.toUpperCase()
@@ -140,6 +140,14 @@ export function getSettings(source: SettingsSource): Settings {
 
   const repository = source.env.GITHUB_REPOSITORY ?? ''
   const destinations = parseDestinations(input('destinations'), repository, problems)
+  for (const d of destinations) {
+    if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
+      problems.push(
+        `destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
+          'has no Codespaces secrets; remove it, or run against github.com'
+      )
+    }
+  }
 
   const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`
   const keyName = input('key-name') || keyNameDefault
@@ -187,7 +195,8 @@ export function getSettings(source: SettingsSource): Settings {
     hiveAdminKey: adminInput || hiveApiKey,
     separateAdminKey: adminInput !== '' && adminInput !== hiveApiKey,
     hiveUrl,
-    githubToken,
+    github,
+    ...(repository ? { workflowRepository: repository } : {}),
     githubApiUrl,
     secretName,
     destinations,
@@ -257,7 +266,63 @@ function parseDestinations(raw: string, repository: string, problems: string[]):
 
 function firstRepo(destinations: Destination[]): string {
   const d = destinations[0]
-  return d ? `${d.owner}/${d.repo}` : 'unknown'
+  if (d === undefined) return 'unknown'
+  return d.repo ? `${d.owner}/${d.repo}` : d.owner
+}
+
+/** Exactly one way to authenticate: `github-token`, or both `app-id` and `app-private-key`. */
+function parseGitHubAuth(
+  token: string,
+  appId: string,
+  privateKey: string,
+  problems: string[]
+): GitHubAuth {
+  const app = appId !== '' || privateKey !== ''
+  if (token && app) {
+    problems.push(
+      'github-token and app-id/app-private-key are alternatives: pass either a token, or a ' +
+        'GitHub App’s app-id and app-private-key, not both'
+    )
+  } else if (!token && !app) {
+    problems.push(
+      'github-token is required (or app-id and app-private-key): a fine-grained personal access ' +
+        'token or GitHub App that may write the secrets of every destination (the workflow’s own ' +
+        'GITHUB_TOKEN cannot write secrets)'
+    )
+  }
+  if (token || !app) return { kind: 'token', token }
+  if (!appId) problems.push('app-id is required with app-private-key: the GitHub App’s ID')
+  else if (!/^(?:\d{1,12}|Iv[A-Za-z0-9.]{4,40})$/.test(appId)) {
+    problems.push(
+      `app-id must be the GitHub App’s numeric ID or its client ID (Iv…), got "${appId}"`
+    )
+  }
+  if (!privateKey) {
+    problems.push('app-private-key is required with app-id: the App’s private key (PEM)')
+  } else if (!isRsaPrivateKey(privateKey)) {
+    problems.push(
+      'app-private-key must be the GitHub App’s private key, the PEM file GitHub generated ' +
+        '("-----BEGIN RSA PRIVATE KEY-----" …) (value not shown)'
+    )
+  }
+  return { kind: 'app', appId, privateKey }
+}
+
+function isRsaPrivateKey(pem: string): boolean {
+  try {
+    return createPrivateKey(pem).asymmetricKeyType === 'rsa'
+  } catch {
+    return false
+  }
+}
+
+/** Mask a PEM as a whole and line by line: the runner matches masks within single lines. */
+function maskPem(pem: string, mask: (value: string) => void) {
+  if (!pem) return
+  mask(pem)
+  for (const line of pem.split('\n').map(l => l.trim())) {
+    if (line.length >= 8 && !line.startsWith('-----')) mask(line)
+  }
 }
 
 function parseScope(raw: string, problems: string[]): Scope | 'inherit' {

@@ -3,83 +3,207 @@
  * Adding a kind is adding a row, not a branch.
  */
 
-export type DestinationKind = 'repo' | 'env'
+export type DestinationKind =
+  'repo' | 'env' | 'org' | 'dependabot' | 'dependabot-org' | 'codespaces' | 'codespaces-org'
+
+/** Who may see an org secret (GitHub's `visibility`). */
+export type OrgVisibility = 'all' | 'private' | 'selected'
 
 export interface Destination {
   kind: DestinationKind
+  /** The repository's owner, or the organization of an org-level kind. */
   owner: string
-  repo: string
+  /** Set for repository and environment kinds; absent for org-level kinds. */
+  repo?: string
   /** Set for `env:` destinations. */
   environment?: string
-  /** As the user wrote it, normalised: `repo:octo/app`, `env:octo/app/production`. */
+  /**
+   * Org-level kinds only: the visibility a secret that does not exist yet is created with
+   * (`?visibility=all`); default `private`. An existing secret always keeps its own.
+   */
+  visibility?: 'all' | 'private'
+  /** As the user wrote it, normalised, without the query: `repo:octo/app`, `org:octo`. */
   label: string
 }
 
-interface KindSpec {
+/** The level a secret lives at; a narrower level shadows a wider one of the same name. */
+export type Level = 'org' | 'repo' | 'env'
+/** The product whose secrets these are; each has its own endpoints and key pairs. */
+export type Service = 'actions' | 'dependabot' | 'codespaces'
+
+export interface KindSpec {
+  level: Level
+  service: Service
   /** The syntax shown in errors. */
   syntax: string
-  /** The GitHub API path (below the base URL) of the destination's secrets collection. */
-  secretsPath(d: Destination): string
   /** What the token needs to write here: fine-grained PAT / App, then classic PAT. */
   permission: { fineGrained: string; classic: string }
-  /** The settings page where a person can see the secret. */
-  describe(d: Destination): string
+  /** False where GitHub Enterprise Server has no such endpoints. */
+  onEnterpriseServer: boolean
 }
 
-const seg = encodeURIComponent
+const SECRETS = 'repository permission "Secrets: write"'
 
 export const KINDS: Record<DestinationKind, KindSpec> = {
   repo: {
+    level: 'repo',
+    service: 'actions',
     syntax: 'repo:OWNER/REPO',
-    secretsPath: d => `/repos/${seg(d.owner)}/${seg(d.repo)}/actions/secrets`,
-    permission: { fineGrained: 'repository permission "Secrets: write"', classic: 'repo' },
-    describe: d => `repository ${d.owner}/${d.repo}`
+    permission: { fineGrained: SECRETS, classic: 'repo' },
+    onEnterpriseServer: true
   },
   env: {
+    level: 'env',
+    service: 'actions',
     syntax: 'env:OWNER/REPO/ENVIRONMENT',
-    secretsPath: d =>
-      `/repos/${seg(d.owner)}/${seg(d.repo)}/environments/${seg(d.environment ?? '')}/secrets`,
     permission: {
       fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
       classic: 'repo'
     },
-    describe: d => `environment "${d.environment}" of ${d.owner}/${d.repo}`
+    onEnterpriseServer: true
+  },
+  org: {
+    level: 'org',
+    service: 'actions',
+    syntax: 'org:ORG[?visibility=private|all]',
+    permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
+    onEnterpriseServer: true
+  },
+  dependabot: {
+    level: 'repo',
+    service: 'dependabot',
+    syntax: 'dependabot:OWNER/REPO',
+    permission: {
+      fineGrained: 'repository permission "Dependabot secrets: write"',
+      classic: 'repo'
+    },
+    onEnterpriseServer: true
+  },
+  'dependabot-org': {
+    level: 'org',
+    service: 'dependabot',
+    syntax: 'dependabot-org:ORG[?visibility=private|all]',
+    permission: {
+      fineGrained: 'organization permission "Dependabot secrets: write"',
+      classic: 'admin:org'
+    },
+    onEnterpriseServer: true
+  },
+  codespaces: {
+    level: 'repo',
+    service: 'codespaces',
+    syntax: 'codespaces:OWNER/REPO',
+    permission: {
+      fineGrained: 'repository permission "Codespaces secrets: write"',
+      classic: 'repo'
+    },
+    onEnterpriseServer: false
+  },
+  'codespaces-org': {
+    level: 'org',
+    service: 'codespaces',
+    syntax: 'codespaces-org:ORG[?visibility=private|all]',
+    permission: {
+      fineGrained:
+        'organization permission "Codespaces secrets: write" (a fine-grained token; GitHub Apps ' +
+        'cannot write org Codespaces secrets)',
+      classic: 'admin:org'
+    },
+    onEnterpriseServer: false
   }
 }
 
-/** Kinds of action.md that later versions implement: refused by name, never ignored. */
-const LATER_KINDS = ['org', 'dependabot', 'dependabot-org', 'codespaces', 'codespaces-org']
+const seg = encodeURIComponent
+
+/** The GitHub API path (below the base URL) of the destination's secrets collection. */
+export function secretsPath(d: Destination): string {
+  const { level, service } = KINDS[d.kind]
+  if (level === 'org') return `/orgs/${seg(d.owner)}/${service}/secrets`
+  const repo = `/repos/${seg(d.owner)}/${seg(d.repo ?? '')}`
+  return level === 'env'
+    ? `${repo}/environments/${seg(d.environment ?? '')}/secrets`
+    : `${repo}/${service}/secrets`
+}
+
+const SERVICE_NAME: Record<Service, string> = {
+  actions: '',
+  dependabot: 'Dependabot ',
+  codespaces: 'Codespaces '
+}
+
+/** Where a person finds the secret, in words: `Dependabot secrets of organization octo`. */
+export function describe(d: Destination): string {
+  const { level, service } = KINDS[d.kind]
+  if (level === 'env') return `environment "${d.environment}" of ${d.owner}/${d.repo}`
+  const whose = level === 'org' ? `organization ${d.owner}` : `repository ${d.owner}/${d.repo}`
+  return service === 'actions' ? whose : `${SERVICE_NAME[service]}secrets of ${whose}`
+}
 
 const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/
 const REPO = /^[A-Za-z0-9._-]{1,100}$/
 
-/** Parse one `kind:target`. Returns the destination, or a problem sentence for settings. */
+/** Parse one `kind:target[?visibility=…]`. Returns the destination, or a problem sentence. */
 export function parseDestination(raw: string): Destination | { problem: string } {
   const colon = raw.indexOf(':')
-  const kind = colon > 0 ? raw.slice(0, colon).trim().toLowerCase() : ''
-  const target = colon > 0 ? raw.slice(colon + 1).trim() : ''
-  const kinds = Object.values(KINDS)
-    .map(k => k.syntax)
-    .join(', ')
-  if (LATER_KINDS.includes(kind)) {
-    return {
-      problem: `"${raw}": kind "${kind}:" is not supported by this version yet; use ${kinds}`
-    }
-  }
-  if (kind !== 'repo' && kind !== 'env') {
+  const kindText = colon > 0 ? raw.slice(0, colon).trim().toLowerCase() : ''
+  const rest = colon > 0 ? raw.slice(colon + 1).trim() : ''
+  if (!Object.hasOwn(KINDS, kindText)) {
+    const kinds = Object.values(KINDS)
+      .map(k => k.syntax)
+      .join(', ')
     return { problem: `"${raw}" is not a destination; each one is ${kinds}` }
+  }
+  const kind = kindText as DestinationKind
+  const spec = KINDS[kind]
+  const [target, query] = splitOnce(rest, '?')
+  const wrong = { problem: `"${raw}" must be ${spec.syntax}` }
+
+  let visibility: Destination['visibility']
+  if (query !== undefined) {
+    if (spec.level !== 'org') {
+      return {
+        problem: `"${raw}": only org-level destinations take ?visibility=; use ${spec.syntax}`
+      }
+    }
+    const [name, value] = splitOnce(query, '=')
+    if (name !== 'visibility' || (value !== 'private' && value !== 'all')) {
+      return {
+        problem:
+          `"${raw}": the only option is ?visibility=private or ?visibility=all (the visibility a ` +
+          'new secret is created with; an existing secret keeps its own, "selected" included)'
+      }
+    }
+    visibility = value
+  }
+
+  if (spec.level === 'org') {
+    if (!OWNER.test(target)) return wrong
+    return {
+      kind,
+      owner: target,
+      ...(visibility ? { visibility } : {}),
+      label: `${kind}:${target}`
+    }
   }
   const parts = target.split('/')
   const [owner, repo] = parts
   const environment = parts.slice(2).join('/')
-  const repoOk = owner !== undefined && OWNER.test(owner) && repo !== undefined && REPO.test(repo)
-  if (kind === 'repo' && (!repoOk || parts.length !== 2 || repo === '.' || repo === '..')) {
-    return { problem: `"${raw}" must be ${KINDS.repo.syntax}` }
+  const repoOk =
+    owner !== undefined &&
+    OWNER.test(owner) &&
+    repo !== undefined &&
+    REPO.test(repo) &&
+    repo !== '.' &&
+    repo !== '..'
+  if (spec.level === 'env') {
+    if (!repoOk || !environment || environment.length > 255) return wrong
+    return { kind, owner, repo, environment, label: `${kind}:${owner}/${repo}/${environment}` }
   }
-  if (kind === 'env' && (!repoOk || !environment || environment.length > 255)) {
-    return { problem: `"${raw}" must be ${KINDS.env.syntax}` }
-  }
-  return kind === 'repo'
-    ? { kind, owner, repo, label: `repo:${owner}/${repo}` }
-    : { kind, owner, repo, environment, label: `env:${owner}/${repo}/${environment}` }
+  if (!repoOk || parts.length !== 2) return wrong
+  return { kind, owner, repo, label: `${kind}:${owner}/${repo}` }
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator)
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)]
 }

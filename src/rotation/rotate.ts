@@ -42,8 +42,11 @@ export class RotationError extends Error {
   }
 }
 
-/** How many destinations' public keys are read at once (reads only; writes go one at a time). */
-const READ_CONCURRENCY = 4
+/**
+ * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
+ * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
+ */
+const READ_CONCURRENCY = 10
 
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
   const { keys, secrets, log } = deps

@@ -28,7 +28,7 @@
  */
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
-import { randomBytes, randomInt } from 'node:crypto'
+import { createPublicKey, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import sodium from 'libsodium-wrappers'
@@ -45,11 +45,39 @@ await sodium.ready
 // Public API types
 // ---------------------------------------------------------------------------------------------
 
-/** Where a secret lives. `environment` set => an environment secret of that repository. */
+/** Whose secrets: GitHub Actions (the default), Dependabot or Codespaces. */
+export type Service = 'actions' | 'dependabot' | 'codespaces'
+
+/**
+ * Where a secret lives: an org when `repo` is absent, a repository, or (with `environment`) an
+ * environment of one; `service` picks Actions (default), Dependabot or Codespaces secrets.
+ */
 export interface SecretTarget {
   owner: string
-  repo: string
+  repo?: string
   environment?: string
+  service?: Service
+}
+
+export type Visibility = 'all' | 'private' | 'selected'
+
+/** An org secret's access: who may read it. */
+export interface OrgSecretAccess {
+  visibility: Visibility
+  /** Repository ids, only with `selected`. */
+  selectedRepositoryIds?: number[]
+}
+
+/** The target a destination label of the action names: `dependabot-org:acme` and so on. */
+export function targetOf(label: string): SecretTarget {
+  const [kind, rest = ''] = label.split(/:(.*)/s)
+  const spec = KINDS.find(k => k.name === kind)
+  if (spec === undefined) throw new Error(`not a destination label: ${label}`)
+  const [owner, repo, ...env] = rest.split('/')
+  const service = spec.service === 'actions' ? {} : { service: spec.service }
+  if (spec.level === 'org') return { owner, ...service }
+  if (spec.level === 'env') return { owner, repo, environment: env.join('/') }
+  return { owner, repo, ...service }
 }
 
 /** An injected failure. Faults are checked before anything else, authentication included. */
@@ -85,6 +113,19 @@ export interface GitHubRequestRecord {
 export interface GitHubEmulatorOptions {
   /** Added to every response. */
   latencyMs?: number
+  /**
+   * Serve the API below this path, as GitHub Enterprise Server does (`/api/v3`); requests
+   * outside it answer 404.
+   */
+  basePath?: string
+}
+
+/** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
+export interface SecondaryRateLimit {
+  times: number
+  retryAfterSeconds: number
+  /** Which requests are limited; default writes (GitHub limits content creation most). */
+  on?: 'write' | 'any'
 }
 
 export interface TokenOptions {
@@ -95,6 +136,8 @@ export interface TokenOptions {
   actionsToken?: boolean
   /** Name recorded in `requests` instead of the value; default `token-N` / `actions-token-N`. */
   label?: string
+  /** Only these owners' destinations are visible (404 elsewhere), as for an installation token. */
+  owners?: string[]
 }
 
 export interface RefuseOptions {
@@ -206,11 +249,15 @@ interface StoredSecret {
   keys: KeyPair
   createdAt: string
   updatedAt: string
+  /** Org secrets only. */
+  access?: OrgSecretAccess
 }
 
-/** Anything that holds secrets under one key pair: a repository, an environment, later an org. */
+/** Anything that holds secrets under one key pair: an org, a repository, an environment. */
 interface Destination {
   kind: KindName
+  /** The org or repository owner. */
+  owner: string
   /** Human-readable, for error messages of the emulator's own API. */
   label: string
   keys: KeyPair
@@ -225,11 +272,24 @@ interface Repo {
   id: number
   owner: string
   name: string
+  environments?: string[]
 }
+
+const SERVICES: readonly Service[] = ['actions', 'dependabot', 'codespaces']
 
 interface Token {
   label: string
   actionsToken: boolean
+  /** Lower-case owners whose destinations this token sees; undefined: all. */
+  owners?: Set<string>
+}
+
+/** A GitHub App: its public key verifies the JWTs it signs. */
+interface App {
+  id: string
+  publicKey: KeyObject
+  /** Lower-case account -> installation id. */
+  installations: Map<string, number>
 }
 
 /** What a route handler answers; `send` turns it into a response. */
@@ -261,12 +321,16 @@ function invalid(problems: string[], docs: string): Reply {
 // The per-kind table
 // ---------------------------------------------------------------------------------------------
 
-type KindName = 'repo' | 'env'
+type KindName =
+  'repo' | 'env' | 'org' | 'dependabot' | 'dependabot-org' | 'codespaces' | 'codespaces-org'
+type Level = 'org' | 'repo' | 'env'
 type Access = 'read' | 'write'
 type Params = Record<string, string>
 
 interface SecretKind {
   name: KindName
+  level: Level
+  service: Service
   /** The secrets collection as templated in GitHub's REST description. */
   collection: string
   /** `X-Accepted-GitHub-Permissions` when a token lacks the permission for `access`. */
@@ -283,44 +347,95 @@ interface SecretKind {
 
 // GitHub treats owner, repository and environment names case-insensitively.
 const repoKey = (owner: string, repo: string): string => `${owner}/${repo}`.toLowerCase()
-const envKey = (owner: string, repo: string, env: string): string =>
-  `${repoKey(owner, repo)}|${env.toLowerCase()}`
+const placeKey = (kind: KindName, owner: string, repo = '', env = ''): string =>
+  `${kind}:${owner}/${repo}|${env}`.toLowerCase()
+
+const DOCS_OF: Record<Service, string> = {
+  actions: SECRETS_DOCS,
+  dependabot: 'https://docs.github.com/rest/dependabot/secrets',
+  codespaces: 'https://docs.github.com/rest/codespaces'
+}
+
+/** One row per kind: where its secrets are, and what a token needs to read and write them. */
+function kind(
+  name: KindName,
+  level: Level,
+  service: Service,
+  permission: string,
+  collection: string
+): SecretKind {
+  const docs = DOCS_OF[service]
+  const what = level === 'env' ? 'environment' : level === 'org' ? 'organization' : 'repository'
+  return {
+    name,
+    level,
+    service,
+    collection,
+    permissions: access =>
+      // Assumed: environment secrets need both permissions (a set, so comma-separated; `;`
+      // would mean alternatives).
+      level === 'env' ? `secrets=${access},environments=${access}` : `${permission}=${access}`,
+    docs: {
+      publicKey: `${docs}#get-an-${what}-public-key`.replace('-an-repository', '-a-repository'),
+      get: `${docs}#get-an-${what}-secret`.replace('-an-repository', '-a-repository'),
+      put: `${docs}#create-or-update-an-${what}-secret`.replace('-an-repository', '-a-repository')
+    },
+    keyFromParams: p => placeKey(name, p.org ?? p.owner, p.repo, p.environment_name),
+    keyFromTarget: t => placeKey(name, t.owner, t.repo, t.environment),
+    holds: t =>
+      (t.service ?? 'actions') === service &&
+      (level === 'org'
+        ? t.repo === undefined
+        : level === 'env'
+          ? t.environment !== undefined
+          : t.repo !== undefined && t.environment === undefined)
+  }
+}
 
 const KINDS: readonly SecretKind[] = [
-  {
-    name: 'repo',
-    collection: '/repos/{owner}/{repo}/actions/secrets',
-    permissions: access => `secrets=${access}`,
-    docs: {
-      publicKey: `${SECRETS_DOCS}#get-a-repository-public-key`,
-      get: `${SECRETS_DOCS}#get-a-repository-secret`,
-      put: `${SECRETS_DOCS}#create-or-update-a-repository-secret`
-    },
-    keyFromParams: p => `repo:${repoKey(p.owner, p.repo)}`,
-    keyFromTarget: t => `repo:${repoKey(t.owner, t.repo)}`,
-    holds: t => t.environment === undefined
-  },
-  {
-    name: 'env',
-    collection: '/repos/{owner}/{repo}/environments/{environment_name}/secrets',
-    // Assumed: environment secrets need both permissions (a set, so comma-separated; `;` would
-    // mean alternatives).
-    permissions: access => `secrets=${access},environments=${access}`,
-    docs: {
-      publicKey: `${SECRETS_DOCS}#get-an-environment-public-key`,
-      get: `${SECRETS_DOCS}#get-an-environment-secret`,
-      put: `${SECRETS_DOCS}#create-or-update-an-environment-secret`
-    },
-    keyFromParams: p => `env:${envKey(p.owner, p.repo, p.environment_name)}`,
-    keyFromTarget: t => `env:${envKey(t.owner, t.repo, t.environment ?? '')}`,
-    holds: t => t.environment !== undefined
-  }
+  kind('repo', 'repo', 'actions', 'secrets', '/repos/{owner}/{repo}/actions/secrets'),
+  kind(
+    'env',
+    'env',
+    'actions',
+    'secrets',
+    '/repos/{owner}/{repo}/environments/{environment_name}/secrets'
+  ),
+  kind('org', 'org', 'actions', 'organization_secrets', '/orgs/{org}/actions/secrets'),
+  kind(
+    'dependabot',
+    'repo',
+    'dependabot',
+    'dependabot_secrets',
+    '/repos/{owner}/{repo}/dependabot/secrets'
+  ),
+  kind(
+    'dependabot-org',
+    'org',
+    'dependabot',
+    'organization_dependabot_secrets',
+    '/orgs/{org}/dependabot/secrets'
+  ),
+  kind(
+    'codespaces',
+    'repo',
+    'codespaces',
+    'codespaces_secrets',
+    '/repos/{owner}/{repo}/codespaces/secrets'
+  ),
+  kind(
+    'codespaces-org',
+    'org',
+    'codespaces',
+    'organization_codespaces_secrets',
+    '/orgs/{org}/codespaces/secrets'
+  )
 ]
 
 function kindOf(target: SecretTarget): SecretKind {
-  const kind = KINDS.find(k => k.holds(target))
-  if (kind === undefined) throw new Error(`no secret kind holds ${JSON.stringify(target)}`)
-  return kind
+  const found = KINDS.find(k => k.holds(target))
+  if (found === undefined) throw new Error(`no secret kind holds ${JSON.stringify(target)}`)
+  return found
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,13 +516,25 @@ interface RequestContext {
   token: Token
   params: Params
   body: string
+  query: URLSearchParams
+  /** The path as requested, below `basePath`. */
+  path: string
 }
 
-interface Route {
-  method: string
-  template: string
-  handle(ctx: RequestContext): Promise<Reply> | Reply
+interface AppContext {
+  app: App
+  params: Params
 }
+
+/** A route for a token (PAT or installation token) or, with `app`, for an app's JWT. */
+type Route =
+  | {
+      method: string
+      template: string
+      app?: false
+      handle(ctx: RequestContext): Promise<Reply> | Reply
+    }
+  | { method: string; template: string; app: true; handle(ctx: AppContext): Reply }
 
 // ---------------------------------------------------------------------------------------------
 // The emulator
@@ -418,13 +545,18 @@ export class GitHubEmulator {
   requests: GitHubRequestRecord[] = []
 
   private readonly latencyMs: number
+  private readonly basePath: string
   private readonly server = new LoopbackServer()
   /** Aborts pending delays on `stop()`. */
   private abort = new AbortController()
 
   private readonly tokens = new Map<string, Token>()
   private readonly repos = new Map<string, Repo>()
+  private readonly orgs = new Set<string>()
+  private readonly apps = new Map<string, App>()
   private readonly destinations = new Map<string, Destination>()
+  private secondaryLimit?: Required<SecondaryRateLimit>
+  private nextInstallationId = 40_000_001
   private readonly faults = new FaultList<GitHubFault>({ matchDecodedPath: true })
   private nextRepoId = 1_000_001
   private tokenCount = 0
@@ -432,6 +564,7 @@ export class GitHubEmulator {
 
   constructor(options: GitHubEmulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0
+    this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
     this.routes = this.buildRoutes()
   }
 
@@ -456,10 +589,11 @@ export class GitHubEmulator {
     await this.server.close()
   }
 
+  /** The API's base URL (below `basePath`), usable as GITHUB_API_URL. */
   get url(): string {
     const url = this.server.url
     if (url === undefined) throw new Error('the GitHub emulator is not started')
-    return url
+    return `${url}${this.basePath}`
   }
 
   // ----- world set-up -----
@@ -471,10 +605,22 @@ export class GitHubEmulator {
     this.tokenCount++
     const label =
       opts.label ?? `${actionsToken ? 'actions-token' : 'token'}-${String(this.tokenCount)}`
-    this.tokens.set(token, { label, actionsToken })
+    const owners = opts.owners && new Set(opts.owners.map(o => o.toLowerCase()))
+    this.tokens.set(token, { label, actionsToken, ...(owners ? { owners } : {}) })
   }
 
-  /** A repository ('owner/repo') with its own key pair for Actions secrets. */
+  /** An organization, with its own key pair for each of Actions, Dependabot, Codespaces secrets. */
+  addOrg(name: string): void {
+    if (!/^[A-Za-z0-9-]+$/.test(name)) throw new Error(`not an org name: ${name}`)
+    if (this.orgs.has(name.toLowerCase())) throw new Error(`org ${name} already exists`)
+    this.orgs.add(name.toLowerCase())
+    for (const service of SERVICES) this.addDestination({ owner: name, service }, name)
+  }
+
+  /**
+   * A repository ('owner/repo') with its own key pair for each of Actions, Dependabot and
+   * Codespaces secrets.
+   */
   addRepo(fullName: string): { id: number } {
     const [owner, name, ...rest] = fullName.split('/')
     if (!owner || !name || rest.length > 0) throw new Error(`not an owner/repo: ${fullName}`)
@@ -482,8 +628,27 @@ export class GitHubEmulator {
     if (this.repos.has(key)) throw new Error(`repository ${fullName} already exists`)
     const repo: Repo = { id: this.nextRepoId++, owner, name }
     this.repos.set(key, repo)
-    this.addDestination({ owner, repo: name }, fullName)
+    for (const service of SERVICES) this.addDestination({ owner, repo: name, service }, fullName)
     return { id: repo.id }
+  }
+
+  /** A GitHub App whose JWTs verify with this public key (PEM, RS256) and name it as `iss`. */
+  addApp(id: string, publicKeyPem: string): void {
+    this.apps.set(id, { id, publicKey: createPublicKey(publicKeyPem), installations: new Map() })
+  }
+
+  /** Install an app on an account (org or user): its tokens then see that account only. */
+  installApp(appId: string, account: string): number {
+    const app = this.apps.get(appId)
+    if (app === undefined) throw new Error(`no app ${appId}`)
+    const id = this.nextInstallationId++
+    app.installations.set(account.toLowerCase(), id)
+    return id
+  }
+
+  /** The next `times` matching requests answer 403 "secondary rate limit" with `retry-after`. */
+  secondaryRateLimit(limit: SecondaryRateLimit): void {
+    this.secondaryLimit = { on: 'write', ...limit }
   }
 
   /** An environment of an existing repository, with its OWN key pair. */
@@ -494,6 +659,15 @@ export class GitHubEmulator {
     }
     if (environment === '') throw new Error('an environment name cannot be empty')
     this.addDestination({ owner, repo: name, environment }, `${fullName} (${environment})`)
+    this.environmentsOf(owner, name).push(environment)
+  }
+
+  /** The environments of a repository, in order of creation. */
+  private environmentsOf(owner: string, repo: string): string[] {
+    const r = this.repos.get(repoKey(owner, repo))
+    if (r === undefined) throw new Error(`no repository ${owner}/${repo}`)
+    r.environments ??= []
+    return r.environments
   }
 
   /** Make a destination refuse reads, writes or both, as GitHub does for a token lacking rights. */
@@ -525,12 +699,33 @@ export class GitHubEmulator {
     return new TextDecoder('utf-8', { fatal: true }).decode(plain)
   }
 
-  /** Seed a secret, sealed with the destination's current key as a client would. */
-  setSecretPlain(target: SecretTarget, name: string, value: string): void {
+  /**
+   * Seed a secret, sealed with the destination's current key as a client would. An org secret
+   * takes its access (default `private`).
+   */
+  setSecretPlain(
+    target: SecretTarget,
+    name: string,
+    value: string,
+    access?: OrgSecretAccess
+  ): void {
     if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name: ${name}`)
     const dest = this.destination(target)
+    const isOrg = kindOf(target).level === 'org'
+    if (access !== undefined && !isOrg) throw new Error('only org secrets have a visibility')
     const sealed = sodium.crypto_box_seal(new TextEncoder().encode(value), dest.keys.publicKey)
-    this.store(dest, name.toUpperCase(), sealed)
+    this.store(
+      dest,
+      name.toUpperCase(),
+      sealed,
+      isOrg ? (access ?? { visibility: 'private' }) : undefined
+    )
+  }
+
+  /** An org secret's visibility and selected repositories; undefined when there is no secret. */
+  orgSecretAccess(target: SecretTarget, name: string): OrgSecretAccess | undefined {
+    const access = this.destination(target).secrets.get(name.toUpperCase())?.access
+    return access && structuredClone(access)
   }
 
   /** Successful PUTs, for one destination or in all. */
@@ -560,6 +755,7 @@ export class GitHubEmulator {
     if (this.destinations.has(key)) throw new Error(`${label} already exists`)
     this.destinations.set(key, {
       kind: kind.name,
+      owner: target.owner,
       label,
       keys: newKeyPair(),
       secrets: new Map(),
@@ -574,14 +770,20 @@ export class GitHubEmulator {
   }
 
   /** Store a sealed box (known to open); true when the secret was created. */
-  private store(dest: Destination, name: string, sealed: Uint8Array): boolean {
+  private store(
+    dest: Destination,
+    name: string,
+    sealed: Uint8Array,
+    access?: OrgSecretAccess
+  ): boolean {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') // GitHub omits milliseconds
     const existing = dest.secrets.get(name)
     dest.secrets.set(name, {
       sealed,
       keys: dest.keys,
       createdAt: existing?.createdAt ?? now,
-      updatedAt: now
+      updatedAt: now,
+      ...(access ? { access } : {})
     })
     return existing === undefined
   }
@@ -591,14 +793,18 @@ export class GitHubEmulator {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/'
     const queryAt = rawUrl.indexOf('?')
-    const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt)
+    const fullPath = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt)
+    const path = fullPath.startsWith(`${this.basePath}/`)
+      ? fullPath.slice(this.basePath.length)
+      : `(outside ${this.basePath})${fullPath}`
     const method = (req.method ?? 'GET').toUpperCase()
     const tokenValue = bearer(req.headers.authorization)
     const token = tokenValue === undefined ? undefined : this.tokens.get(tokenValue)
+    const jwt = token === undefined && tokenValue?.split('.').length === 3 ? tokenValue : undefined
 
     const record: GitHubRequestRecord = { method, path, status: 0 }
     if (queryAt >= 0) record.query = rawUrl.slice(queryAt + 1)
-    if (tokenValue !== undefined) record.token = token?.label ?? '(unknown)'
+    if (tokenValue !== undefined) record.token = token?.label ?? (jwt ? '(app JWT)' : '(unknown)')
     this.requests.push(record)
 
     // Always drain the body, even for requests answered without looking at it.
@@ -607,9 +813,10 @@ export class GitHubEmulator {
 
     const reply =
       this.fault(method, path) ??
+      this.rateLimited(method) ??
       (body === null
         ? githubError(413, 'Payload too large')
-        : await this.answer(req, method, path, token, body))
+        : await this.answer(req, method, path, { token, jwt }, body))
 
     const delay = this.latencyMs + (reply.delayMs ?? 0)
     if (delay > 0) await sleep(delay, undefined, { signal: this.abort.signal })
@@ -635,14 +842,29 @@ export class GitHubEmulator {
     return reply
   }
 
+  /** A secondary rate limit, while `secondaryRateLimit()` has answers left. */
+  private rateLimited(method: string): Reply | undefined {
+    const limit = this.secondaryLimit
+    if (limit === undefined || limit.times <= 0) return undefined
+    if (limit.on === 'write' && (method === 'GET' || method === 'HEAD')) return undefined
+    limit.times--
+    return githubError(
+      403,
+      'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      `${DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits`,
+      { 'retry-after': String(limit.retryAfterSeconds) }
+    )
+  }
+
   /** Everything after faults: API version, authentication, routing. */
   private async answer(
     req: http.IncomingMessage,
     method: string,
     path: string,
-    token: Token | undefined,
+    auth: { token?: Token; jwt?: string },
     body: string
   ): Promise<Reply> {
+    const { token, jwt } = auth
     const version = req.headers['x-github-api-version']
     if (version !== undefined && version !== API_VERSION) {
       return githubError(
@@ -651,13 +873,116 @@ export class GitHubEmulator {
         `${DOCS}/about-the-rest-api/api-versions`
       )
     }
-    if (token === undefined) return githubError(401, 'Bad credentials')
+    let app: App | Reply | undefined
+    if (jwt !== undefined) app = this.verifyJwt(jwt)
+    else if (token === undefined) return githubError(401, 'Bad credentials')
+    if (app !== undefined && !('id' in app)) return app
+    const query = new URLSearchParams(req.url?.split('?')[1] ?? '')
     for (const route of this.routes) {
       if (route.method !== method) continue
       const params = matchTemplate(route.template, path)
-      if (params !== null) return route.handle({ token, params, body })
+      if (params === null) continue
+      if (route.app) {
+        if (app === undefined) {
+          return githubError(401, 'A JSON web token could not be decoded', `${DOCS}/apps`)
+        }
+        return route.handle({ app, params })
+      }
+      if (token === undefined) {
+        // An app's JWT only reaches the app's own endpoints.
+        return githubError(403, 'Resource not accessible by integration', DOCS)
+      }
+      return route.handle({ token, params, body, query, path })
     }
     return githubError(404, 'Not Found')
+  }
+
+  /**
+   * Check an app's JWT as GitHub does: RS256, signed by the key of the app named in `iss`, issued
+   * no later than now (60 s of clock drift allowed), expiring in the future, and living at most
+   * 10 minutes. Returns the app, or the 401 GitHub answers.
+   */
+  private verifyJwt(jwt: string): App | Reply {
+    const refuse = (message: string) => githubError(401, message, `${DOCS}/apps`)
+    const [header, payload, signature] = jwt.split('.')
+    let head: { alg?: unknown }
+    let claims: { iss?: unknown; iat?: unknown; exp?: unknown }
+    try {
+      head = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as typeof head
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof claims
+    } catch {
+      return refuse('A JSON web token could not be decoded')
+    }
+    if (head.alg !== 'RS256') return refuse('A JSON web token could not be decoded')
+    const app = this.apps.get(String(claims.iss))
+    if (app === undefined) return refuse('Integration not found')
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${header}.${payload}`),
+      app.publicKey,
+      Buffer.from(signature, 'base64url')
+    )
+    if (!signed) return refuse('A JSON web token could not be decoded')
+    const now = Math.floor(Date.now() / 1000)
+    if (typeof claims.iat !== 'number' || claims.iat > now + 60) {
+      return refuse(
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued."
+      )
+    }
+    if (typeof claims.exp !== 'number' || claims.exp <= now || claims.exp - claims.iat > 660) {
+      return refuse("'Expiration time' claim ('exp') is too far in the future")
+    }
+    return app
+  }
+
+  /** An installation token for the account: it sees that account's destinations only. */
+  private mintInstallationToken(app: App, installationId: number): Reply {
+    const account = [...app.installations].find(([, id]) => id === installationId)?.[0]
+    if (account === undefined) return githubError(404, 'Not Found', `${DOCS}/apps/apps`)
+    const token = `ghs_${randomBytes(18).toString('base64url')}`
+    this.addToken(token, {
+      label: `installation ${installationId} (${account})`,
+      owners: [account]
+    })
+    return {
+      status: 201,
+      body: {
+        token,
+        expires_at: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        permissions: { secrets: 'write', organization_secrets: 'write' },
+        repository_selection: 'all'
+      }
+    }
+  }
+
+  /** `GET …/installation`: the app's installation on the account, or 404. */
+  private installation(app: App, account: string, exists: boolean): Reply {
+    const id = exists ? app.installations.get(account.toLowerCase()) : undefined
+    if (id === undefined) return githubError(404, 'Not Found', `${DOCS}/apps/apps`)
+    return {
+      status: 200,
+      body: { id, app_id: Number(app.id) || app.id, account: { login: account } }
+    }
+  }
+
+  /** One page of a list, with GitHub's Link header; `page` and `per_page` (max 100, default 30). */
+  private page(ctx: RequestContext, key: string, items: unknown[]): Reply {
+    const perPage = Math.min(Math.max(Number(ctx.query.get('per_page')) || 30, 1), 100)
+    const pageNo = Math.max(Number(ctx.query.get('page')) || 1, 1)
+    const last = Math.max(Math.ceil(items.length / perPage), 1)
+    const link = (n: number, rel: string) =>
+      `<${this.url}${ctx.path}?per_page=${perPage}&page=${n}>; rel="${rel}"`
+    const links = []
+    if (pageNo < last) links.push(link(pageNo + 1, 'next'), link(last, 'last'))
+    if (pageNo > 1) links.push(link(pageNo - 1, 'prev'), link(1, 'first'))
+    return {
+      status: 200,
+      body: {
+        total_count: items.length,
+        [key]: items.slice((pageNo - 1) * perPage, pageNo * perPage)
+      },
+      headers: links.length ? { Link: links.join(', ') } : {}
+    }
   }
 
   private buildRoutes(): Route[] {
@@ -679,6 +1004,44 @@ export class GitHubEmulator {
             }
           }
         }
+      },
+      {
+        method: 'GET',
+        template: '/repos/{owner}/{repo}/environments',
+        handle: ctx => {
+          const repo = this.repos.get(repoKey(ctx.params.owner, ctx.params.repo))
+          if (repo === undefined || !this.sees(ctx.token, repo.owner)) {
+            return githubError(404, 'Not Found', `${DOCS}/deployments/environments`)
+          }
+          const environments = (repo.environments ?? []).map(name => ({ name }))
+          return this.page(ctx, 'environments', environments)
+        }
+      },
+      {
+        method: 'GET',
+        template: '/repos/{owner}/{repo}/installation',
+        app: true,
+        handle: ({ app, params }) =>
+          this.installation(app, params.owner, this.repos.has(repoKey(params.owner, params.repo)))
+      },
+      {
+        method: 'GET',
+        template: '/orgs/{org}/installation',
+        app: true,
+        handle: ({ app, params }) =>
+          this.installation(app, params.org, this.orgs.has(params.org.toLowerCase()))
+      },
+      {
+        method: 'GET',
+        template: '/users/{username}/installation',
+        app: true,
+        handle: ({ app, params }) => this.installation(app, params.username, true)
+      },
+      {
+        method: 'POST',
+        template: '/app/installations/{installation_id}/access_tokens',
+        app: true,
+        handle: ({ app, params }) => this.mintInstallationToken(app, Number(params.installation_id))
       }
     ]
     for (const kind of KINDS) {
@@ -702,10 +1065,32 @@ export class GitHubEmulator {
               const secret = dest.secrets.get(name)
               if (secret === undefined) return githubError(404, 'Not Found', kind.docs.get)
               // Metadata only: GitHub never returns a secret's value.
-              return {
-                status: 200,
-                body: { name, created_at: secret.createdAt, updated_at: secret.updatedAt }
+              const body: Record<string, unknown> = {
+                name,
+                created_at: secret.createdAt,
+                updated_at: secret.updatedAt
               }
+              if (secret.access) {
+                body.visibility = secret.access.visibility
+                if (secret.access.visibility === 'selected') {
+                  body.selected_repositories_url = `${this.url}${ctx.path}/repositories`
+                }
+              }
+              return { status: 200, body }
+            })
+        },
+        {
+          method: 'GET',
+          template: `${kind.collection}/{secret_name}/repositories`,
+          handle: ctx =>
+            this.withDestination(kind, ctx, 'read', kind.docs.get, dest => {
+              const access = dest.secrets.get(ctx.params.secret_name.toUpperCase())?.access
+              if (access === undefined) return githubError(404, 'Not Found', kind.docs.get)
+              const repositories = (access.selectedRepositoryIds ?? []).map(id => {
+                const repo = [...this.repos.values()].find(r => r.id === id)
+                return { id, name: repo?.name, full_name: repo && `${repo.owner}/${repo.name}` }
+              })
+              return this.page(ctx, 'repositories', repositories)
             })
         },
         {
@@ -733,7 +1118,9 @@ export class GitHubEmulator {
     then: (dest: Destination) => Reply | Promise<Reply>
   ): Reply | Promise<Reply> {
     const dest = this.destinations.get(kind.keyFromParams(ctx.params))
-    if (dest === undefined) return githubError(404, 'Not Found', docs)
+    if (dest === undefined || !this.sees(ctx.token, dest.owner)) {
+      return githubError(404, 'Not Found', docs)
+    }
     const permissionHeader = { 'X-Accepted-GitHub-Permissions': kind.permissions(access) }
     if (ctx.token.actionsToken) {
       return githubError(403, 'Resource not accessible by integration', docs, permissionHeader)
@@ -749,6 +1136,45 @@ export class GitHubEmulator {
       )
     }
     return then(dest)
+  }
+
+  /** An installation token sees its own account only; other tokens see everything. */
+  private sees(token: Token, owner: string): boolean {
+    return token.owners === undefined || token.owners.has(owner.toLowerCase())
+  }
+
+  /**
+   * GitHub's stricter rule for org PUTs (the published description is looser): `visibility`
+   * required, `selected_repository_ids` integers of this org's repositories and only with
+   * `selected`. `selected` without ids clears the list (a third-party report; unverified).
+   */
+  private orgAccessOf(
+    dest: Destination,
+    payload: Record<string, unknown>,
+    docs: string
+  ): OrgSecretAccess | Reply {
+    const { visibility, selected_repository_ids: ids } = payload
+    if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') {
+      return invalid([`"visibility" wasn't supplied.`], docs)
+    }
+    if (ids === undefined) {
+      return visibility === 'selected' ? { visibility, selectedRepositoryIds: [] } : { visibility }
+    }
+    if (visibility !== 'selected') {
+      return invalid(['selected_repository_ids may only be given with visibility selected.'], docs)
+    }
+    if (!Array.isArray(ids) || !ids.every(id => Number.isInteger(id))) {
+      return invalid(['selected_repository_ids must be an array of integers.'], docs)
+    }
+    const ours = new Set(
+      [...this.repos.values()]
+        .filter(r => r.owner.toLowerCase() === dest.owner.toLowerCase())
+        .map(r => r.id)
+    )
+    if (!ids.every(id => ours.has(id as number))) {
+      return invalid([`selected_repository_ids names a repository outside ${dest.owner}.`], docs)
+    }
+    return { visibility, selectedRepositoryIds: ids as number[] }
   }
 
   /**
@@ -811,7 +1237,14 @@ export class GitHubEmulator {
       return githubError(422, 'Bad request - the encrypted value could not be decrypted.', docs)
     }
 
-    const created = this.store(dest, rawName.toUpperCase(), sealed)
+    let access: OrgSecretAccess | undefined
+    if (kind.level === 'org') {
+      const checked = this.orgAccessOf(dest, payload as Record<string, unknown>, docs)
+      if ('status' in checked) return checked
+      access = checked
+    }
+
+    const created = this.store(dest, rawName.toUpperCase(), sealed, access)
     dest.writes++
     return { status: created ? 201 : 204 }
   }

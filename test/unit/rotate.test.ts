@@ -62,7 +62,10 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
     debug: () => undefined,
     retryAfterBaseValue: 1
   })
-  const store = new GitHubSecretStore(github)
+  const store = new GitHubSecretStore(
+    { credential: 'github-token', forDestination: async () => github },
+    { secretName: 'HIVE_API_KEY', destinations: [], warn: () => undefined, debug: () => undefined }
+  )
   const secrets: SecretStore = {
     prepare: d => store.prepare(d),
     write: (p, n, v) => store.write(p, n, v),

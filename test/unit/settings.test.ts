@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { getSettings, SettingsError } from '../../src/settings.js'
 import { isLoopbackHost } from '../../src/hive/http.js'
@@ -36,7 +37,8 @@ describe('getSettings', () => {
       hiveAdminKey: KEY,
       separateAdminKey: false,
       hiveUrl: 'https://api.hive.darksidesecurity.io',
-      githubToken: TOKEN,
+      github: { kind: 'token', token: TOKEN },
+      workflowRepository: 'octo/app',
       githubApiUrl: 'https://api.github.com',
       secretName: 'HIVE_API_KEY',
       destinations: [{ kind: 'repo', owner: 'octo', repo: 'app', label: 'repo:octo/app' }],
@@ -136,7 +138,11 @@ describe('getSettings', () => {
       'app-private-key': '-----BEGIN KEY----- secret'
     })
     const text = problems.join('\n')
-    expect(problems).toHaveLength(3)
+    expect(problems.map(p => p.split(' ')[0])).toEqual([
+      'hive-api-key',
+      'hive-admin-key',
+      'github-token'
+    ])
     for (const secret of ['hv_secret', 'hv_admin', 'BEGIN KEY']) expect(text).not.toContain(secret)
   })
 
@@ -155,25 +161,28 @@ describe('getSettings', () => {
 
   it('refuses inputs of later versions instead of ignoring them', () => {
     const problems = problemsOf({
-      'app-id': '123',
       'rotate-if-expiring-within-days': '7',
       'old-key-grace-minutes': '30',
       prune: 'true',
       mode: 'emergency'
     })
     expect(problems.map(p => p.split(' ')[0])).toEqual([
-      'app-id',
       'rotate-if-expiring-within-days',
       'old-key-grace-minutes',
       'prune',
       'mode'
     ])
-    expect(problems[4]).toContain('got "emergency"')
+    expect(problems[3]).toContain('got "emergency"')
   })
 
   it.each([
-    ['org:octo', /kind "org:" is not supported by this version yet/],
-    ['dependabot:octo/app', /kind "dependabot:" is not supported/],
+    ['org:octo/app', /"org:octo\/app" must be org:ORG\[\?visibility=private\|all\]/],
+    ['dependabot:octo', /must be dependabot:OWNER\/REPO/],
+    ['codespaces-org:', /must be codespaces-org:ORG/],
+    ['repo:octo/app?visibility=all', /only org-level destinations take \?visibility=/],
+    ['org:octo?visibility=selected', /the only option is \?visibility=private or \?visibility=all/],
+    ['dependabot-org:octo?private', /the only option is/],
+    ['org:octo,org:OCTO?visibility=all', /lists "org:OCTO" twice/],
     [
       'octo/app',
       /is not a destination; each one is repo:OWNER\/REPO, env:OWNER\/REPO\/ENVIRONMENT/
@@ -220,6 +229,94 @@ describe('getSettings', () => {
     expect(problemsOf({ 'verify-path': path })).toEqual([
       expect.stringMatching(/^verify-path must be a path/)
     ])
+  })
+})
+
+const { privateKey: APP_KEY } = generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  publicKeyEncoding: { type: 'spki', format: 'pem' }
+})
+
+describe('getSettings: GitHub credentials and destinations', () => {
+  const app = { 'github-token': '', 'app-id': '123456', 'app-private-key': APP_KEY }
+
+  it('takes a GitHub App instead of a token, masking the key whole and line by line', () => {
+    const { settings, masked } = settingsFrom(app)
+    // inputs arrive trimmed, as core.getInput gives them
+    expect(settings().github).toEqual({ kind: 'app', appId: '123456', privateKey: APP_KEY.trim() })
+    expect(masked).toContain(APP_KEY.trim())
+    const body = APP_KEY.split('\n').filter(l => l && !l.startsWith('-----'))
+    for (const line of body) expect(masked).toContain(line)
+  })
+
+  it('accepts a private key whose line breaks arrive escaped as \\n', () => {
+    const escaped = APP_KEY.trim().replace(/\n/g, '\\n')
+    const s = settingsFrom({ ...app, 'app-private-key': escaped }).settings()
+    expect(s.github).toEqual({ kind: 'app', appId: '123456', privateKey: APP_KEY.trim() })
+  })
+
+  it.each([
+    [{ 'app-id': '1' }, [/^github-token and app-id\/app-private-key are alternatives/]],
+    [{ 'github-token': '', 'app-id': '12' }, [/^app-private-key is required with app-id/]],
+    [
+      { 'github-token': '', 'app-private-key': APP_KEY },
+      [/^app-id is required with app-private-key/]
+    ],
+    [
+      { ...app, 'app-id': 'my app' },
+      [/^app-id must be the GitHub App’s numeric ID or its client ID \(Iv…\), got "my app"$/]
+    ],
+    [
+      { ...app, 'app-private-key': 'not a key at all' },
+      [/^app-private-key must be the GitHub App’s private key.*\(value not shown\)$/]
+    ]
+  ])('refuses GitHub credentials %j', (inputs, messages) => {
+    const problems = problemsOf(inputs)
+    expect(problems).toEqual(messages.map(m => expect.stringMatching(m)))
+    expect(problems.join('\n')).not.toContain('not a key at all')
+  })
+
+  it('parses every kind of destination from one table', () => {
+    const s = settingsFrom({
+      destinations: [
+        'org:octo',
+        'org:acme?visibility=all',
+        'dependabot:octo/app',
+        'dependabot-org:octo?visibility=private',
+        'codespaces:octo/app',
+        'codespaces-org:octo'
+      ].join('\n')
+    }).settings()
+    expect(s.destinations).toEqual([
+      { kind: 'org', owner: 'octo', label: 'org:octo' },
+      { kind: 'org', owner: 'acme', visibility: 'all', label: 'org:acme' },
+      { kind: 'dependabot', owner: 'octo', repo: 'app', label: 'dependabot:octo/app' },
+      {
+        kind: 'dependabot-org',
+        owner: 'octo',
+        visibility: 'private',
+        label: 'dependabot-org:octo'
+      },
+      { kind: 'codespaces', owner: 'octo', repo: 'app', label: 'codespaces:octo/app' },
+      { kind: 'codespaces-org', owner: 'octo', label: 'codespaces-org:octo' }
+    ])
+  })
+
+  it('refuses Codespaces destinations on GitHub Enterprise Server, naming each', () => {
+    const ghes = { GITHUB_API_URL: 'https://github.example.com/api/v3' }
+    const problems = problemsOf(
+      { destinations: 'repo:octo/app\ncodespaces:octo/app\ncodespaces-org:octo' },
+      ghes
+    )
+    expect(problems).toEqual([
+      'destinations: "codespaces:octo/app": GitHub Enterprise Server (GITHUB_API_URL ' +
+        'https://github.example.com/api/v3) has no Codespaces secrets; remove it, or run against ' +
+        'github.com',
+      expect.stringMatching(/^destinations: "codespaces-org:octo": GitHub Enterprise Server/)
+    ])
+    const s = settingsFrom({ destinations: 'repo:octo/app\norg:octo' }, ghes).settings()
+    expect(s.githubApiUrl).toBe('https://github.example.com/api/v3')
   })
 })
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { GitHubSecretStore } from '../../src/github/store.js'
+import { GitHubSecretStore, type StoreOptions } from '../../src/github/store.js'
 import { createGitHubClient } from '../../src/github/octokit.js'
 import { parseDestination, type Destination } from '../../src/github/destinations.js'
 import { DestinationError } from '../../src/rotation/ports.js'
-import { GitHubEmulator } from '../emulators/github.js'
+import { GitHubEmulator, targetOf } from '../emulators/github.js'
 
 const TOKEN = 'github_pat_store_test'
 const ACTIONS_TOKEN = 'ghs_workflow_token'
@@ -23,15 +23,23 @@ afterEach(async () => {
   await github.stop()
 })
 
-function store(token = TOKEN) {
+function store(token = TOKEN, options: Partial<StoreOptions> = {}) {
+  const client = createGitHubClient({
+    token,
+    baseUrl: github.url,
+    warn: m => warnings.push(m),
+    debug: () => undefined,
+    retryAfterBaseValue: 1
+  })
   return new GitHubSecretStore(
-    createGitHubClient({
-      token,
-      baseUrl: github.url,
+    { credential: 'github-token', forDestination: () => Promise.resolve(client) },
+    {
+      secretName: 'HIVE_API_KEY',
+      destinations: [],
       warn: m => warnings.push(m),
       debug: () => undefined,
-      retryAfterBaseValue: 1
-    })
+      ...options
+    }
   )
 }
 
@@ -181,5 +189,189 @@ describe('GitHubSecretStore', () => {
     expect(e.message).toContain('GitHub is rate-limiting the token')
     expect(e.message).not.toContain('needs the')
     expect(github.secretValue({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY')).toBeUndefined()
+  })
+})
+
+describe('GitHubSecretStore: every kind, org visibility, shadowing', () => {
+  const value = 'hv_kinds_value'
+
+  beforeEach(() => {
+    github.addOrg('acme')
+    github.addRepo('acme/web')
+  })
+
+  it.each([
+    'org:acme',
+    'dependabot:octo/app',
+    'dependabot-org:acme',
+    'codespaces:octo/app',
+    'codespaces-org:acme'
+  ])('writes %s with its own public key, so the secret opens there', async label => {
+    const s = store()
+    const prepared = await s.prepare(destination(label))
+    const target = targetOf(label)
+    expect(prepared.publicKeyId).toBe(github.publicKey(target).key_id)
+    expect(await s.write(prepared, 'HIVE_API_KEY', value)).toBe('created')
+    expect(github.secretValue(target, 'HIVE_API_KEY')).toBe(value)
+    // No other kind received it: each has its own key pair and its own endpoint.
+    for (const other of ['repo:octo/app', 'dependabot:octo/app', 'codespaces:octo/app']) {
+      if (other !== label)
+        expect(github.secretValue(targetOf(other), 'HIVE_API_KEY')).toBe(undefined)
+    }
+  })
+
+  it.each(['org:acme', 'dependabot-org:acme', 'codespaces-org:acme'])(
+    'keeps the visibility of an existing %s secret: all, private and selected',
+    async label => {
+      const target = targetOf(label)
+      const web = github.addRepo('acme/api').id
+      for (const access of [
+        { visibility: 'all' as const },
+        { visibility: 'private' as const },
+        { visibility: 'selected' as const, selectedRepositoryIds: [web] }
+      ]) {
+        github.setSecretPlain(target, 'HIVE_API_KEY', 'hv_old', access)
+        const s = store()
+        const prepared = await s.prepare(destination(label))
+        expect(await s.write(prepared, 'HIVE_API_KEY', value)).toBe('updated')
+        expect(github.orgSecretAccess(target, 'HIVE_API_KEY')).toEqual(access)
+        expect(github.secretValue(target, 'HIVE_API_KEY')).toBe(value)
+      }
+    }
+  )
+
+  it('keeps all 250 selected repositories, read 100 a page, as integers', async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => github.addRepo(`acme/r${i}`).id)
+    const target = targetOf('org:acme')
+    github.setSecretPlain(target, 'HIVE_API_KEY', 'hv_old', {
+      visibility: 'selected',
+      selectedRepositoryIds: ids
+    })
+    const s = store()
+    const prepared = await s.prepare(destination('org:acme'))
+    await s.write(prepared, 'HIVE_API_KEY', value)
+    expect(github.orgSecretAccess(target, 'HIVE_API_KEY')).toEqual({
+      visibility: 'selected',
+      selectedRepositoryIds: ids
+    })
+    const pages = github.requests.filter(r => r.path.endsWith('/HIVE_API_KEY/repositories'))
+    expect(pages.map(r => new URLSearchParams(r.query).get('page') ?? '1')).toEqual(['1', '2', '3'])
+    expect(pages.every(r => new URLSearchParams(r.query).get('per_page') === '100')).toBe(true)
+    const put = github.requests.find(r => r.method === 'PUT')
+    expect((put?.body as { selected_repository_ids: unknown[] }).selected_repository_ids).toEqual(
+      ids
+    )
+  })
+
+  it('creates a new org secret private, or with the visibility the destination names', async () => {
+    const s = store()
+    await s.write(await s.prepare(destination('org:acme')), 'HIVE_API_KEY', value)
+    expect(github.orgSecretAccess(targetOf('org:acme'), 'HIVE_API_KEY')).toEqual({
+      visibility: 'private'
+    })
+    const all = destination('dependabot-org:acme?visibility=all')
+    await s.write(await s.prepare(all), 'HIVE_API_KEY', value)
+    expect(github.orgSecretAccess(targetOf('dependabot-org:acme'), 'HIVE_API_KEY')).toEqual({
+      visibility: 'all'
+    })
+  })
+
+  it('keeps an existing secret’s visibility over ?visibility=, and says so', async () => {
+    github.setSecretPlain(targetOf('org:acme'), 'HIVE_API_KEY', 'hv_old', { visibility: 'private' })
+    const s = store()
+    await s.write(await s.prepare(destination('org:acme?visibility=all')), 'HIVE_API_KEY', value)
+    expect(github.orgSecretAccess(targetOf('org:acme'), 'HIVE_API_KEY')?.visibility).toBe('private')
+    expect(warnings).toEqual([
+      expect.stringMatching(/^org:acme: HIVE_API_KEY exists with visibility private; it keeps it/)
+    ])
+  })
+
+  it.each([
+    [
+      'org:acme',
+      'organization permission "Secrets: write"',
+      'admin:org',
+      'organization_secrets=read'
+    ],
+    [
+      'dependabot:octo/app',
+      'repository permission "Dependabot secrets: write"',
+      'repo',
+      'dependabot_secrets=read'
+    ],
+    [
+      'dependabot-org:acme',
+      'organization permission "Dependabot secrets: write"',
+      'admin:org',
+      'organization_dependabot_secrets=read'
+    ],
+    [
+      'codespaces:octo/app',
+      'repository permission "Codespaces secrets: write"',
+      'repo',
+      'codespaces_secrets=read'
+    ],
+    [
+      'codespaces-org:acme',
+      'organization permission "Codespaces secrets: write"',
+      'admin:org',
+      'organization_codespaces_secrets=read'
+    ]
+  ])('names what %s needs when GitHub refuses with 403', async (label, fine, classic, header) => {
+    github.refuse(targetOf(label), { status: 403, on: 'read' })
+    const e = await failure(store().prepare(destination(label)))
+    expect(e.message).toContain(`GitHub answered 403 reading the public key of`)
+    expect(e.message).toContain(`(${label})`)
+    expect(e.message).toContain(`needs the ${fine}`)
+    expect(e.message).toContain(`or the "${classic}" scope (classic token)`)
+    expect(e.message).toContain(`GitHub says it accepts: ${header}`)
+  })
+
+  it('says that an org that does not exist, or is hidden from the token, answers 404', async () => {
+    const e = await failure(store().prepare(destination('org:nowhere')))
+    expect(e.message).toMatch(
+      /^GitHub answered 404 reading the public key of organization nowhere \(org:nowhere\): Not Found\. It does not exist, or the token cannot see it/
+    )
+  })
+
+  it('warns when a narrower secret of the workflow’s repository shadows a destination', async () => {
+    github.addEnvironment('acme/web', 'prod')
+    github.addEnvironment('acme/web', 'stage')
+    github.setSecretPlain({ owner: 'acme', repo: 'web' }, 'HIVE_API_KEY', 'hv_old')
+    github.setSecretPlain({ owner: 'acme', repo: 'web', environment: 'prod' }, 'HIVE_API_KEY', 'x')
+    github.setSecretPlain(
+      { owner: 'acme', repo: 'web', service: 'dependabot' },
+      'HIVE_API_KEY',
+      'x'
+    )
+    const destinations = ['org:acme', 'env:acme/web/stage', 'dependabot-org:acme'].map(destination)
+    const s = store(TOKEN, { destinations, workflowRepository: 'acme/web' })
+    for (const d of destinations) await s.prepare(d)
+    expect(warnings.sort()).toEqual([
+      expect.stringMatching(
+        /^dependabot-org:acme: workflows of acme\/web read HIVE_API_KEY from Dependabot secrets of repository acme\/web instead .* Add dependabot:acme\/web to destinations, or delete that secret\.$/
+      ),
+      expect.stringMatching(
+        /^org:acme: workflows of acme\/web read HIVE_API_KEY from environment "prod" of acme\/web instead/
+      ),
+      expect.stringMatching(
+        /^org:acme: workflows of acme\/web read HIVE_API_KEY from repository acme\/web instead/
+      )
+    ])
+    // The environments were listed once for the whole run.
+    expect(github.requests.filter(r => r.path === '/repos/acme/web/environments')).toHaveLength(1)
+  })
+
+  it('does not warn when the narrower secret is itself a destination, or belongs elsewhere', async () => {
+    github.setSecretPlain({ owner: 'acme', repo: 'web' }, 'HIVE_API_KEY', 'hv_old')
+    const destinations = ['org:acme', 'repo:acme/web'].map(destination)
+    const s = store(TOKEN, { destinations, workflowRepository: 'acme/web' })
+    for (const d of destinations) await s.prepare(d)
+    const other = store(TOKEN, {
+      destinations: [destination('org:acme')],
+      workflowRepository: 'octo/app'
+    })
+    await other.prepare(destination('org:acme'))
+    expect(warnings).toEqual([])
   })
 })
