@@ -728,6 +728,11 @@ export class GitHubEmulator {
     return access && structuredClone(access)
   }
 
+  /** The installation tokens minted so far, for leak checks. */
+  installationTokens(): string[] {
+    return [...this.tokens].filter(([, t]) => t.label.startsWith('installation ')).map(([v]) => v)
+  }
+
   /** Successful PUTs, for one destination or in all. */
   secretWrites(target?: SecretTarget): number {
     if (target !== undefined) return this.destination(target).writes

@@ -4,7 +4,11 @@
  * HIVE_API_KEY holds the CI key.
  */
 import { HiveEmulator, type HiveEmulatorOptions } from '../emulators/hive.js'
-import { GitHubEmulator, type SecretTarget } from '../emulators/github.js'
+import {
+  GitHubEmulator,
+  type GitHubEmulatorOptions,
+  type SecretTarget
+} from '../emulators/github.js'
 import type { Scope } from '../../src/hive/types.js'
 
 export const TOKEN = 'github_pat_demo_0123456789abcdefghijklmnopqrstuvwxyz'
@@ -26,9 +30,12 @@ export interface World {
   stop(): Promise<void>
 }
 
-export async function startWorld(hiveOptions: HiveEmulatorOptions = {}): Promise<World> {
+export async function startWorld(
+  hiveOptions: HiveEmulatorOptions = {},
+  githubOptions: GitHubEmulatorOptions = {}
+): Promise<World> {
   const hive = new HiveEmulator(hiveOptions)
-  const github = new GitHubEmulator()
+  const github = new GitHubEmulator(githubOptions)
   await Promise.all([hive.start(), github.start()])
   const admin = hive.seedKey({
     name: 'platform admin',
