@@ -3,9 +3,10 @@
  * only what GitHub would accept and store only values that really open, so it is tested here on
  * its own: key pairs per destination, strict PUT validation, authentication, refusals, faults.
  */
+import { generateKeyPairSync, sign, type KeyLike } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { seal } from '../../src/github/seal.js'
-import { GitHubEmulator, type SecretTarget } from '../emulators/github.js'
+import { GitHubEmulator, targetOf, type SecretTarget } from '../emulators/github.js'
 
 const TOKEN = 'ghp_emulatorTestToken0000000000000000'
 const ACTIONS_TOKEN = 'ghs_workflowToken000000000000000000'
@@ -19,13 +20,16 @@ const ENV_SECRETS = '/repos/acme/widgets/environments/production/secrets'
 const SLASH_ENV_SECRETS = '/repos/acme/widgets/environments/prod%2Feu/secrets'
 
 let emu: GitHubEmulator
+let widgetsId = 0
+/** The id of acme/widgets. */
+const REPO_ID = () => widgetsId
 
 beforeEach(async () => {
   emu = new GitHubEmulator()
   await emu.start()
   emu.addToken(TOKEN, { label: 'pat' })
   emu.addToken(ACTIONS_TOKEN, { actionsToken: true, label: 'GITHUB_TOKEN' })
-  emu.addRepo('acme/widgets')
+  widgetsId = emu.addRepo('acme/widgets').id
   emu.addEnvironment('acme/widgets', 'production')
   emu.addEnvironment('acme/widgets', 'prod/eu')
 })
@@ -573,5 +577,178 @@ describe('lifecycle', () => {
     expect(await pending).toBe('failed')
     await expect(fetch(`${url}/repos/acme/widgets`)).rejects.toThrow()
     await emu.start() // afterEach stops it again
+  })
+})
+
+describe('org secrets: visibility and selected repositories', () => {
+  const ORG = targetOf('org:acme')
+  const ORG_SECRETS = '/orgs/acme/actions/secrets'
+
+  beforeEach(() => emu.addOrg('acme'))
+
+  it('gives each org kind and each repository kind its own key pair', () => {
+    const keys = [
+      'org:acme',
+      'dependabot-org:acme',
+      'codespaces-org:acme',
+      'repo:acme/widgets',
+      'dependabot:acme/widgets',
+      'codespaces:acme/widgets'
+    ].map(l => emu.publicKey(targetOf(l)).key)
+    expect(new Set(keys).size).toBe(keys.length)
+  })
+
+  it('requires visibility on an org PUT, and integer ids of its own repositories, only with selected', async () => {
+    const url = `${ORG_SECRETS}/HIVE_API_KEY`
+    const sealed = await sealedFor(ORG, 'hv_org')
+    const other = emu.addRepo('elsewhere/x').id
+    const own = REPO_ID()
+    for (const [body, message] of [
+      [{ ...sealed }, 'visibility'],
+      [{ ...sealed, visibility: 'all', selected_repository_ids: [own] }, 'only be given with'],
+      [{ ...sealed, visibility: 'selected', selected_repository_ids: [String(own)] }, 'integers'],
+      [{ ...sealed, visibility: 'selected', selected_repository_ids: [other] }, 'outside acme']
+    ] as const) {
+      const res = await call('PUT', url, { body })
+      expect({ status: res.status, message: res.json.message }).toEqual({
+        status: 422,
+        message: expect.stringContaining(message)
+      })
+    }
+    expect(emu.secretValue(ORG, 'HIVE_API_KEY')).toBeUndefined()
+    const ok = await call('PUT', url, {
+      body: { ...sealed, visibility: 'selected', selected_repository_ids: [own] }
+    })
+    expect(ok.status).toBe(201)
+    expect(emu.orgSecretAccess(ORG, 'HIVE_API_KEY')).toEqual({
+      visibility: 'selected',
+      selectedRepositoryIds: [own]
+    })
+  })
+
+  it('clears the selected repositories of a PUT that says selected without ids', async () => {
+    emu.setSecretPlain(ORG, 'HIVE_API_KEY', 'hv_old', {
+      visibility: 'selected',
+      selectedRepositoryIds: [REPO_ID()]
+    })
+    const body = { ...(await sealedFor(ORG, 'hv_new')), visibility: 'selected' }
+    expect((await call('PUT', `${ORG_SECRETS}/HIVE_API_KEY`, { body })).status).toBe(204)
+    expect(emu.orgSecretAccess(ORG, 'HIVE_API_KEY')).toEqual({
+      visibility: 'selected',
+      selectedRepositoryIds: []
+    })
+  })
+
+  it('answers visibility on GET, and lists selected repositories in pages with Link headers', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => emu.addRepo(`acme/r${i}`).id)
+    emu.setSecretPlain(ORG, 'HIVE_API_KEY', 'hv', {
+      visibility: 'selected',
+      selectedRepositoryIds: ids
+    })
+    const get = await call('GET', `${ORG_SECRETS}/HIVE_API_KEY`)
+    expect(get.json).toMatchObject({ name: 'HIVE_API_KEY', visibility: 'selected' })
+    const first = await call('GET', `${ORG_SECRETS}/HIVE_API_KEY/repositories?per_page=100`)
+    expect(first.json.total_count).toBe(150)
+    expect((first.json.repositories as { id: number }[]).map(r => r.id)).toEqual(ids.slice(0, 100))
+    expect(first.headers.get('link')).toContain('page=2>; rel="next"')
+    const second = await call('GET', `${ORG_SECRETS}/HIVE_API_KEY/repositories?per_page=100&page=2`)
+    expect((second.json.repositories as { id: number }[]).map(r => r.id)).toEqual(ids.slice(100))
+    expect(second.headers.get('link')).not.toContain('rel="next"')
+  })
+})
+
+describe('GitHub Apps', () => {
+  const APP_ID = '77'
+  const keys = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' }
+  })
+
+  function jwt(claims: Record<string, unknown>, key: KeyLike = keys.privateKey, alg = 'RS256') {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
+    const data = `${part({ alg, typ: 'JWT' })}.${part(claims)}`
+    return `${data}.${sign('RSA-SHA256', Buffer.from(data), key).toString('base64url')}`
+  }
+  const now = () => Math.floor(Date.now() / 1000)
+  const good = () => ({ iss: APP_ID, iat: now() - 30, exp: now() + 540 })
+
+  beforeEach(() => {
+    emu.addApp(APP_ID, keys.publicKey)
+    emu.installApp(APP_ID, 'acme')
+  })
+
+  it('mints a token for an installation found with a valid JWT; it sees that owner only', async () => {
+    const found = await call('GET', '/repos/acme/widgets/installation', { token: jwt(good()) })
+    expect(found.status).toBe(200)
+    const minted = await call('POST', `/app/installations/${found.json.id}/access_tokens`, {
+      token: jwt(good())
+    })
+    expect(minted.status).toBe(201)
+    const token = minted.json.token as string
+    expect(emu.installationTokens()).toEqual([token])
+    expect((await call('GET', `${REPO_SECRETS}/public-key`, { token })).status).toBe(200)
+    emu.addRepo('other/repo')
+    const elsewhere = await call('GET', '/repos/other/repo/actions/secrets/public-key', { token })
+    expect(elsewhere.status).toBe(404)
+  })
+
+  it.each([
+    [
+      'signed by another key',
+      () => jwt(good(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)
+    ],
+    ['naming another app', () => jwt({ ...good(), iss: '78' })],
+    ['expired', () => jwt({ ...good(), iat: now() - 700, exp: now() - 60 })],
+    ['living longer than 10 minutes', () => jwt({ ...good(), exp: now() + 3600 })],
+    ['with alg none', () => jwt(good(), keys.privateKey, 'none')],
+    ['that is not a JWT at all', () => 'a.b.c']
+  ])('refuses a JWT %s with 401', async (_what, make) => {
+    const res = await call('GET', '/orgs/acme/installation', { token: make() })
+    expect(res.status).toBe(401)
+  })
+
+  it('answers 404 for an account without the installation, and keeps the JWT off secrets', async () => {
+    emu.addRepo('other/repo')
+    expect(
+      (await call('GET', '/repos/other/repo/installation', { token: jwt(good()) })).status
+    ).toBe(404)
+    expect((await call('GET', `${REPO_SECRETS}/public-key`, { token: jwt(good()) })).status).toBe(
+      403
+    )
+  })
+})
+
+describe('secondary rate limit and GitHub Enterprise Server', () => {
+  it('answers 403 with retry-after to the next writes, then works again; reads pass', async () => {
+    emu.secondaryRateLimit({ times: 1, retryAfterSeconds: 7 })
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(200)
+    const body = await sealedFor(REPO, 'hv')
+    const limited = await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })
+    expect(limited.status).toBe(403)
+    expect(limited.headers.get('retry-after')).toBe('7')
+    expect(limited.json.message).toMatch(/secondary rate limit/)
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBeUndefined()
+    expect((await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })).status).toBe(201)
+  })
+
+  it('serves below basePath only, as GHES serves /api/v3', async () => {
+    const ghes = new GitHubEmulator({ basePath: '/api/v3' })
+    await ghes.start()
+    try {
+      ghes.addToken(TOKEN)
+      ghes.addRepo('acme/widgets')
+      expect(ghes.url).toMatch(/\/api\/v3$/)
+      const headers = { authorization: `token ${TOKEN}` }
+      const inside = await fetch(`${ghes.url}${REPO_SECRETS}/public-key`, { headers })
+      expect(inside.status).toBe(200)
+      const outside = await fetch(`${ghes.url.replace('/api/v3', '')}${REPO_SECRETS}/public-key`, {
+        headers
+      })
+      expect(outside.status).toBe(404)
+      await Promise.all([inside.text(), outside.text()])
+    } finally {
+      await ghes.stop()
+    }
   })
 })
