@@ -34045,7 +34045,8 @@ const KINDS = {
         service: 'actions',
         syntax: 'repo:OWNER/REPO',
         permission: { fineGrained: SECRETS, classic: 'repo' },
-        onEnterpriseServer: true
+        onEnterpriseServer: true,
+        appsMayWrite: true
     },
     env: {
         level: 'env',
@@ -34055,14 +34056,16 @@ const KINDS = {
             fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
             classic: 'repo'
         },
-        onEnterpriseServer: true
+        onEnterpriseServer: true,
+        appsMayWrite: true
     },
     org: {
         level: 'org',
         service: 'actions',
         syntax: 'org:ORG[?visibility=private|all]',
         permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
-        onEnterpriseServer: true
+        onEnterpriseServer: true,
+        appsMayWrite: true
     },
     dependabot: {
         level: 'repo',
@@ -34072,7 +34075,8 @@ const KINDS = {
             fineGrained: 'repository permission "Dependabot secrets: write"',
             classic: 'repo'
         },
-        onEnterpriseServer: true
+        onEnterpriseServer: true,
+        appsMayWrite: true
     },
     'dependabot-org': {
         level: 'org',
@@ -34082,7 +34086,8 @@ const KINDS = {
             fineGrained: 'organization permission "Dependabot secrets: write"',
             classic: 'admin:org'
         },
-        onEnterpriseServer: true
+        onEnterpriseServer: true,
+        appsMayWrite: true
     },
     codespaces: {
         level: 'repo',
@@ -34092,7 +34097,8 @@ const KINDS = {
             fineGrained: 'repository permission "Codespaces secrets: write"',
             classic: 'repo'
         },
-        onEnterpriseServer: false
+        onEnterpriseServer: false,
+        appsMayWrite: true
     },
     'codespaces-org': {
         level: 'org',
@@ -34103,7 +34109,8 @@ const KINDS = {
                 'cannot write org Codespaces secrets)',
             classic: 'admin:org'
         },
-        onEnterpriseServer: false
+        onEnterpriseServer: false,
+        appsMayWrite: false
     }
 };
 const seg = encodeURIComponent;
@@ -34665,6 +34672,10 @@ function getSettings(source) {
         if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
             problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
                 'has no Codespaces secrets; remove it, or run against github.com');
+        }
+        if (github.kind === 'app' && !KINDS[d.kind].appsMayWrite) {
+            problems.push(`destinations: "${d.label}": GitHub Apps cannot write organization Codespaces secrets; ` +
+                'use github-token with a fine-grained or classic personal access token for it');
         }
     }
     const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`;
@@ -42931,16 +42942,17 @@ class GitHubSecretStore {
     async prepare(destination) {
         const github = await this.clients.forDestination(destination);
         const isOrg = KINDS[destination.kind].level === 'org';
-        // The reads are independent: send them together. The public key's failure is reported first.
+        // The reads are independent: send them together. The public key's failure is reported first;
+        // the shadowing check never fails.
         const [key, org] = await Promise.allSettled([
             this.publicKey(github, destination),
-            isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined)
+            isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined),
+            this.warnIfShadowed(github, destination)
         ]);
         if (key.status === 'rejected')
             throw key.reason;
         if (org.status === 'rejected')
             throw org.reason;
-        await this.warnIfShadowed(github, destination);
         return { ...key.value, ...(org.value ? { org: org.value } : {}) };
     }
     async write(prepared, secretName, value) {

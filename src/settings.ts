@@ -147,6 +147,12 @@ export function getSettings(source: SettingsSource): Settings {
           'has no Codespaces secrets; remove it, or run against github.com'
       )
     }
+    if (github.kind === 'app' && !KINDS[d.kind].appsMayWrite) {
+      problems.push(
+        `destinations: "${d.label}": GitHub Apps cannot write organization Codespaces secrets; ` +
+          'use github-token with a fine-grained or classic personal access token for it'
+      )
+    }
   }
 
   const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`

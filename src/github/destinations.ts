@@ -40,6 +40,8 @@ export interface KindSpec {
   permission: { fineGrained: string; classic: string }
   /** False where GitHub Enterprise Server has no such endpoints. */
   onEnterpriseServer: boolean
+  /** False where GitHub accepts no GitHub App token (org Codespaces secrets). */
+  appsMayWrite: boolean
 }
 
 const SECRETS = 'repository permission "Secrets: write"'
@@ -50,7 +52,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     service: 'actions',
     syntax: 'repo:OWNER/REPO',
     permission: { fineGrained: SECRETS, classic: 'repo' },
-    onEnterpriseServer: true
+    onEnterpriseServer: true,
+    appsMayWrite: true
   },
   env: {
     level: 'env',
@@ -60,14 +63,16 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
       fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
       classic: 'repo'
     },
-    onEnterpriseServer: true
+    onEnterpriseServer: true,
+    appsMayWrite: true
   },
   org: {
     level: 'org',
     service: 'actions',
     syntax: 'org:ORG[?visibility=private|all]',
     permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
-    onEnterpriseServer: true
+    onEnterpriseServer: true,
+    appsMayWrite: true
   },
   dependabot: {
     level: 'repo',
@@ -77,7 +82,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
       fineGrained: 'repository permission "Dependabot secrets: write"',
       classic: 'repo'
     },
-    onEnterpriseServer: true
+    onEnterpriseServer: true,
+    appsMayWrite: true
   },
   'dependabot-org': {
     level: 'org',
@@ -87,7 +93,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
       fineGrained: 'organization permission "Dependabot secrets: write"',
       classic: 'admin:org'
     },
-    onEnterpriseServer: true
+    onEnterpriseServer: true,
+    appsMayWrite: true
   },
   codespaces: {
     level: 'repo',
@@ -97,7 +104,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
       fineGrained: 'repository permission "Codespaces secrets: write"',
       classic: 'repo'
     },
-    onEnterpriseServer: false
+    onEnterpriseServer: false,
+    appsMayWrite: true
   },
   'codespaces-org': {
     level: 'org',
@@ -109,7 +117,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
         'cannot write org Codespaces secrets)',
       classic: 'admin:org'
     },
-    onEnterpriseServer: false
+    onEnterpriseServer: false,
+    appsMayWrite: false
   }
 }
 

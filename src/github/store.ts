@@ -53,14 +53,15 @@ export class GitHubSecretStore implements SecretStore {
   async prepare(destination: Destination): Promise<GitHubPrepared> {
     const github = await this.clients.forDestination(destination)
     const isOrg = KINDS[destination.kind].level === 'org'
-    // The reads are independent: send them together. The public key's failure is reported first.
+    // The reads are independent: send them together. The public key's failure is reported first;
+    // the shadowing check never fails.
     const [key, org] = await Promise.allSettled([
       this.publicKey(github, destination),
-      isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined)
+      isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined),
+      this.warnIfShadowed(github, destination)
     ])
     if (key.status === 'rejected') throw key.reason
     if (org.status === 'rejected') throw org.reason
-    await this.warnIfShadowed(github, destination)
     return { ...key.value, ...(org.value ? { org: org.value } : {}) }
   }
 

@@ -303,6 +303,13 @@ describe('getSettings: GitHub credentials and destinations', () => {
     ])
   })
 
+  it('refuses org Codespaces secrets with a GitHub App, which GitHub does not allow', () => {
+    expect(problemsOf({ ...app, destinations: 'org:octo\ncodespaces-org:octo' })).toEqual([
+      'destinations: "codespaces-org:octo": GitHub Apps cannot write organization Codespaces ' +
+        'secrets; use github-token with a fine-grained or classic personal access token for it'
+    ])
+  })
+
   it('refuses Codespaces destinations on GitHub Enterprise Server, naming each', () => {
     const ghes = { GITHUB_API_URL: 'https://github.example.com/api/v3' }
     const problems = problemsOf(
