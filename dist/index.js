@@ -34630,10 +34630,13 @@ function getSettings(source) {
     const hiveApiKey = input('hive-api-key');
     const adminInput = input('hive-admin-key');
     const githubToken = input('github-token');
-    const privateKey = input('app-private-key').replace(/\\n/g, '\n');
-    for (const secret of [hiveApiKey, adminInput, githubToken])
+    // A PEM pasted into a one-line variable arrives with its line breaks escaped as `\n`.
+    const privateKeyInput = input('app-private-key');
+    const privateKey = privateKeyInput.replace(/\\n/g, '\n');
+    for (const secret of [hiveApiKey, adminInput, githubToken, privateKeyInput]) {
         if (secret)
             source.mask(secret);
+    }
     maskPem(privateKey, source.mask);
     // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
     // later, or quoted by fetch in an error message that the masks no longer match.
@@ -34815,7 +34818,7 @@ function isRsaPrivateKey(pem) {
 }
 /** Mask a PEM as a whole and line by line: the runner matches masks within single lines. */
 function maskPem(pem, mask) {
-    if (!pem)
+    if (!pem.includes('\n'))
         return;
     mask(pem);
     for (const line of pem.split('\n').map(l => l.trim())) {

@@ -98,8 +98,12 @@ export function getSettings(source: SettingsSource): Settings {
   const hiveApiKey = input('hive-api-key')
   const adminInput = input('hive-admin-key')
   const githubToken = input('github-token')
-  const privateKey = input('app-private-key').replace(/\\n/g, '\n')
-  for (const secret of [hiveApiKey, adminInput, githubToken]) if (secret) source.mask(secret)
+  // A PEM pasted into a one-line variable arrives with its line breaks escaped as `\n`.
+  const privateKeyInput = input('app-private-key')
+  const privateKey = privateKeyInput.replace(/\\n/g, '\n')
+  for (const secret of [hiveApiKey, adminInput, githubToken, privateKeyInput]) {
+    if (secret) source.mask(secret)
+  }
   maskPem(privateKey, source.mask)
 
   // A credential travels in an HTTP header: visible ASCII only. Anything else would be refused
@@ -324,7 +328,7 @@ function isRsaPrivateKey(pem: string): boolean {
 
 /** Mask a PEM as a whole and line by line: the runner matches masks within single lines. */
 function maskPem(pem: string, mask: (value: string) => void) {
-  if (!pem) return
+  if (!pem.includes('\n')) return
   mask(pem)
   for (const line of pem.split('\n').map(l => l.trim())) {
     if (line.length >= 8 && !line.startsWith('-----')) mask(line)

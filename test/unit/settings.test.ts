@@ -252,8 +252,10 @@ describe('getSettings: GitHub credentials and destinations', () => {
 
   it('accepts a private key whose line breaks arrive escaped as \\n', () => {
     const escaped = APP_KEY.trim().replace(/\n/g, '\\n')
-    const s = settingsFrom({ ...app, 'app-private-key': escaped }).settings()
-    expect(s.github).toEqual({ kind: 'app', appId: '123456', privateKey: APP_KEY.trim() })
+    const { settings, masked } = settingsFrom({ ...app, 'app-private-key': escaped })
+    expect(settings().github).toEqual({ kind: 'app', appId: '123456', privateKey: APP_KEY.trim() })
+    // both forms are masked: as given, and as used
+    expect(masked).toEqual(expect.arrayContaining([escaped, APP_KEY.trim()]))
   })
 
   it.each([
