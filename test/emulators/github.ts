@@ -23,8 +23,15 @@
  *
  * Destinations are organised around a per-kind table (`KINDS`): each kind names its path
  * template, the permission GitHub asks for, and how a path or a `SecretTarget` maps to a
- * destination. Only `repo` (Actions) and `env` (environment) are implemented; org, Dependabot and
- * Codespaces kinds slot in as further rows.
+ * destination: Actions secrets of repositories, environments and orgs, and Dependabot and
+ * Codespaces secrets of repositories and orgs, each with its own key pair. Org secrets keep a
+ * visibility and selected repositories (listed 100 a page with Link headers), and org PUTs are
+ * held to GitHub's stricter rule (visibility required, integer ids of the org's repositories).
+ *
+ * Also: GitHub Apps (`addApp`, `installApp`): app JWTs are verified (RS256 signature with the
+ * app's public key, `iss`, `iat`, `exp`, at most 10 minutes) and installation tokens minted that
+ * see one account only; a secondary rate-limit mode (`secondaryRateLimit`: 403 with retry-after,
+ * then success); and `basePath` to serve below `/api/v3` as GitHub Enterprise Server does.
  */
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
