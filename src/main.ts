@@ -5,6 +5,7 @@ import { HiveClient } from './hive/client.js'
 import { createGitHubClient } from './github/octokit.js'
 import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
+import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
 import { redactor } from './text.js'
@@ -41,24 +42,20 @@ export async function run(): Promise<void> {
   core.debug(
     `Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
       `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
-      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`
+      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}, ` +
+      `mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} min, prune ${settings.prune}, ` +
+      `rotate if expiring within ${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
   const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }), {
     mask
   })
-  const github = createGitHubClient({
-    token: settings.githubToken,
-    baseUrl: settings.githubApiUrl,
-    warn: message => core.warning(message),
-    debug: message => core.debug(message)
-  })
-  const report = emptyReport(settings.dryRun)
+  const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
     await rotate(
       settings,
-      { keys, secrets: new GitHubSecretStore(github), mask, log, now: () => new Date() },
+      { keys, secrets: secretStore(settings), mask, log, now: () => new Date() },
       report
     )
   } catch (error) {
@@ -66,7 +63,7 @@ export async function run(): Promise<void> {
   }
 
   await core.group('Report', async () => {
-    writeOutputs(report, core, secrets.redact)
+    writeOutputs(report, core, secrets.redact, new Date())
     core.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
     try {
       await writeSummary(report, failure, core.summary, secrets.redact)
@@ -76,6 +73,23 @@ export async function run(): Promise<void> {
     }
   })
   if (failure) core.setFailed(failure)
+}
+
+/** The GitHub secret store; mode check may run without github-token and never writes. */
+function secretStore(settings: Settings): SecretStore {
+  if (!settings.githubToken) {
+    const refuse = async (): Promise<never> => {
+      throw new Error('github-token is required to read or write secrets')
+    }
+    return { prepare: refuse, write: refuse }
+  }
+  const github = createGitHubClient({
+    token: settings.githubToken,
+    baseUrl: settings.githubApiUrl,
+    warn: message => core.warning(message),
+    debug: message => core.debug(message)
+  })
+  return new GitHubSecretStore(github)
 }
 
 /** An error as one redacted sentence for the user; its stack only in the debug log. */

@@ -49,10 +49,15 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
   const client = new HiveClient(http, { sleep: async () => undefined })
   const keys: KeyService = {
     current: (k, d) => client.current(k, d),
+    list: k => client.list(k),
     create: (k, r) => client.create(k, r),
+    update: (k, id, p) => client.update(k, id, p),
+    probe: (k, p) => client.probe(k, p),
     waitUntilAccepted: (k, p, t) => client.waitUntilAccepted(k, p, t),
     revoke: (k, id) => client.revoke(k, id),
     confirmRevoked: (k, p) => client.confirmRevoked(k, p),
+    usage: (k, id) => client.usage(k, id),
+    sentWith: k => client.sentWith(k),
     ...wrap.keys
   }
   const github = createGitHubClient({
@@ -91,7 +96,11 @@ describe('rotate', () => {
     expect(created()).toHaveLength(1)
     expect(fresh.permission).toBe('read-only')
     expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] })
-    expect(fresh.name).toMatch(/^hive-rotate-key octo\/app HIVE_API_KEY \d{4}-\d\d-\d\dT[\d:]+Z$/)
+    expect(fresh.name).toMatch(
+      new RegExp(
+        `^hive-rotate-key octo/app HIVE_API_KEY \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`
+      )
+    )
     expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.hive.accepts(fresh.value)).toBe(true)
@@ -103,7 +112,8 @@ describe('rotate', () => {
       ['Create the new key', 'ok'],
       ['Test the new key', 'ok'],
       ['Store the new key', 'ok'],
-      ['Retire the old key', 'ok']
+      ['Retire the old key', 'ok'],
+      ['Prune leftovers', 'ok']
     ])
     expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'updated'])
   })
@@ -174,7 +184,7 @@ describe('rotate', () => {
     expect(world.github.secretWrites()).toBe(0)
     expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
     expect(h.report.plan.join('\n')).toContain(`Revoke the current key ${world.ci.id}`)
-    expect(h.report.steps.filter(s => s.status === 'skipped')).toHaveLength(4)
+    expect(h.report.steps.filter(s => s.status === 'skipped')).toHaveLength(5)
   })
 
   it('revokes a new key that fails its test and changes nothing else', async () => {

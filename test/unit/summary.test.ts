@@ -55,7 +55,8 @@ function rotatedReport(): RotationReport {
 describe('outputs', () => {
   it('name the key the destinations hold after a rotation: the new one', () => {
     const outputs: Record<string, string> = {}
-    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, t => t)
+    const now = new Date('2026-11-30T12:00:00Z')
+    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, t => t, now)
     expect(outputs).toEqual({
       rotated: 'true',
       'key-id': 'key_new',
@@ -63,7 +64,9 @@ describe('outputs', () => {
       'expires-at': '2026-12-28T11:00:00Z',
       'revoked-key-ids': 'key_old',
       destinations:
-        '[{"destination":"repo:octo/app","status":"updated","public_key_id":"123","detail":"ok"}]'
+        '[{"destination":"repo:octo/app","status":"updated","public_key_id":"123","detail":"ok"}]',
+      // 2026-12-28T11:00Z is 27 days and 23 hours after 2026-11-30T12:00Z: rounded down.
+      'days-until-expiry': '27'
     })
   })
 
@@ -71,8 +74,13 @@ describe('outputs', () => {
     const report = rotatedReport()
     report.rotated = false
     const outputs: Record<string, string> = {}
-    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, t => t)
-    expect([outputs.rotated, outputs['key-id']]).toEqual(['false', 'key_old'])
+    report.oldKey = { ...report.oldKey!, expires_at: null }
+    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, t => t, new Date())
+    expect([outputs.rotated, outputs['key-id'], outputs['days-until-expiry']]).toEqual([
+      'false',
+      'key_old',
+      ''
+    ])
   })
 })
 
