@@ -24,7 +24,8 @@ import { Clock, inProcess, nextRunKey, settingsFor, useClock } from '../support/
 import {
   activeNonAdmin,
   expectConverged,
-  expectEveryDestinationLive
+  expectEveryDestinationLive,
+  worldState
 } from '../support/convergence.js'
 
 const MINUTE = 60_000
@@ -113,7 +114,7 @@ describe('a crash at every boundary of a rotation', () => {
 
         // 3. The next scheduled run, at once.
         const inFlight = leftoverInFlight(world, clock)
-        const before = JSON.stringify(world.hive.keys()) + JSON.stringify(secretsOf(world))
+        const before = worldState(world)
         const second = nextRun(world, clock)
         const outcome = await second.start().then(
           () => 'finished',
@@ -122,7 +123,7 @@ describe('a crash at every boundary of a rotation', () => {
         if (inFlight.length > 0) {
           expect(outcome).toMatch(/in flight|in progress|another run/i)
           for (const id of inFlight) expect(outcome).toContain(id)
-          expect(JSON.stringify(world.hive.keys()) + JSON.stringify(secretsOf(world))).toBe(before)
+          expect(worldState(world)).toEqual(before)
           expectEveryDestinationLive(world, 'after the run that found a run in flight')
           // 10 minutes later the leftover is no longer in flight: the next run goes ahead.
           clock.advance(11 * MINUTE)
@@ -141,7 +142,3 @@ describe('a crash at every boundary of a rotation', () => {
     90_000
   )
 })
-
-function secretsOf(world: World) {
-  return world.github.secretWrites()
-}

@@ -63,3 +63,12 @@ export function expectConverged(world: World, context = '') {
     active: [first]
   })
 }
+
+/** What a run could change: the keys (not when they were last used), the secrets, the writes. */
+export function worldState(world: World) {
+  return {
+    keys: world.hive.keys().map(({ last_used_at: _used, ...key }) => key),
+    held: holdings(world),
+    writes: world.github.secretWrites()
+  }
+}

@@ -54,17 +54,23 @@ export function instrument(ports: Ports, crash?: Boundary) {
         return (...args: unknown[]) => {
           const id = `${port}.${prop}`
           const nth = (counts.get(id) ?? 0) + 1
-          counts.set(id, nth)
-          calls.push({ port, method: prop, nth })
           const here = crash?.port === port && crash.method === prop && crash.nth === nth
           if (here && crash.when === 'before') {
+            counts.set(id, nth)
+            calls.push({ port, method: prop, nth })
             signal(crash)
             return never()
           }
           const result = (value as (...a: unknown[]) => unknown).apply(obj, args)
+          // Only calls that go out (they answer a promise) are boundaries: a synchronous method
+          // such as sentWith() is a local count, and a crash "at" it is no different from the
+          // boundary next to it.
+          if (!(result instanceof Promise)) return result
+          counts.set(id, nth)
+          calls.push({ port, method: prop, nth })
           if (!here) return result
           // After: let the call do its work, whatever it answers, then stop.
-          return Promise.resolve(result).then(
+          return result.then(
             () => (signal(crash), never()),
             () => (signal(crash), never())
           )
