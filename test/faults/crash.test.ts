@@ -20,7 +20,15 @@ import { describe, expect, it } from '@jest/globals'
 import { startWorld, type World } from '../support/world.js'
 import { boundariesOf, describeBoundary, instrument, runUntilCrash } from '../support/crash.js'
 import type { Boundary, PortCall } from '../support/crash.js'
-import { Clock, inProcess, nextRunKey, settingsFor, useClock } from '../support/inprocess.js'
+import {
+  Clock,
+  inProcess,
+  nextRunKey,
+  SECRET,
+  settingsFor,
+  TARGETS,
+  useClock
+} from '../support/inprocess.js'
 import {
   activeNonAdmin,
   expectConverged,
@@ -30,12 +38,54 @@ import {
 
 const MINUTE = 60_000
 
-/** The calls a clean rotation makes, recorded once, in order. */
-async function recordCleanRun(): Promise<PortCall[]> {
+/**
+ * The ways of running a rotation whose call sequences differ: revoke the old key with a separate
+ * admin key (the default), give it a grace period instead (PATCH, and a leftover in grace), and a
+ * self-managed admin key (no hive-admin-key: the rotated key creates its successor and revokes
+ * itself with it).
+ */
+interface Variant {
+  name: string
+  inputs: Record<string, string>
+  /** Prepares the world; returns inputs on top of `inputs`. */
+  setup?: (world: World) => Record<string, string>
+  /** Minutes to let pass before checking convergence: a key in grace is left to expire. */
+  graceMinutes?: number
+  /** Active keys of the world that this rotation has nothing to do with. */
+  bystanders?: (world: World) => string[]
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'revoke', inputs: {} },
+  { name: 'grace', inputs: { 'old-key-grace-minutes': '15' }, graceMinutes: 15 },
+  {
+    name: 'self-managed',
+    inputs: { 'hive-admin-key': '' },
+    setup: world => {
+      const own = world.hive.seedKey({ name: 'CI admin (made by hand)', permission: 'admin' })
+      for (const target of TARGETS) world.github.setSecretPlain(target, SECRET, own.value)
+      return { 'hive-api-key': own.value }
+    },
+    // The world's read-only CI key is no longer in any destination: not this rotation's.
+    bystanders: world => [world.ci.id]
+  }
+]
+
+/** The world for a variant, and the inputs of its first run. */
+async function worldFor(variant: Variant) {
   const world = await startWorld()
+  return { world, inputs: { ...variant.inputs, ...variant.setup?.(world) } }
+}
+
+/** The calls a clean rotation makes, recorded once per variant, in order. */
+async function recordCleanRun(variant: Variant): Promise<PortCall[]> {
+  const { world, inputs } = await worldFor(variant)
   try {
+    const clock = useClock(world)
     let calls: PortCall[] = []
     const run = inProcess(world, {
+      clock,
+      inputs,
       githubPlugins: false,
       wrap: ports => {
         const i = instrument(ports)
@@ -44,15 +94,20 @@ async function recordCleanRun(): Promise<PortCall[]> {
       }
     })
     await run.start()
-    expectConverged(world, 'the clean run that the boundaries are taken from')
+    clock.advance((variant.graceMinutes ?? 0) * MINUTE + MINUTE)
+    expectConverged(
+      world,
+      `the clean ${variant.name} run that the boundaries are taken from`,
+      variant.bystanders?.(world)
+    )
     return calls
   } finally {
     await world.stop()
   }
 }
 
-const calls = await recordCleanRun()
-const boundaries = boundariesOf(calls)
+const traces = new Map<Variant, PortCall[]>()
+for (const variant of VARIANTS) traces.set(variant, await recordCleanRun(variant))
 
 /**
  * The in-flight rule's answer for the state run 1 left: an active key of this rotation, newer than
@@ -71,74 +126,98 @@ function leftoverInFlight(world: World, clock: Clock): string[] {
 }
 
 /** A run after the crash: fresh ports over the same emulators, the key the workflow now holds. */
-function nextRun(world: World, clock: Clock) {
+function nextRun(world: World, clock: Clock, variant: Variant) {
   return inProcess(world, {
     clock,
     githubPlugins: false,
-    inputs: { 'hive-api-key': nextRunKey(world) }
+    inputs: { ...variant.inputs, 'hive-api-key': nextRunKey(world) }
   })
 }
 
-describe('a crash at every boundary of a rotation', () => {
-  it('records a clean run that reads, creates, tests, stores and retires', () => {
-    const methods = new Set(calls.map(c => `${c.port}.${c.method}`))
-    for (const m of ['keys.current', 'keys.create', 'secrets.prepare', 'secrets.write']) {
-      expect(methods).toContain(m)
-    }
-    expect(calls.filter(c => c.method === 'write')).toHaveLength(2)
-    expect(methods).toContain('keys.revoke')
-  })
+describe.each(VARIANTS.map(v => [v.name, v] as [string, Variant]))(
+  'a crash at every boundary of a rotation (%s)',
+  (_name, variant) => {
+    const calls = traces.get(variant)!
+    /** The boundaries whose next run stopped as "in flight", filled in by the tests below. */
+    const stopped: string[] = []
 
-  it.each(boundaries.map(b => [describeBoundary(b), b] as [string, Boundary]))(
-    '%s: invariant 1 holds, and the next run converges',
-    async (name, boundary) => {
-      const world = await startWorld()
-      try {
-        const clock = useClock(world)
-
-        // 1. Run 1 stops at the boundary.
-        let crashed: Promise<Boundary> = new Promise(() => undefined)
-        const first = inProcess(world, {
-          clock,
-          githubPlugins: false,
-          wrap: ports => {
-            const i = instrument(ports, boundary)
-            crashed = i.crashed
-            return i.ports
-          }
-        })
-        expect(await runUntilCrash(first.start(), crashed)).toEqual({ outcome: 'crashed' })
-
-        // 2. Invariant 1, at the moment of the crash.
-        expectEveryDestinationLive(world, `after the crash ${name}`)
-
-        // 3. The next scheduled run, at once.
-        const inFlight = leftoverInFlight(world, clock)
-        const before = worldState(world)
-        const second = nextRun(world, clock)
-        const outcome = await second.start().then(
-          () => 'finished',
-          (e: Error) => e.message
-        )
-        if (inFlight.length > 0) {
-          expect(outcome).toMatch(/in flight|in progress|another run/i)
-          for (const id of inFlight) expect(outcome).toContain(id)
-          expect(worldState(world)).toEqual(before)
-          expectEveryDestinationLive(world, 'after the run that found a run in flight')
-          // 10 minutes later the leftover is no longer in flight: the next run goes ahead.
-          clock.advance(11 * MINUTE)
-          const third = nextRun(world, clock)
-          await third.start()
-        } else {
-          expect(outcome).toBe('finished')
-        }
-
-        // 4. Converged.
-        expectConverged(world, `after the crash ${name} and the next run`)
-      } finally {
-        await world.stop()
+    it('the clean run reads, creates, tests, stores and retires', () => {
+      const methods = new Set(calls.map(c => `${c.port}.${c.method}`))
+      for (const m of ['current', 'list', 'create', 'waitUntilAccepted']) {
+        expect(methods).toContain(`keys.${m}`)
       }
-    },
-    90_000
-  )
-})
+      expect(calls.filter(c => c.method === 'prepare')).toHaveLength(2)
+      expect(calls.filter(c => c.method === 'write')).toHaveLength(2)
+      expect(methods).toContain(variant.graceMinutes ? 'keys.update' : 'keys.revoke')
+    })
+
+    it.each(boundariesOf(calls).map(b => [describeBoundary(b), b] as [string, Boundary]))(
+      '%s: invariant 1 holds, and the next run converges',
+      async (name, boundary) => {
+        const { world, inputs } = await worldFor(variant)
+        try {
+          const clock = useClock(world)
+
+          // 1. Run 1 stops at the boundary.
+          let crashed: Promise<Boundary> = new Promise(() => undefined)
+          const first = inProcess(world, {
+            clock,
+            inputs,
+            githubPlugins: false,
+            wrap: ports => {
+              const i = instrument(ports, boundary)
+              crashed = i.crashed
+              return i.ports
+            }
+          })
+          expect(await runUntilCrash(first.start(), crashed)).toEqual({ outcome: 'crashed' })
+
+          // 2. Invariant 1, at the moment of the crash.
+          expectEveryDestinationLive(world, `after the crash ${name}`)
+
+          // 3. The next scheduled run, at once.
+          const inFlight = leftoverInFlight(world, clock)
+          const before = worldState(world)
+          const outcome = await nextRun(world, clock, variant)
+            .start()
+            .then(
+              () => 'finished',
+              (e: Error) => e.message
+            )
+          if (inFlight.length > 0) {
+            stopped.push(name)
+            expect(outcome).toMatch(/in flight/i)
+            for (const id of inFlight) expect(outcome).toContain(id)
+            expect(worldState(world)).toEqual(before)
+            expectEveryDestinationLive(world, 'after the run that found a run in flight')
+            // 10 minutes later the leftover is no longer in flight: the next run goes ahead.
+            clock.advance(11 * MINUTE)
+            await nextRun(world, clock, variant).start()
+          } else {
+            expect(outcome).toBe('finished')
+          }
+
+          // 4. Converged (once the grace given to old keys, if any, is over).
+          clock.advance((variant.graceMinutes ?? 0) * MINUTE + MINUTE)
+          expectConverged(
+            world,
+            `after the crash ${name} and the next run`,
+            variant.bystanders?.(world)
+          )
+        } finally {
+          await world.stop()
+        }
+      },
+      90_000
+    )
+
+    // The in-flight branch above is not dead code: a run killed between creating its key and
+    // storing it anywhere leaves exactly that, and only that, to stop the next run.
+    it('the next run stops as "in flight" exactly after create and before the first write', () => {
+      const all = boundariesOf(calls).map(describeBoundary)
+      const from = all.indexOf('after keys.create #1')
+      const to = all.indexOf('before secrets.write #1')
+      expect(stopped).toEqual(all.slice(from, to + 1))
+    })
+  }
+)

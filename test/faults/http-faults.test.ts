@@ -37,9 +37,14 @@ interface Call {
   success: 'json' | 'empty' | 'unread'
   /** The status of a success, for the malformed-body fault. */
   okStatus: number
+  /** Inputs the call needs (a PATCH happens only with a grace period). */
+  inputs?: Record<string, string>
 }
 
+const GRACE = { 'old-key-grace-minutes': '15' }
+
 const KEY_ID = /^\/api-keys\/key_[A-Za-z0-9]+$/
+const USAGE = /^\/api-keys\/key_[A-Za-z0-9]+\/usage$/
 const VERIFY = '/executions-cli/executions'
 const REPO_SECRETS = '/repos/octo/app/actions/secrets'
 const ENV_SECRETS = '/repos/octo/app/environments/production/secrets'
@@ -48,11 +53,14 @@ const ENV_SECRETS = '/repos/octo/app/environments/production/secrets'
 const CALLS: Call[] = [
   { system: 'hive', name: 'read the current key', method: 'GET', path: '/api-keys/current', nth: 1, success: 'json', okStatus: 200 },
   { system: 'hive', name: 'read the admin key', method: 'GET', path: '/api-keys/current', nth: 2, success: 'json', okStatus: 200 },
+  { system: 'hive', name: 'list the active keys', method: 'GET', path: '/api-keys', nth: 1, success: 'json', okStatus: 200 },
   { system: 'hive', name: 'create the new key', method: 'POST', path: '/api-keys', nth: 1, success: 'json', okStatus: 201 },
   { system: 'hive', name: 'test the new key', method: 'GET', path: VERIFY, nth: 1, success: 'unread', okStatus: 200 },
   { system: 'hive', name: 'read the new key back', method: 'GET', path: '/api-keys/current', nth: 3, success: 'json', okStatus: 200 },
+  { system: 'hive', name: "read the old key's usage", method: 'GET', path: USAGE, nth: 1, success: 'json', okStatus: 200 },
   { system: 'hive', name: 'revoke the old key', method: 'DELETE', path: KEY_ID, nth: 1, success: 'empty', okStatus: 204 },
   { system: 'hive', name: 'confirm the old key is dead', method: 'GET', path: VERIFY, nth: 2, success: 'unread', okStatus: 200 },
+  { system: 'hive', name: "shorten the old key's expiry (grace)", method: 'PATCH', path: KEY_ID, nth: 1, success: 'json', okStatus: 200, inputs: GRACE },
   { system: 'github', name: "read the repository's public key", method: 'GET', path: `${REPO_SECRETS}/public-key`, nth: 1, success: 'json', okStatus: 200 },
   { system: 'github', name: "read the environment's public key", method: 'GET', path: `${ENV_SECRETS}/public-key`, nth: 1, success: 'json', okStatus: 200 },
   { system: 'github', name: 'write the repository secret', method: 'PUT', path: `${REPO_SECRETS}/HIVE_API_KEY`, nth: 1, success: 'empty', okStatus: 204 },
@@ -81,6 +89,7 @@ type Expected = { outcome: 'recovers' } | { outcome: 'reports'; message: RegExp 
 function expected(call: Call, fault: FaultName): Expected {
   const recovers: Expected = { outcome: 'recovers' }
   const reports = (message: RegExp): Expected => ({ outcome: 'reports', message })
+  if (call.name === "read the old key's usage") return recovers // optional: a failure is passed over
   if (call.system === 'hive') {
     const post = call.method === 'POST'
     switch (fault) {
@@ -195,6 +204,11 @@ async function settle(run: Promise<void>, hungMs: number): Promise<'finished' | 
   }
 }
 
+/** A key given grace is left to expire, not pruned: convergence is checked once it has. */
+function afterGrace(call: Call, clock: Clock) {
+  if (call.inputs?.['old-key-grace-minutes']) clock.advance(16 * MINUTE)
+}
+
 /** Runs one cell; returns what the run logged, for the caller's further checks. */
 async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
   const want = expected(call, fault)
@@ -206,6 +220,7 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
     emulator.addFault(faultFor(call, fault, elsewhereUrl))
     const run = inProcess(world, {
       clock,
+      inputs: call.inputs,
       http: { timeoutMs: HIVE_TIMEOUT_MS },
       // Hive's faults don't need GitHub's plugins, which space writes a second apart.
       githubPlugins: call.system === 'github'
@@ -229,6 +244,7 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
 
     if (want.outcome === 'recovers') {
       expect({ ended: message }).toEqual({ ended: 'finished' })
+      afterGrace(call, clock)
       expectConverged(world, `${fault} on "${call.name}"`)
       if (fault === '429' && call.system === 'hive') {
         expect(Math.max(...run.waits)).toBeGreaterThanOrEqual(1_000) // Retry-After honoured
@@ -245,9 +261,10 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
     const next = inProcess(world, {
       clock,
       githubPlugins: false,
-      inputs: { 'hive-api-key': nextRunKey(world) }
+      inputs: { ...call.inputs, 'hive-api-key': nextRunKey(world) }
     })
     await next.start()
+    afterGrace(call, clock)
     expectConverged(world, `the run after ${fault} on "${call.name}"`)
   } finally {
     await world.stop()
