@@ -18,7 +18,13 @@
  */
 import { describe, expect, it } from '@jest/globals'
 import { startWorld, type World } from '../support/world.js'
-import { boundariesOf, describeBoundary, instrument, runUntilCrash } from '../support/crash.js'
+import {
+  boundariesOf,
+  crashAt,
+  describeBoundary,
+  instrument,
+  runUntilCrash
+} from '../support/crash.js'
 import type { Boundary, PortCall } from '../support/crash.js'
 import {
   Clock,
@@ -159,18 +165,9 @@ describe.each(VARIANTS.map(v => [v.name, v] as [string, Variant]))(
           const clock = useClock(world)
 
           // 1. Run 1 stops at the boundary.
-          let crashed: Promise<Boundary> = new Promise(() => undefined)
-          const first = inProcess(world, {
-            clock,
-            inputs,
-            githubPlugins: false,
-            wrap: ports => {
-              const i = instrument(ports, boundary)
-              crashed = i.crashed
-              return i.ports
-            }
-          })
-          expect(await runUntilCrash(first.start(), crashed)).toEqual({ outcome: 'crashed' })
+          const crash = crashAt(boundary)
+          const first = inProcess(world, { clock, inputs, githubPlugins: false, wrap: crash.wrap })
+          expect(await runUntilCrash(first.start(), crash.crashed)).toEqual({ outcome: 'crashed' })
 
           // 2. Invariant 1, at the moment of the crash.
           expectEveryDestinationLive(world, `after the crash ${name}`)

@@ -86,6 +86,21 @@ export function instrument(ports: Ports, crash?: Boundary) {
   }
 }
 
+/**
+ * A crash at `boundary`, for a run built later: pass `wrap` where the run takes its ports;
+ * `crashed` resolves when the run reaches the boundary.
+ */
+export function crashAt(boundary: Boundary) {
+  let signal: (b: Boundary) => void = () => undefined
+  const crashed = new Promise<Boundary>(resolve => (signal = resolve))
+  const wrap = (ports: Ports): Ports => {
+    const i = instrument(ports, boundary)
+    void i.crashed.then(signal)
+    return i.ports
+  }
+  return { wrap, crashed }
+}
+
 /** Every boundary of a call sequence: before and after each call. */
 export function boundariesOf(calls: PortCall[]): Boundary[] {
   return calls.flatMap(c => [
