@@ -40772,22 +40772,7 @@ async function rotate(s, deps, report) {
         const { leftovers, inFlight } = findLeftovers(s.keyName, active, oldKey, admin.id, now);
         if (inFlight)
             throw inFlightError(inFlight);
-        report.leftovers = leftovers.map(l => ({
-            id: l.key.id,
-            prefix: l.key.prefix,
-            name: l.key.name,
-            why: l.why,
-            expiresAt: l.key.expires_at,
-            outcome: 'found'
-        }));
-        if (leftovers.length > 0) {
-            warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
-                leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
-                '. ' +
-                (s.prune
-                    ? 'They are revoked once every destination holds the new key.'
-                    : 'prune: false, so they are only reported: revoke them in Hive.'));
-        }
+        recordLeftovers(s, deps.log, report, leftovers);
         const due = isDue(oldKey, leftovers, now);
         report.due = due.why;
         if (!due.due) {
@@ -41118,6 +41103,25 @@ async function rotate(s, deps, report) {
         }
         return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
     }
+}
+/** Puts the leftovers in the report, and says so in a warning. */
+function recordLeftovers(s, log, report, leftovers) {
+    report.leftovers = leftovers.map(l => ({
+        id: l.key.id,
+        prefix: l.key.prefix,
+        name: l.key.name,
+        why: l.why,
+        expiresAt: l.key.expires_at,
+        outcome: 'found'
+    }));
+    if (leftovers.length === 0)
+        return;
+    warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
+        leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
+        '. ' +
+        (s.prune
+            ? 'They are revoked once every destination holds the new key.'
+            : 'prune: false, so they are only reported: revoke them in Hive.'));
 }
 function describeKey(role, key) {
     return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
