@@ -41243,12 +41243,22 @@ function writeOutputs(report, out, redact, now) {
     for (const [name, value] of Object.entries(outputs))
         out.setOutput(name, redact(value));
 }
-async function writeSummary(report, failure, summary, redact) {
+async function writeSummary(report, failure, summary, redact, now = new Date()) {
     const cell = (text) => escapeHtml(redact(text));
     const header = (...names) => names.map(data => ({ data, header: true }));
     summary.addHeading(title(report, failure), 2);
     if (failure)
         summary.addRaw(`<pre>${cell(failure)}</pre>`, true);
+    const held = heldKey(report);
+    if (held) {
+        const days = daysUntilExpiry(held, now);
+        const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold';
+        summary.addRaw(`<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+            (days === undefined
+                ? 'never expires.'
+                : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+            '</p>', true);
+    }
     if (report.due)
         summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
     if (report.warnings.length > 0) {
@@ -41268,7 +41278,7 @@ async function writeSummary(report, failure, summary, redact) {
         ]);
     }
     const keys = [
-        ['Old key', report.oldKey],
+        [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
         ['New key', report.newKey],
         ['Admin key', report.adminKey]
     ];
@@ -41412,10 +41422,11 @@ async function run() {
         failure = describe(error, secrets.redact);
     }
     await group('Report', async () => {
-        writeOutputs(report, core_namespaceObject, secrets.redact, new Date());
+        const now = new Date();
+        writeOutputs(report, core_namespaceObject, secrets.redact, now);
         info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`);
         try {
-            await writeSummary(report, failure, summary, secrets.redact);
+            await writeSummary(report, failure, summary, secrets.redact, now);
             info('Job summary written.');
         }
         catch (error) {
