@@ -40601,10 +40601,11 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
         found.set(key.id, { key, why: 'an earlier key of this rotation' });
         if (parsed.replaces)
             predecessors.push([parsed.replaces, key.id]);
-        const created = Date.parse(key.created_at || parsed.createdAt);
+        const createdAt = key.created_at || parsed.createdAt;
+        const created = Date.parse(createdAt);
         const newer = created >= Date.parse(current.created_at);
         if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight)
-            inFlight = key;
+            inFlight = { key, createdAt };
     }
     for (const [id, successor] of predecessors) {
         const key = byId.get(id);
@@ -40771,7 +40772,7 @@ async function rotate(s, deps, report) {
         const active = await keys.list(s.hiveAdminKey);
         const { leftovers, inFlight } = findLeftovers(s.keyName, active, oldKey, admin.id, now);
         if (inFlight)
-            throw inFlightError(inFlight);
+            throw inFlightError(inFlight, emergency);
         recordLeftovers(s, deps.log, report, leftovers);
         const due = isDue(oldKey, leftovers, now);
         report.due = due.why;
@@ -40917,7 +40918,10 @@ async function rotate(s, deps, report) {
                 }
             }
             else {
-                outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
+                outcome = noneHolds
+                    ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+                        'of this rotation, for the next run to store.'
+                    : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
             }
             const old = emergency
                 ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
@@ -41120,22 +41124,26 @@ function recordLeftovers(s, log, report, leftovers) {
         leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
         '. ' +
         (s.prune
-            ? 'They are revoked once every destination holds the new key.'
+            ? 'They are revoked once every destination holds the new key (a key that expires ' +
+                'within 24 h, given grace by an earlier run, is left to expire).'
             : 'prune: false, so they are only reported: revoke them in Hive.'));
 }
 function describeKey(role, key) {
     return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
         `expires ${key.expires_at ?? 'never'}`);
 }
-function inFlightError(key) {
-    const after = isoSeconds(new Date(Date.parse(key.created_at) + IN_FLIGHT_MS));
+function inFlightError({ key, createdAt }, emergency) {
+    const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
     return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
-        `this rotation was created at ${key.created_at}, after the current key, less than ` +
+        `this rotation was created at ${createdAt}, after the current key, less than ` +
         `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
         `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
-        `${after}: that run finishes what it left. To keep two runs from overlapping, give the ` +
+        `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
         'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
-        'cancel-in-progress: false }).');
+        'cancel-in-progress: false }).' +
+        (emergency
+            ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+            : ''));
 }
 /** The admin key must be admin and able to grant what the new key asks for. */
 function checkAdmin(s, admin, permission, scope) {
