@@ -406,7 +406,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         'hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
           'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
           'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-          'from a destination that holds the new key.'
+          'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+          'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+          'from there.'
       )
     }
   }

@@ -458,6 +458,19 @@ describe('grace, emergency, usage', () => {
     expect(world.hive.activeKeys().map(k => k.id)).toEqual([world.admin.id])
   })
 
+  it('emergency: a key Hive already refuses gets an explanation, and nothing is made', async () => {
+    await new HiveClient(new HiveHttp({ baseUrl: world.hive.url })).revoke(
+      world.admin.value,
+      world.ci.id
+    )
+    const h = harness()
+    await expect(rotate(settings({ mode: 'emergency' }), h.deps, h.report)).rejects.toThrow(
+      /hive-api-key answers 401: Hive no longer accepts it .* make a key in Hive by hand/
+    )
+    expect(world.hive.requests.filter(r => r.method !== 'GET')).toHaveLength(1)
+    expect(created()).toEqual([])
+  })
+
   it('a usage read that fails is passed over: no warning, the rotation completes', async () => {
     await world.statusOf(world.ci.value)
     const h = harness({
