@@ -40601,10 +40601,11 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
         found.set(key.id, { key, why: 'an earlier key of this rotation' });
         if (parsed.replaces)
             predecessors.push([parsed.replaces, key.id]);
-        const created = Date.parse(key.created_at || parsed.createdAt);
+        const createdAt = key.created_at || parsed.createdAt;
+        const created = Date.parse(createdAt);
         const newer = created >= Date.parse(current.created_at);
         if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight)
-            inFlight = key;
+            inFlight = { key, createdAt };
     }
     for (const [id, successor] of predecessors) {
         const key = byId.get(id);
@@ -40771,23 +40772,8 @@ async function rotate(s, deps, report) {
         const active = await keys.list(s.hiveAdminKey);
         const { leftovers, inFlight } = findLeftovers(s.keyName, active, oldKey, admin.id, now);
         if (inFlight)
-            throw inFlightError(inFlight);
-        report.leftovers = leftovers.map(l => ({
-            id: l.key.id,
-            prefix: l.key.prefix,
-            name: l.key.name,
-            why: l.why,
-            expiresAt: l.key.expires_at,
-            outcome: 'found'
-        }));
-        if (leftovers.length > 0) {
-            warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
-                leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
-                '. ' +
-                (s.prune
-                    ? 'They are revoked once every destination holds the new key.'
-                    : 'prune: false, so they are only reported: revoke them in Hive.'));
-        }
+            throw inFlightError(inFlight, emergency);
+        recordLeftovers(s, deps.log, report, leftovers);
         const due = isDue(oldKey, leftovers, now);
         report.due = due.why;
         if (!due.due) {
@@ -40932,7 +40918,10 @@ async function rotate(s, deps, report) {
                 }
             }
             else {
-                outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
+                outcome = noneHolds
+                    ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+                        'of this rotation, for the next run to store.'
+                    : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
             }
             const old = emergency
                 ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
@@ -41094,7 +41083,9 @@ async function rotate(s, deps, report) {
             throw new RotationError('hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
                 'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
                 'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-                'from a destination that holds the new key.');
+                'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+                'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+                'from there.');
         }
     }
     /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
@@ -41119,19 +41110,42 @@ async function rotate(s, deps, report) {
         return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
     }
 }
+/** Puts the leftovers in the report, and says so in a warning. */
+function recordLeftovers(s, log, report, leftovers) {
+    report.leftovers = leftovers.map(l => ({
+        id: l.key.id,
+        prefix: l.key.prefix,
+        name: l.key.name,
+        why: l.why,
+        expiresAt: l.key.expires_at,
+        outcome: 'found'
+    }));
+    if (leftovers.length === 0)
+        return;
+    warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
+        leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
+        '. ' +
+        (s.prune
+            ? 'They are revoked once every destination holds the new key (a key that expires ' +
+                'within 24 h, given grace by an earlier run, is left to expire).'
+            : 'prune: false, so they are only reported: revoke them in Hive.'));
+}
 function describeKey(role, key) {
     return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
         `expires ${key.expires_at ?? 'never'}`);
 }
-function inFlightError(key) {
-    const after = isoSeconds(new Date(Date.parse(key.created_at) + IN_FLIGHT_MS));
+function inFlightError({ key, createdAt }, emergency) {
+    const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
     return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
-        `this rotation was created at ${key.created_at}, after the current key, less than ` +
+        `this rotation was created at ${createdAt}, after the current key, less than ` +
         `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
         `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
-        `${after}: that run finishes what it left. To keep two runs from overlapping, give the ` +
+        `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
         'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
-        'cancel-in-progress: false }).');
+        'cancel-in-progress: false }).' +
+        (emergency
+            ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+            : ''));
 }
 /** The admin key must be admin and able to grant what the new key asks for. */
 function checkAdmin(s, admin, permission, scope) {
@@ -41239,12 +41253,22 @@ function writeOutputs(report, out, redact, now) {
     for (const [name, value] of Object.entries(outputs))
         out.setOutput(name, redact(value));
 }
-async function writeSummary(report, failure, summary, redact) {
+async function writeSummary(report, failure, summary, redact, now = new Date()) {
     const cell = (text) => escapeHtml(redact(text));
     const header = (...names) => names.map(data => ({ data, header: true }));
     summary.addHeading(title(report, failure), 2);
     if (failure)
         summary.addRaw(`<pre>${cell(failure)}</pre>`, true);
+    const held = heldKey(report);
+    if (held) {
+        const days = daysUntilExpiry(held, now);
+        const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold';
+        summary.addRaw(`<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+            (days === undefined
+                ? 'never expires.'
+                : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+            '</p>', true);
+    }
     if (report.due)
         summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
     if (report.warnings.length > 0) {
@@ -41264,7 +41288,7 @@ async function writeSummary(report, failure, summary, redact) {
         ]);
     }
     const keys = [
-        ['Old key', report.oldKey],
+        [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
         ['New key', report.newKey],
         ['Admin key', report.adminKey]
     ];
@@ -41408,10 +41432,11 @@ async function run() {
         failure = describe(error, secrets.redact);
     }
     await group('Report', async () => {
-        writeOutputs(report, core_namespaceObject, secrets.redact, new Date());
+        const now = new Date();
+        writeOutputs(report, core_namespaceObject, secrets.redact, now);
         info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`);
         try {
-            await writeSummary(report, failure, summary, secrets.redact);
+            await writeSummary(report, failure, summary, secrets.redact, now);
             info('Job summary written.');
         }
         catch (error) {

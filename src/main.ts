@@ -63,10 +63,11 @@ export async function run(): Promise<void> {
   }
 
   await core.group('Report', async () => {
-    writeOutputs(report, core, secrets.redact, new Date())
+    const now = new Date()
+    writeOutputs(report, core, secrets.redact, now)
     core.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
     try {
-      await writeSummary(report, failure, core.summary, secrets.redact)
+      await writeSummary(report, failure, core.summary, secrets.redact, now)
       core.info('Job summary written.')
     } catch (error) {
       core.warning(`Could not write the job summary: ${(error as Error).message}`)

@@ -57,12 +57,26 @@ export async function writeSummary(
   report: RotationReport,
   failure: string | undefined,
   summary: SummarySink,
-  redact: Redact
+  redact: Redact,
+  now: Date = new Date()
 ): Promise<void> {
   const cell = (text: string) => escapeHtml(redact(text))
   const header = (...names: string[]) => names.map(data => ({ data, header: true }))
   summary.addHeading(title(report, failure), 2)
   if (failure) summary.addRaw(`<pre>${cell(failure)}</pre>`, true)
+  const held = heldKey(report)
+  if (held) {
+    const days = daysUntilExpiry(held, now)
+    const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold'
+    summary.addRaw(
+      `<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+        (days === undefined
+          ? 'never expires.'
+          : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+        '</p>',
+      true
+    )
+  }
   if (report.due) summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true)
   if (report.warnings.length > 0) {
     summary.addHeading('Warnings', 3)
@@ -83,7 +97,7 @@ export async function writeSummary(
   }
 
   const keys: [string, HiveKey | undefined][] = [
-    ['Old key', report.oldKey],
+    [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
     ['New key', report.newKey],
     ['Admin key', report.adminKey]
   ]

@@ -28,7 +28,7 @@ export interface Leftover {
 export interface Leftovers {
   leftovers: Leftover[]
   /** A key of this rotation not older than the current key and younger than IN_FLIGHT_MS. */
-  inFlight?: HiveKey
+  inFlight?: { key: HiveKey; createdAt: string }
 }
 
 /**
@@ -49,15 +49,16 @@ export function findLeftovers(
 
   const own = parseKeyName(keyName, current.name)
   if (own?.replaces) predecessors.push([own.replaces, current.id])
-  let inFlight: HiveKey | undefined
+  let inFlight: Leftovers['inFlight']
   for (const key of active) {
     const parsed = parseKeyName(keyName, key.name)
     if (!parsed || spared.has(key.id)) continue
     found.set(key.id, { key, why: 'an earlier key of this rotation' })
     if (parsed.replaces) predecessors.push([parsed.replaces, key.id])
-    const created = Date.parse(key.created_at || parsed.createdAt)
+    const createdAt = key.created_at || parsed.createdAt
+    const created = Date.parse(createdAt)
     const newer = created >= Date.parse(current.created_at)
-    if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight) inFlight = key
+    if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight) inFlight = { key, createdAt }
   }
   for (const [id, successor] of predecessors) {
     const key = byId.get(id)

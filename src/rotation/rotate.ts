@@ -62,27 +62,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     const now = deps.now()
     const active = await keys.list(s.hiveAdminKey)
     const { leftovers, inFlight } = findLeftovers(s.keyName, active, oldKey, admin.id, now)
-    if (inFlight) throw inFlightError(inFlight)
-    report.leftovers = leftovers.map(l => ({
-      id: l.key.id,
-      prefix: l.key.prefix,
-      name: l.key.name,
-      why: l.why,
-      expiresAt: l.key.expires_at,
-      outcome: 'found'
-    }))
-    if (leftovers.length > 0) {
-      warn(
-        log,
-        report,
-        `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
-          leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
-          '. ' +
-          (s.prune
-            ? 'They are revoked once every destination holds the new key.'
-            : 'prune: false, so they are only reported: revoke them in Hive.')
-      )
-    }
+    if (inFlight) throw inFlightError(inFlight, emergency)
+    recordLeftovers(s, deps.log, report, leftovers)
     const due = isDue(oldKey, leftovers, now)
     report.due = due.why
     if (!due.due) {
@@ -239,7 +220,10 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
             `so revoke ${newKey.id} (${newKey.prefix}…) by hand.`
         }
       } else {
-        outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
+        outcome = noneHolds
+          ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+            'of this rotation, for the next run to store.'
+          : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
       }
       const old = emergency
         ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
@@ -422,7 +406,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         'hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
           'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
           'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-          'from a destination that holds the new key.'
+          'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+          'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+          'from there.'
       )
     }
   }
@@ -449,6 +435,30 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   }
 }
 
+/** Puts the leftovers in the report, and says so in a warning. */
+function recordLeftovers(s: Settings, log: Log, report: RotationReport, leftovers: Leftover[]) {
+  report.leftovers = leftovers.map(l => ({
+    id: l.key.id,
+    prefix: l.key.prefix,
+    name: l.key.name,
+    why: l.why,
+    expiresAt: l.key.expires_at,
+    outcome: 'found'
+  }))
+  if (leftovers.length === 0) return
+  warn(
+    log,
+    report,
+    `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
+      leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
+      '. ' +
+      (s.prune
+        ? 'They are revoked once every destination holds the new key (a key that expires ' +
+          'within 24 h, given grace by an earlier run, is left to expire).'
+        : 'prune: false, so they are only reported: revoke them in Hive.')
+  )
+}
+
 /** What the preflight found: nothing to do, or everything the later steps need. */
 type Preflight =
   | { due: false }
@@ -468,16 +478,22 @@ function describeKey(role: string, key: HiveKey) {
   )
 }
 
-function inFlightError(key: HiveKey) {
-  const after = isoSeconds(new Date(Date.parse(key.created_at) + IN_FLIGHT_MS))
+function inFlightError(
+  { key, createdAt }: { key: HiveKey; createdAt: string },
+  emergency: boolean
+) {
+  const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS))
   return new RotationError(
     `Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
-      `this rotation was created at ${key.created_at}, after the current key, less than ` +
+      `this rotation was created at ${createdAt}, after the current key, less than ` +
       `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
       `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
-      `${after}: that run finishes what it left. To keep two runs from overlapping, give the ` +
+      `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
       'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
-      'cancel-in-progress: false }).'
+      'cancel-in-progress: false }).' +
+      (emergency
+        ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+        : '')
   )
 }
 

@@ -116,7 +116,7 @@ describe('findLeftovers', () => {
       `${ROTATION} 2026-11-28T11:55:00Z replaces key_cur1`,
       '2026-11-28T11:55:00Z'
     )
-    expect(findLeftovers(ROTATION, [current, young], current, admin.id, NOW).inFlight?.id).toBe(
+    expect(findLeftovers(ROTATION, [current, young], current, admin.id, NOW).inFlight?.key.id).toBe(
       'key_yng1'
     )
     const later = new Date('2026-11-28T12:05:01Z')
