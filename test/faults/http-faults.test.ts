@@ -234,6 +234,8 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
     const message = ended instanceof Error ? ended.message : ended
 
     // A redirect is not followed: the key, the token, even a sealed value stay where they were sent.
+    // The credentials first, so that a failure here says which it was.
+    expect(reachedElsewhere.filter(r => r.apiKey || r.authorization)).toEqual([])
     expect(reachedElsewhere).toEqual([])
     // Whatever the cell: the fault was met, every destination holds a live key, nothing leaked.
     expect(reached.length).toBeGreaterThanOrEqual(call.nth)
