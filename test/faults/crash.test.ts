@@ -29,6 +29,7 @@ import type { Boundary, PortCall } from '../support/crash.js'
 import {
   Clock,
   inProcess,
+  leakedInProcess,
   nextRunKey,
   SECRET,
   settingsFor,
@@ -175,12 +176,12 @@ describe.each(VARIANTS.map(v => [v.name, v] as [string, Variant]))(
           // 3. The next scheduled run, at once.
           const inFlight = leftoverInFlight(world, clock)
           const before = worldState(world)
-          const outcome = await nextRun(world, clock, variant)
-            .start()
-            .then(
-              () => 'finished',
-              (e: Error) => e.message
-            )
+          const second = nextRun(world, clock, variant)
+          const runs = [first, second]
+          const outcome = await second.start().then(
+            () => 'finished',
+            (e: Error) => e.message
+          )
           if (inFlight.length > 0) {
             stopped.push(name)
             expect(outcome).toMatch(/in flight/i)
@@ -189,10 +190,15 @@ describe.each(VARIANTS.map(v => [v.name, v] as [string, Variant]))(
             expectEveryDestinationLive(world, 'after the run that found a run in flight')
             // 10 minutes later the leftover is no longer in flight: the next run goes ahead.
             clock.advance(11 * MINUTE)
-            await nextRun(world, clock, variant).start()
+            const third = nextRun(world, clock, variant)
+            runs.push(third)
+            await third.start()
           } else {
             expect(outcome).toBe('finished')
           }
+
+          // Invariant 3: no key value in any log line, report or error of the three runs.
+          expect(leakedInProcess(world, runs, [outcome])).toEqual([])
 
           // 4. Converged (once the grace given to old keys, if any, is over).
           clock.advance((variant.graceMinutes ?? 0) * MINUTE + MINUTE)

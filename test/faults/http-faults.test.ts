@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startWorld, type World } from '../support/world.js'
-import { Clock, inProcess, nextRunKey, useClock } from '../support/inprocess.js'
+import { Clock, inProcess, leakedInProcess, nextRunKey, useClock } from '../support/inprocess.js'
 import { expectConverged, expectEveryDestinationLive } from '../support/convergence.js'
 import { LoopbackServer } from '../emulators/loopback.js'
 import type { Fault } from '../emulators/faults.js'
@@ -240,9 +240,7 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
     // Whatever the cell: the fault was met, every destination holds a live key, nothing leaked.
     expect(reached.length).toBeGreaterThanOrEqual(call.nth)
     expectEveryDestinationLive(world, `${fault} on "${call.name}"`)
-    const values = world.hive.keys().map(k => k.value)
-    const shown = [message, ...run.events.filter(([kind]) => kind !== 'mask').map(([, m]) => m)]
-    expect(values.filter(v => shown.some(line => line.includes(v)))).toEqual([])
+    expect(leakedInProcess(world, [run], [message])).toEqual([])
 
     if (want.outcome === 'recovers') {
       expect({ ended: message }).toEqual({ ended: 'finished' })

@@ -128,3 +128,18 @@ export function nextRunKey(world: World): string {
   if (value === undefined) throw new Error('the repository holds no HIVE_API_KEY')
   return value
 }
+
+/**
+ * Invariant 3 in process: lines of what the runs logged (masks aside), their reports (which the
+ * outputs and summary are made from) and `texts` (error messages) that hold a key value Hive ever
+ * issued, or the GitHub token. Empty when nothing leaked.
+ */
+export function leakedInProcess(world: World, runs: InProcessRun[], texts: string[] = []) {
+  const values = [...world.hive.keys().map(k => k.value), world.inputs()['github-token']]
+  const lines = [
+    ...runs.flatMap(r => r.events.filter(([kind]) => kind !== 'mask').map(([, m]) => m)),
+    ...runs.map(r => JSON.stringify(r.report)),
+    ...texts
+  ]
+  return lines.filter(line => values.some(v => line.includes(v)))
+}
