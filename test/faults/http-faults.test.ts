@@ -22,8 +22,12 @@ const MINUTE = 60_000
 const HIVE_TIMEOUT_MS = 300
 /** How long a run may take here before it counts as hung (generous: the machine is loaded). */
 const HUNG_MS = 30_000
-/** The same, for the cells known to hang today (see KNOWN_BUGS): no need to wait that long. */
-const KNOWN_HUNG_MS = 8_000
+/**
+ * The same, for the cells known to hang today (see KNOWN_BUGS): long enough to show the hang (the
+ * held answer comes 10 minutes later). The fix should give createGitHubClient a timeout option
+ * that inProcess() can set short, as it does HiveHttp's; then these cells rejoin the table.
+ */
+const KNOWN_HUNG_MS = 3_000
 
 /** One call of a clean rotation, as the emulator that answers it sees it. */
 interface Call {
