@@ -40802,7 +40802,7 @@ async function rotate(s, deps, report) {
         await step('Revoke the compromised key', async () => {
             warn(log, report, `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
                 `consumer that holds it fails until the new key is stored in every destination.`);
-            await noteOutsideUse('revoked now');
+            await noteOutsideUse('is revoked now');
             await retireByRevoking(s.hiveAdminKey);
             return {
                 result: undefined,
@@ -40962,7 +40962,7 @@ async function rotate(s, deps, report) {
             await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`);
             return { result: undefined, detail: await giveGrace() };
         }
-        await noteOutsideUse('revoked now');
+        await noteOutsideUse('is revoked now');
         const outcome = await retireByRevoking(adminAfterRetire);
         return {
             result: undefined,
@@ -41021,7 +41021,7 @@ async function rotate(s, deps, report) {
                 return log.info(`Only this run used ${oldKey.id} in the last 24 h.`);
             warn(log, report, `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
                 `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
-                `it is ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+                `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
                 `on; a consumer outside the destinations still holds the old key and will fail: add ` +
                 `it to destinations.`);
         }
@@ -41094,7 +41094,7 @@ async function rotate(s, deps, report) {
         if (emergency)
             return { due: true, why: 'mode emergency: the current key is compromised' };
         if (days === undefined)
-            return { due: true, why: 'rotate-if-expiring-within-days is empty' };
+            return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' };
         const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at);
         const expiry = `the current key expires ${key.expires_at ?? 'never'}`;
         if (expires <= now.getTime() + days * rotate_DAY_MS) {

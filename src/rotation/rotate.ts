@@ -100,7 +100,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
           `consumer that holds it fails until the new key is stored in every destination.`
       )
-      await noteOutsideUse('revoked now')
+      await noteOutsideUse('is revoked now')
       await retireByRevoking(s.hiveAdminKey)
       return {
         result: undefined,
@@ -271,7 +271,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`)
       return { result: undefined, detail: await giveGrace() }
     }
-    await noteOutsideUse('revoked now')
+    await noteOutsideUse('is revoked now')
     const outcome = await retireByRevoking(adminAfterRetire)
     return {
       result: undefined,
@@ -341,7 +341,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         report,
         `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
           `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
-          `it is ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+          `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
           `on; a consumer outside the destinations still holds the old key and will fail: add ` +
           `it to destinations.`
       )
@@ -417,7 +417,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   function isDue(key: HiveKey, found: Leftover[], now: Date): { due: boolean; why: string } {
     const days = s.rotateIfExpiringWithinDays
     if (emergency) return { due: true, why: 'mode emergency: the current key is compromised' }
-    if (days === undefined) return { due: true, why: 'rotate-if-expiring-within-days is empty' }
+    if (days === undefined)
+      return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' }
     const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at)
     const expiry = `the current key expires ${key.expires_at ?? 'never'}`
     if (expires <= now.getTime() + days * DAY_MS) {
