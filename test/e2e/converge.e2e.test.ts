@@ -15,11 +15,13 @@ import {
   expectDestinationsHoldLiveKeys,
   expectEveryDestinationHolds,
   expectFailedWithOneNewKey,
+  expectNothingChanged,
   expectRefusedBeforeAnyChange,
   heldBy,
   expectSucceededWithOneNewKey,
   fromNow,
   seedRotationKey,
+  snapshot,
   warnings
 } from './helpers.js'
 import { useWorld } from './helpers.js'
@@ -119,6 +121,24 @@ describe('what pruning leaves alone', () => {
     expectEveryDestinationHolds(w, newKey)
     expect(activeIds(w)).toEqual([w.admin.id, graced.id, newKey.id])
     expect(w.hive.key(graced.id)?.expires_at).toBe(graced.expires_at)
+    expect(outcome.run.summary).toContain('left to expire')
+  }, 30_000)
+
+  it('a key given grace does not make a run due', async () => {
+    const w = world()
+    const graced = seedRotationKey(w, {
+      replaces: 'key_gone',
+      ageMs: 40 * MINUTE,
+      expiresAt: fromNow(20 * MINUTE)
+    })
+    const before = snapshot(w)
+    const outcome = await act(w, w.inputs({ 'rotate-if-expiring-within-days': '2' }), {
+      secrets: [graced.value]
+    })
+    expect(outcome.run.code).toBe(0)
+    expectNothingChanged(w, outcome, before)
+    expect(outcome.run.outputs.rotated).toBe('false')
+    expect(warnings(outcome.run)).toEqual([])
     expect(outcome.run.summary).toContain('left to expire')
   }, 30_000)
 
