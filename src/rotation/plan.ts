@@ -25,8 +25,7 @@ export function describePlan(
     leftovers.length === 0
       ? 'No leftovers of earlier runs to prune.'
       : (s.prune ? 'Revoke' : 'Report only (prune: false)') +
-        ` the leftovers of earlier runs: ${leftovers.map(l => `${l.key.id} (${l.why})`).join(', ')}` +
-        (s.prune ? ', except those already given a grace period, which expire on their own.' : '.')
+        ` the leftovers of earlier runs: ${leftovers.map(l => `${l.key.id} (${l.why})`).join(', ')}.`
   return [
     ...(s.mode === 'emergency'
       ? [

@@ -61,9 +61,11 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 
     const now = deps.now()
     const active = await keys.list(s.hiveAdminKey)
-    const { leftovers, inFlight } = findLeftovers(s.keyName, active, oldKey, admin.id, now)
-    if (inFlight) throw inFlightError(inFlight, emergency)
-    recordLeftovers(s, deps.log, report, leftovers)
+    const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
+    if (found.inFlight) throw inFlightError(found.inFlight, emergency)
+    // A key given grace by an earlier run is expected, and Hive ends it: only the others count.
+    const leftovers = found.leftovers.filter(l => !inGrace(l.key, now))
+    recordLeftovers(s, deps.log, report, found.leftovers, leftovers)
     const due = isDue(oldKey, leftovers, now)
     report.due = due.why
     if (!due.due) {
@@ -100,7 +102,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
           `consumer that holds it fails until the new key is stored in every destination.`
       )
-      await noteOutsideUse('revoked now')
+      await noteOutsideUse('is revoked now')
       await retireByRevoking(s.hiveAdminKey)
       return {
         result: undefined,
@@ -271,7 +273,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`)
       return { result: undefined, detail: await giveGrace() }
     }
-    await noteOutsideUse('revoked now')
+    await noteOutsideUse('is revoked now')
     const outcome = await retireByRevoking(adminAfterRetire)
     return {
       result: undefined,
@@ -341,7 +343,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         report,
         `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
           `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
-          `it is ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+          `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
           `on; a consumer outside the destinations still holds the old key and will fail: add ` +
           `it to destinations.`
       )
@@ -358,12 +360,18 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 
   /** Revoke each leftover; a failure is a warning (the next run retries), never the run's. */
   async function prune(found: Leftover[], adminKey: string): Promise<string> {
-    if (found.length === 0) return 'No leftovers of earlier runs.'
+    const expiring = report.leftovers.filter(l => l.outcome === 'left to expire').length
+    if (found.length === 0) {
+      return expiring === 0
+        ? 'No leftovers of earlier runs.'
+        : `No leftovers to revoke; ${expiring} key(s) given grace earlier are left to expire.`
+    }
     const now = deps.now()
     const failed: string[] = []
     for (const { key } of found) {
       const record = report.leftovers.find(l => l.id === key.id)!
       if (key.id === newKey.id || key.id === oldKey.id) continue // never: findLeftovers spares them
+      // Checked again: a key may have entered the last 24 h of its life during this run.
       if (!s.prune) record.outcome = 'kept (prune: false)'
       else if (inGrace(key, now)) record.outcome = 'left to expire'
       else {
@@ -389,9 +397,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     }
     const count = (outcome: string) => report.leftovers.filter(l => l.outcome === outcome).length
     return (
-      `${found.length} leftover key(s): ${count('revoked')} revoked, ${count('left to expire')} ` +
-      `left to expire (given grace earlier), ${count('kept (prune: false)')} kept (prune: false), ` +
-      `${count('revoke failed')} failed.`
+      `${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
+      `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
+      'expire (given grace earlier).'
     )
   }
 
@@ -417,7 +425,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   function isDue(key: HiveKey, found: Leftover[], now: Date): { due: boolean; why: string } {
     const days = s.rotateIfExpiringWithinDays
     if (emergency) return { due: true, why: 'mode emergency: the current key is compromised' }
-    if (days === undefined) return { due: true, why: 'rotate-if-expiring-within-days is empty' }
+    if (days === undefined)
+      return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' }
     const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at)
     const expiry = `the current key expires ${key.expires_at ?? 'never'}`
     if (expires <= now.getTime() + days * DAY_MS) {
@@ -435,16 +444,31 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   }
 }
 
-/** Puts the leftovers in the report, and says so in a warning. */
-function recordLeftovers(s: Settings, log: Log, report: RotationReport, leftovers: Leftover[]) {
-  report.leftovers = leftovers.map(l => ({
+/**
+ * Puts every leftover in the report (those given grace as 'left to expire'), and warns about the
+ * others: the ones an interrupted run left, which this run revokes.
+ */
+function recordLeftovers(
+  s: Settings,
+  log: Log,
+  report: RotationReport,
+  all: Leftover[],
+  leftovers: Leftover[]
+) {
+  report.leftovers = all.map(l => ({
     id: l.key.id,
     prefix: l.key.prefix,
     name: l.key.name,
     why: l.why,
     expiresAt: l.key.expires_at,
-    outcome: 'found'
+    outcome: leftovers.includes(l) ? 'found' : 'left to expire'
   }))
+  for (const l of all.filter(l => !leftovers.includes(l))) {
+    log.info(
+      `${l.key.id} (${l.key.prefix}…, ${l.why}) expires at ${l.key.expires_at}, within 24 h: ` +
+        'given grace by an earlier run, it is left to expire.'
+    )
+  }
   if (leftovers.length === 0) return
   warn(
     log,
@@ -453,8 +477,7 @@ function recordLeftovers(s: Settings, log: Log, report: RotationReport, leftover
       leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
       '. ' +
       (s.prune
-        ? 'They are revoked once every destination holds the new key (a key that expires ' +
-          'within 24 h, given grace by an earlier run, is left to expire).'
+        ? 'They are revoked once every destination holds the new key.'
         : 'prune: false, so they are only reported: revoke them in Hive.')
   )
 }

@@ -15,14 +15,17 @@ import {
   expectDestinationsHoldLiveKeys,
   expectEveryDestinationHolds,
   expectFailedWithOneNewKey,
+  expectNothingChanged,
   expectRefusedBeforeAnyChange,
   heldBy,
   expectSucceededWithOneNewKey,
   fromNow,
   seedRotationKey,
+  snapshot,
   warnings
 } from './helpers.js'
-import { useWorld } from './helpers.js'
+import { ROTATION, VERIFY_PATH, creations, useWorld } from './helpers.js'
+import { runAction } from '../support/run-action.js'
 
 const MINUTE = 60_000
 const world = useWorld()
@@ -122,6 +125,24 @@ describe('what pruning leaves alone', () => {
     expect(outcome.run.summary).toContain('left to expire')
   }, 30_000)
 
+  it('a key given grace does not make a run due', async () => {
+    const w = world()
+    const graced = seedRotationKey(w, {
+      replaces: 'key_gone',
+      ageMs: 40 * MINUTE,
+      expiresAt: fromNow(20 * MINUTE)
+    })
+    const before = snapshot(w)
+    const outcome = await act(w, w.inputs({ 'rotate-if-expiring-within-days': '2' }), {
+      secrets: [graced.value]
+    })
+    expect(outcome.run.code).toBe(0)
+    expectNothingChanged(w, outcome, before)
+    expect(outcome.run.outputs.rotated).toBe('false')
+    expect(warnings(outcome.run)).toEqual([])
+    expect(outcome.run.summary).toContain('left to expire')
+  }, 30_000)
+
   it('prune: false reports leftovers and revokes none of them', async () => {
     const w = world()
     const orphan = seedRotationKey(w, { replaces: w.ci.id, ageMs: 20 * MINUTE })
@@ -166,6 +187,45 @@ describe('what pruning leaves alone', () => {
     const k4 = expectSucceededWithOneNewKey(second)
     expectEveryDestinationHolds(w, k4)
     expect(activeIds(w)).toEqual([w.admin.id, k4.id])
+  }, 60_000)
+})
+
+describe('a run really killed', () => {
+  it('right after creating its key: the next run stops as if it were in flight, then converges', async () => {
+    const w = world()
+    // Hold the new key's first test for 10 s, and kill the action while it waits.
+    w.hive.addFault({ method: 'GET', path: VERIFY_PATH, status: 401, delayMs: 10_000 })
+    const killed = await runAction({
+      inputs: w.inputs(),
+      env: w.env,
+      onStart: child => {
+        const poll = setInterval(() => {
+          if (creations(w).some(r => r.status === 201)) {
+            clearInterval(poll)
+            child.kill('SIGKILL')
+          }
+        }, 20)
+        child.on('close', () => clearInterval(poll))
+      }
+    })
+    expect(killed.signal).toBe('SIGKILL')
+    w.hive.clearFaults()
+    const orphan = w.hive.keys().at(-1)!
+    expect(orphan.name).toMatch(new RegExp(`^${ROTATION} \\S+ replaces ${w.ci.id}$`))
+    expect(heldBy(w)).toEqual({ repo: w.ci.id, 'env:production': w.ci.id })
+    expect(activeIds(w)).toEqual([w.admin.id, w.ci.id, orphan.id])
+
+    // Rerun at once: the orphan looks like a run in flight, so nothing is touched.
+    w.hive.requests.length = 0
+    const early = await expectRefusedBeforeAnyChange(w, w.inputs(), { secrets: [orphan.value] })
+    expect(errorText(early.run)).toContain(`in flight: key ${orphan.id}`)
+
+    // Ten minutes later (the key made older), the next run finishes the job.
+    w.hive.backdate(orphan.id, 11 * MINUTE)
+    const outcome = await act(w, w.inputs(), { secrets: [orphan.value] })
+    const newKey = expectSucceededWithOneNewKey(outcome)
+    expectEveryDestinationHolds(w, newKey)
+    expect(activeIds(w)).toEqual([w.admin.id, newKey.id])
   }, 60_000)
 })
 
