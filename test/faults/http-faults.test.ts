@@ -72,12 +72,20 @@ const CALLS: Call[] = [
 ]
 
 type FaultName =
-  '429' | '500 html' | '502 html' | '503 html' | 'timeout' | 'malformed json' | 'redirect'
+  | '429'
+  | '500 html'
+  | '502 html'
+  | '503 html'
+  | '503 html, lasting'
+  | 'timeout'
+  | 'malformed json'
+  | 'redirect'
 const FAULTS: FaultName[] = [
   '429',
   '500 html',
   '502 html',
   '503 html',
+  '503 html, lasting',
   'timeout',
   'malformed json',
   'redirect'
@@ -103,6 +111,10 @@ function expected(call: Call, fault: FaultName): Expected {
       case '502 html':
       case '503 html':
         return post ? reports(/Hive answered 50\d .*creating the new key.*Not retried/s) : recovers
+      case '503 html, lasting':
+        return post
+          ? reports(/Hive answered 503 .*creating the new key.*Not retried/s)
+          : reports(/Hive answered 503 .*Gave up after 5 attempts/s)
       case 'timeout':
         return post ? reports(/Hive timed out .*creating the new key.*Not retried/s) : recovers
       case 'malformed json':
@@ -122,6 +134,8 @@ function expected(call: Call, fault: FaultName): Expected {
     case '502 html':
     case '503 html':
       return recovers // retried by the retry plugin
+    case '503 html, lasting':
+      return reports(/GitHub answered 503/)
     case 'timeout':
       return reports(/GitHub .*(timed out|could not be reached)/)
     case 'malformed json':
@@ -158,6 +172,8 @@ function faultFor(call: Call, fault: FaultName, elsewhere: string): Fault {
       return html(502)
     case '503 html':
       return html(503)
+    case '503 html, lasting':
+      return { ...html(503), times: Infinity }
     case 'timeout':
       // Answered, but far later than any client should wait.
       return { ...at, status: 503, delayMs: call.system === 'hive' ? 5_000 : 10 * MINUTE }
