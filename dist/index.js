@@ -40612,7 +40612,15 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
             found.set(id, { key, why: `replaced by ${successor}` });
         }
     }
-    return { leftovers: [...found.values()], inFlight };
+    // The keys the current key replaced, following the 'replaces' of each key of this rotation.
+    const chain = new Set();
+    for (let id = own?.replaces; id !== undefined && !chain.has(id);) {
+        chain.add(id);
+        const key = byId.get(id);
+        id = key ? parseKeyName(keyName, key.name)?.replaces : undefined;
+    }
+    const leftovers = [...found.values()].map(l => ({ ...l, replacedByCurrent: chain.has(l.key.id) }));
+    return { leftovers, inFlight };
 }
 /**
  * True when the key expires within MAX_GRACE_MS from now: an earlier run gave it grace (or it is
@@ -40772,9 +40780,15 @@ async function rotate(s, deps, report) {
         const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
         if (found.inFlight)
             throw inFlightError(found.inFlight, emergency);
-        // A key given grace by an earlier run is expected, and Hive ends it: only the others count.
-        const leftovers = found.leftovers.filter(l => !inGrace(l.key, now));
-        recordLeftovers(s, deps.log, report, found.leftovers, leftovers);
+        // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+        // revoke-old: false the old keys the current key replaced (kept on purpose).
+        const spared = (l) => inGrace(l.key, now)
+            ? 'left to expire'
+            : !s.revokeOld && l.replacedByCurrent
+                ? 'kept (revoke-old: false)'
+                : undefined;
+        const leftovers = found.leftovers.filter(l => !spared(l));
+        recordLeftovers(s, deps.log, report, found.leftovers, spared);
         const due = isDue(oldKey, leftovers, now);
         report.due = due.why;
         if (!due.due) {
@@ -41037,11 +41051,11 @@ async function rotate(s, deps, report) {
     }));
     /** Revoke each leftover; a failure is a warning (the next run retries), never the run's. */
     async function prune(found, adminKey) {
-        const expiring = report.leftovers.filter(l => l.outcome === 'left to expire').length;
         if (found.length === 0) {
-            return expiring === 0
+            const spared = report.leftovers.length;
+            return spared === 0
                 ? 'No leftovers of earlier runs.'
-                : `No leftovers to revoke; ${expiring} key(s) given grace earlier are left to expire.`;
+                : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`;
         }
         const now = deps.now();
         const failed = [];
@@ -41075,7 +41089,7 @@ async function rotate(s, deps, report) {
         const count = (outcome) => report.leftovers.filter(l => l.outcome === outcome).length;
         return (`${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
             `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
-            'expire (given grace earlier).');
+            `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`);
     }
     /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
     async function readCurrentKey() {
@@ -41117,21 +41131,21 @@ async function rotate(s, deps, report) {
     }
 }
 /**
- * Puts every leftover in the report (those given grace as 'left to expire'), and warns about the
- * others: the ones an interrupted run left, which this run revokes.
+ * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
+ * the ones interrupted runs left, which this run revokes.
  */
-function recordLeftovers(s, log, report, all, leftovers) {
+function recordLeftovers(s, log, report, all, spared) {
     report.leftovers = all.map(l => ({
         id: l.key.id,
         prefix: l.key.prefix,
         name: l.key.name,
         why: l.why,
         expiresAt: l.key.expires_at,
-        outcome: leftovers.includes(l) ? 'found' : 'left to expire'
+        outcome: spared(l) ?? 'found'
     }));
-    for (const l of all.filter(l => !leftovers.includes(l))) {
-        log.info(`${l.key.id} (${l.key.prefix}…, ${l.why}) expires at ${l.key.expires_at}, within 24 h: ` +
-            'given grace by an earlier run, it is left to expire.');
+    const leftovers = all.filter(l => !spared(l));
+    for (const l of all.filter(l => spared(l))) {
+        log.info(`${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`);
     }
     if (leftovers.length === 0)
         return;

@@ -23,6 +23,11 @@ export interface Leftover {
   key: HiveKey
   /** Why it is one, in words: 'an earlier key of this rotation' or 'replaced by key_x'. */
   why: string
+  /**
+   * True when the current key replaced it, directly or through earlier keys of this rotation:
+   * an old key an earlier run retired by keeping it (revoke-old: false), or did not retire yet.
+   */
+  replacedByCurrent: boolean
 }
 
 export interface Leftovers {
@@ -44,7 +49,7 @@ export function findLeftovers(
 ): Leftovers {
   const spared = new Set([current.id, adminKeyId])
   const byId = new Map(active.map(k => [k.id, k]))
-  const found = new Map<string, Leftover>()
+  const found = new Map<string, Omit<Leftover, 'replacedByCurrent'>>()
   const predecessors: [string, string][] = []
 
   const own = parseKeyName(keyName, current.name)
@@ -66,7 +71,15 @@ export function findLeftovers(
       found.set(id, { key, why: `replaced by ${successor}` })
     }
   }
-  return { leftovers: [...found.values()], inFlight }
+  // The keys the current key replaced, following the 'replaces' of each key of this rotation.
+  const chain = new Set<string>()
+  for (let id = own?.replaces; id !== undefined && !chain.has(id);) {
+    chain.add(id)
+    const key = byId.get(id)
+    id = key ? parseKeyName(keyName, key.name)?.replaces : undefined
+  }
+  const leftovers = [...found.values()].map(l => ({ ...l, replacedByCurrent: chain.has(l.key.id) }))
+  return { leftovers, inFlight }
 }
 
 /**

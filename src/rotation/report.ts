@@ -38,7 +38,13 @@ export interface LeftoverRecord {
   name: string
   why: string
   expiresAt: string | null
-  outcome: 'found' | 'revoked' | 'left to expire' | 'kept (prune: false)' | 'revoke failed'
+  outcome:
+    | 'found'
+    | 'revoked'
+    | 'left to expire'
+    | 'kept (revoke-old: false)'
+    | 'kept (prune: false)'
+    | 'revoke failed'
 }
 
 export type StepStatus = 'ok' | 'failed' | 'skipped'

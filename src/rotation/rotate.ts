@@ -63,9 +63,16 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     const active = await keys.list(s.hiveAdminKey)
     const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
     if (found.inFlight) throw inFlightError(found.inFlight, emergency)
-    // A key given grace by an earlier run is expected, and Hive ends it: only the others count.
-    const leftovers = found.leftovers.filter(l => !inGrace(l.key, now))
-    recordLeftovers(s, deps.log, report, found.leftovers, leftovers)
+    // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+    // revoke-old: false the old keys the current key replaced (kept on purpose).
+    const spared = (l: Leftover) =>
+      inGrace(l.key, now)
+        ? ('left to expire' as const)
+        : !s.revokeOld && l.replacedByCurrent
+          ? ('kept (revoke-old: false)' as const)
+          : undefined
+    const leftovers = found.leftovers.filter(l => !spared(l))
+    recordLeftovers(s, deps.log, report, found.leftovers, spared)
     const due = isDue(oldKey, leftovers, now)
     report.due = due.why
     if (!due.due) {
@@ -360,11 +367,11 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 
   /** Revoke each leftover; a failure is a warning (the next run retries), never the run's. */
   async function prune(found: Leftover[], adminKey: string): Promise<string> {
-    const expiring = report.leftovers.filter(l => l.outcome === 'left to expire').length
     if (found.length === 0) {
-      return expiring === 0
+      const spared = report.leftovers.length
+      return spared === 0
         ? 'No leftovers of earlier runs.'
-        : `No leftovers to revoke; ${expiring} key(s) given grace earlier are left to expire.`
+        : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`
     }
     const now = deps.now()
     const failed: string[] = []
@@ -399,7 +406,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     return (
       `${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
       `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
-      'expire (given grace earlier).'
+      `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`
     )
   }
 
@@ -445,15 +452,15 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 }
 
 /**
- * Puts every leftover in the report (those given grace as 'left to expire'), and warns about the
- * others: the ones an interrupted run left, which this run revokes.
+ * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
+ * the ones interrupted runs left, which this run revokes.
  */
 function recordLeftovers(
   s: Settings,
   log: Log,
   report: RotationReport,
   all: Leftover[],
-  leftovers: Leftover[]
+  spared: (l: Leftover) => 'left to expire' | 'kept (revoke-old: false)' | undefined
 ) {
   report.leftovers = all.map(l => ({
     id: l.key.id,
@@ -461,12 +468,12 @@ function recordLeftovers(
     name: l.key.name,
     why: l.why,
     expiresAt: l.key.expires_at,
-    outcome: leftovers.includes(l) ? 'found' : 'left to expire'
+    outcome: spared(l) ?? 'found'
   }))
-  for (const l of all.filter(l => !leftovers.includes(l))) {
+  const leftovers = all.filter(l => !spared(l))
+  for (const l of all.filter(l => spared(l))) {
     log.info(
-      `${l.key.id} (${l.key.prefix}…, ${l.why}) expires at ${l.key.expires_at}, within 24 h: ` +
-        'given grace by an earlier run, it is left to expire.'
+      `${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`
     )
   }
   if (leftovers.length === 0) return

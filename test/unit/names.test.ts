@@ -110,6 +110,30 @@ describe('findLeftovers', () => {
     expect(result.leftovers.map(l => l.key.id)).toEqual(['key_orp2', 'key_orph', 'key_oldr'])
   })
 
+  it('marks the keys the current key replaced, through earlier keys of this rotation', () => {
+    const k2 = key(
+      'key_k2',
+      `${ROTATION} 2026-11-10T00:00:00Z replaces key_hand`,
+      '2026-11-10T00:00:00Z'
+    )
+    const k3 = key(
+      'key_k3',
+      `${ROTATION} 2026-11-20T00:00:00Z replaces key_k2`,
+      '2026-11-20T00:00:00Z'
+    )
+    const orphan = key(
+      'key_orph',
+      `${ROTATION} 2026-11-15T00:00:00Z replaces key_k2`,
+      '2026-11-15T00:00:00Z'
+    )
+    const result = findLeftovers(ROTATION, [admin, hand, k2, orphan, k3], k3, admin.id, NOW)
+    expect(result.leftovers.map(l => [l.key.id, l.replacedByCurrent])).toEqual([
+      ['key_k2', true],
+      ['key_orph', false],
+      ['key_hand', true]
+    ])
+  })
+
   it('calls a newer key of this rotation younger than 10 minutes a run in flight', () => {
     const young = key(
       'key_yng1',

@@ -419,6 +419,53 @@ describe('prune', () => {
     expect(prune?.keyId).toBe(fresh.id)
   })
 
+  it('with revoke-old: false, spares the old keys the current key replaced, not orphans', async () => {
+    // An earlier run kept the hand-made CI key (revoke-old: false) and stored K2; a later run
+    // was killed after creating an orphan.
+    const k2 = leftover(world.ci.id, 86_400_000)
+    const k2Value = world.hive.key(k2.id)!.value
+    const orphan = leftover(k2.id, 3_600_000)
+    world.github.setSecretPlain(REPO, 'HIVE_API_KEY', k2Value)
+    world.github.setSecretPlain(ENV, 'HIVE_API_KEY', k2Value)
+    const h = harness()
+    await rotate(
+      settings({
+        'hive-api-key': k2Value,
+        'revoke-old': 'false',
+        'rotate-if-expiring-within-days': '1'
+      }),
+      h.deps,
+      h.report
+    )
+    const fresh = created().at(-1)!
+    expect(activeIds()).toEqual([world.admin.id, world.ci.id, k2.id, fresh.id])
+    expect(h.report.leftovers.map(l => [l.id, l.outcome])).toEqual([
+      [orphan.id, 'revoked'],
+      [world.ci.id, 'kept (revoke-old: false)']
+    ])
+    // The kept key alone would not have made this run due: the orphan did.
+    expect(h.report.due).toMatch(/leftovers of an interrupted run/)
+  })
+
+  it('with revoke-old: false, a kept old key does not make the next run due', async () => {
+    const k2 = leftover(world.ci.id, 86_400_000)
+    const k2Value = world.hive.key(k2.id)!.value
+    const h = harness()
+    await rotate(
+      settings({
+        'hive-api-key': k2Value,
+        'revoke-old': 'false',
+        'rotate-if-expiring-within-days': '7'
+      }),
+      h.deps,
+      h.report
+    )
+    expect(created()).toEqual([world.hive.key(k2.id)])
+    expect(activeIds()).toEqual([world.admin.id, world.ci.id, k2.id])
+    expect(h.report.due).toMatch(/later than 7 day\(s\) from now/)
+    expect(h.report.steps.map(st => st.status)).toEqual(['ok', ...Array(5).fill('skipped')])
+  })
+
   it('lists leftovers in the dry-run plan and touches none', async () => {
     const orphan = leftover(world.ci.id, 3_600_000)
     const h = harness()
