@@ -34542,7 +34542,7 @@ function getSettings(source) {
     if (!githubToken && mode !== 'check') {
         problems.push('github-token is required: a fine-grained personal access token or GitHub App installation ' +
             'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
-            'cannot write secrets)');
+            'cannot write secrets); only mode check runs without it');
     }
     for (const [name, rule] of Object.entries(NOT_YET)) {
         const value = input(name);
