@@ -40810,7 +40810,8 @@ async function rotate(s, deps, report) {
     const { oldKey, prepared, permission, scope, leftovers } = pre;
     if (s.dryRun) {
         log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`);
-        return skipSteps(report, AFTER_PREFLIGHT, 'dry-run');
+        const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT;
+        return skipSteps(report, skipped, 'dry-run');
     }
     // Emergency: the current key is compromised, so it dies first, before its successor exists.
     if (emergency) {
