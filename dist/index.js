@@ -34542,7 +34542,7 @@ function getSettings(source) {
     if (!githubToken && mode !== 'check') {
         problems.push('github-token is required: a fine-grained personal access token or GitHub App installation ' +
             'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
-            'cannot write secrets)');
+            'cannot write secrets); only mode check runs without it');
     }
     for (const [name, rule] of Object.entries(NOT_YET)) {
         const value = input(name);
@@ -40633,31 +40633,6 @@ function inGrace(key, now) {
     return expires > now.getTime() && expires <= now.getTime() + MAX_GRACE_MS;
 }
 
-;// CONCATENATED MODULE: ./src/rotation/report.ts
-function emptyReport(dryRun, mode = 'rotate') {
-    return {
-        dryRun,
-        mode,
-        rotated: false,
-        steps: [],
-        destinations: [],
-        revokedKeyIds: [],
-        plan: [],
-        leftovers: [],
-        warnings: []
-    };
-}
-/** The key the destinations hold after the run: the new one once stored, else the old one. */
-function heldKey(report) {
-    return report.rotated ? report.newKey : report.oldKey;
-}
-/** Whole days (rounded down) until the key expires; undefined when it never does. */
-function daysUntilExpiry(key, now) {
-    if (key.expires_at === null)
-        return undefined;
-    return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000));
-}
-
 ;// CONCATENATED MODULE: ./src/rotation/steps.ts
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */
 class RotationError extends Error {
@@ -40694,6 +40669,107 @@ function skipSteps(report, names, why) {
 function warn(log, report, message) {
     log.warning(message);
     report.warnings.push(message);
+}
+
+;// CONCATENATED MODULE: ./src/rotation/prune.ts
+
+
+/**
+ * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
+ * the ones interrupted runs left, which this run revokes.
+ */
+function recordLeftovers(s, log, report, all, spared) {
+    report.leftovers = all.map(l => ({
+        id: l.key.id,
+        prefix: l.key.prefix,
+        name: l.key.name,
+        why: l.why,
+        expiresAt: l.key.expires_at,
+        outcome: spared(l) ?? 'found'
+    }));
+    const leftovers = all.filter(l => !spared(l));
+    for (const l of all.filter(l => spared(l))) {
+        log.info(`${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`);
+    }
+    if (leftovers.length === 0)
+        return;
+    warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
+        leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
+        '. ' +
+        (s.prune
+            ? 'They are revoked once every destination holds the new key.'
+            : 'prune: false, so they are only reported: revoke them in Hive.'));
+}
+/**
+ * The prune step: revokes each leftover the preflight found, once every destination holds the new
+ * key. A failure is a warning (the next run retries), never the run's.
+ */
+async function pruneLeftovers(s, deps, report, found, { adminKey, never }) {
+    const { keys, log } = deps;
+    if (found.length === 0) {
+        const spared = report.leftovers.length;
+        return spared === 0
+            ? 'No leftovers of earlier runs.'
+            : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`;
+    }
+    const now = deps.now();
+    const failed = [];
+    for (const { key } of found) {
+        const record = report.leftovers.find(l => l.id === key.id);
+        if (never.includes(key.id))
+            continue; // the new and old keys: findLeftovers spares them too
+        // Checked again: a key may have entered the last 24 h of its life during this run.
+        if (!s.prune)
+            record.outcome = 'kept (prune: false)';
+        else if (inGrace(key, now))
+            record.outcome = 'left to expire';
+        else {
+            try {
+                await keys.revoke(adminKey, key.id);
+                report.revokedKeyIds.push(key.id);
+                record.outcome = 'revoked';
+            }
+            catch (error) {
+                record.outcome = 'revoke failed';
+                failed.push(`${key.id} (${key.prefix}…): ${error.message}`);
+            }
+        }
+        log.info(`${key.id} (${key.prefix}…, ${record.why}): ${record.outcome}`);
+    }
+    if (failed.length > 0) {
+        warn(log, report, `Could not revoke ${failed.length} leftover key(s); every destination holds the new key, ` +
+            `so this is safe to leave: the next run retries, or revoke them in Hive:\n` +
+            failed.map(f => `  - ${f}`).join('\n'));
+    }
+    const count = (outcome) => report.leftovers.filter(l => l.outcome === outcome).length;
+    return (`${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
+        `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
+        `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`);
+}
+
+;// CONCATENATED MODULE: ./src/rotation/report.ts
+function emptyReport(dryRun, mode = 'rotate') {
+    return {
+        dryRun,
+        mode,
+        rotated: false,
+        steps: [],
+        destinations: [],
+        revokedKeyIds: [],
+        plan: [],
+        leftovers: [],
+        warnings: []
+    };
+}
+/** The key the destinations hold after the run: the new one once stored, else the old one. */
+function heldKey(report) {
+    return report.rotated ? report.newKey : report.oldKey;
+}
+/** Whole days (rounded down) until the key expires; undefined when it never does. */
+function daysUntilExpiry(key, now) {
+    if (key.expires_at === null)
+        return undefined;
+    return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000));
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/check.ts
@@ -40740,6 +40816,7 @@ async function checkKey(s, deps, report) {
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/rotate.ts
+
 
 
 
@@ -40810,7 +40887,8 @@ async function rotate(s, deps, report) {
     const { oldKey, prepared, permission, scope, leftovers } = pre;
     if (s.dryRun) {
         log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`);
-        return skipSteps(report, AFTER_PREFLIGHT, 'dry-run');
+        const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT;
+        return skipSteps(report, skipped, 'dry-run');
     }
     // Emergency: the current key is compromised, so it dies first, before its successor exists.
     if (emergency) {
@@ -41047,50 +41125,11 @@ async function rotate(s, deps, report) {
     // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
     await step('Prune leftovers', async () => ({
         result: undefined,
-        detail: await prune(leftovers, adminAfterRetire)
+        detail: await pruneLeftovers(s, deps, report, leftovers, {
+            adminKey: adminAfterRetire,
+            never: [newKey.id, oldKey.id]
+        })
     }));
-    /** Revoke each leftover; a failure is a warning (the next run retries), never the run's. */
-    async function prune(found, adminKey) {
-        if (found.length === 0) {
-            const spared = report.leftovers.length;
-            return spared === 0
-                ? 'No leftovers of earlier runs.'
-                : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`;
-        }
-        const now = deps.now();
-        const failed = [];
-        for (const { key } of found) {
-            const record = report.leftovers.find(l => l.id === key.id);
-            if (key.id === newKey.id || key.id === oldKey.id)
-                continue; // never: findLeftovers spares them
-            // Checked again: a key may have entered the last 24 h of its life during this run.
-            if (!s.prune)
-                record.outcome = 'kept (prune: false)';
-            else if (inGrace(key, now))
-                record.outcome = 'left to expire';
-            else {
-                try {
-                    await keys.revoke(adminKey, key.id);
-                    report.revokedKeyIds.push(key.id);
-                    record.outcome = 'revoked';
-                }
-                catch (error) {
-                    record.outcome = 'revoke failed';
-                    failed.push(`${key.id} (${key.prefix}…): ${error.message}`);
-                }
-            }
-            log.info(`${key.id} (${key.prefix}…, ${record.why}): ${record.outcome}`);
-        }
-        if (failed.length > 0) {
-            warn(log, report, `Could not revoke ${failed.length} leftover key(s); every destination holds the new key, ` +
-                `so this is safe to leave: the next run retries, or revoke them in Hive:\n` +
-                failed.map(f => `  - ${f}`).join('\n'));
-        }
-        const count = (outcome) => report.leftovers.filter(l => l.outcome === outcome).length;
-        return (`${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
-            `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
-            `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`);
-    }
     /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
     async function readCurrentKey() {
         try {
@@ -41129,32 +41168,6 @@ async function rotate(s, deps, report) {
         }
         return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
     }
-}
-/**
- * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
- * the ones interrupted runs left, which this run revokes.
- */
-function recordLeftovers(s, log, report, all, spared) {
-    report.leftovers = all.map(l => ({
-        id: l.key.id,
-        prefix: l.key.prefix,
-        name: l.key.name,
-        why: l.why,
-        expiresAt: l.key.expires_at,
-        outcome: spared(l) ?? 'found'
-    }));
-    const leftovers = all.filter(l => !spared(l));
-    for (const l of all.filter(l => spared(l))) {
-        log.info(`${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`);
-    }
-    if (leftovers.length === 0)
-        return;
-    warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
-        leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
-        '. ' +
-        (s.prune
-            ? 'They are revoked once every destination holds the new key.'
-            : 'prune: false, so they are only reported: revoke them in Hive.'));
 }
 function describeKey(role, key) {
     return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +

@@ -131,7 +131,7 @@ export function getSettings(source: SettingsSource): Settings {
     problems.push(
       'github-token is required: a fine-grained personal access token or GitHub App installation ' +
         'token that may write the secrets of every destination (the workflow’s own GITHUB_TOKEN ' +
-        'cannot write secrets)'
+        'cannot write secrets); only mode check runs without it'
     )
   }
 

@@ -12,8 +12,8 @@
  *   7. prune      leftovers of earlier interrupted runs, now that every destination holds one key
  *   8. report     (main.ts, from the RotationReport filled in here)
  *
- * mode check is check.ts. Everything talks to Hive and GitHub only through the two ports,
- * KeyService and SecretStore.
+ * mode check is check.ts; the leftovers are found in leftovers.ts and pruned in prune.ts.
+ * Everything talks to Hive and GitHub only through the two ports, KeyService and SecretStore.
  */
 import type { Settings } from '../settings.js'
 import type { HiveKey, Permission, Scope } from '../hive/types.js'
@@ -22,6 +22,7 @@ import { DestinationError } from './ports.js'
 import type { DestinationRecord, RotationReport } from './report.js'
 import { describePlan, describeScope } from './plan.js'
 import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
+import { pruneLeftovers, recordLeftovers } from './prune.js'
 import { isoSeconds, newKeyName } from './names.js'
 import { checkKey } from './check.js'
 import { RotationError, skipSteps, stepRunner, warn, type Log, type RotationDeps } from './steps.js'
@@ -97,7 +98,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     log.info(
       `Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`
     )
-    return skipSteps(report, AFTER_PREFLIGHT, 'dry-run')
+    const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT
+    return skipSteps(report, skipped, 'dry-run')
   }
 
   // Emergency: the current key is compromised, so it dies first, before its successor exists.
@@ -362,53 +364,11 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
   await step('Prune leftovers', async () => ({
     result: undefined,
-    detail: await prune(leftovers, adminAfterRetire)
+    detail: await pruneLeftovers(s, deps, report, leftovers, {
+      adminKey: adminAfterRetire,
+      never: [newKey.id, oldKey.id]
+    })
   }))
-
-  /** Revoke each leftover; a failure is a warning (the next run retries), never the run's. */
-  async function prune(found: Leftover[], adminKey: string): Promise<string> {
-    if (found.length === 0) {
-      const spared = report.leftovers.length
-      return spared === 0
-        ? 'No leftovers of earlier runs.'
-        : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`
-    }
-    const now = deps.now()
-    const failed: string[] = []
-    for (const { key } of found) {
-      const record = report.leftovers.find(l => l.id === key.id)!
-      if (key.id === newKey.id || key.id === oldKey.id) continue // never: findLeftovers spares them
-      // Checked again: a key may have entered the last 24 h of its life during this run.
-      if (!s.prune) record.outcome = 'kept (prune: false)'
-      else if (inGrace(key, now)) record.outcome = 'left to expire'
-      else {
-        try {
-          await keys.revoke(adminKey, key.id)
-          report.revokedKeyIds.push(key.id)
-          record.outcome = 'revoked'
-        } catch (error) {
-          record.outcome = 'revoke failed'
-          failed.push(`${key.id} (${key.prefix}…): ${(error as Error).message}`)
-        }
-      }
-      log.info(`${key.id} (${key.prefix}…, ${record.why}): ${record.outcome}`)
-    }
-    if (failed.length > 0) {
-      warn(
-        log,
-        report,
-        `Could not revoke ${failed.length} leftover key(s); every destination holds the new key, ` +
-          `so this is safe to leave: the next run retries, or revoke them in Hive:\n` +
-          failed.map(f => `  - ${f}`).join('\n')
-      )
-    }
-    const count = (outcome: string) => report.leftovers.filter(l => l.outcome === outcome).length
-    return (
-      `${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
-      `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
-      `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`
-    )
-  }
 
   /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
   async function readCurrentKey(): Promise<HiveKey> {
@@ -449,44 +409,6 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     }
     return { due: false, why: `${expiry}, later than ${days} day(s) from now` }
   }
-}
-
-/**
- * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
- * the ones interrupted runs left, which this run revokes.
- */
-function recordLeftovers(
-  s: Settings,
-  log: Log,
-  report: RotationReport,
-  all: Leftover[],
-  spared: (l: Leftover) => 'left to expire' | 'kept (revoke-old: false)' | undefined
-) {
-  report.leftovers = all.map(l => ({
-    id: l.key.id,
-    prefix: l.key.prefix,
-    name: l.key.name,
-    why: l.why,
-    expiresAt: l.key.expires_at,
-    outcome: spared(l) ?? 'found'
-  }))
-  const leftovers = all.filter(l => !spared(l))
-  for (const l of all.filter(l => spared(l))) {
-    log.info(
-      `${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`
-    )
-  }
-  if (leftovers.length === 0) return
-  warn(
-    log,
-    report,
-    `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
-      leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
-      '. ' +
-      (s.prune
-        ? 'They are revoked once every destination holds the new key.'
-        : 'prune: false, so they are only reported: revoke them in Hive.')
-  )
 }
 
 /** What the preflight found: nothing to do, or everything the later steps need. */

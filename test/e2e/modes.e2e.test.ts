@@ -129,6 +129,8 @@ describe('mode: emergency', () => {
     expect(outcome.run.summary).toContain(
       `EMERGENCY: revoke the compromised current key ${w.ci.id}`
     )
+    expect(outcome.run.summary).toContain('Revoke the compromised key</td><td>⏭️ skipped')
+    expect(await w.statusOf(w.ci.value)).toBe(200)
   }, 30_000)
 
   it('keeps the new key when a destination refuses it: the others are back in service', async () => {
