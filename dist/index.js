@@ -34379,6 +34379,8 @@ class HiveHttp {
     now;
     fetch;
     debug;
+    /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
+    attempts = new Map();
     constructor(options) {
         let base;
         try {
@@ -34410,6 +34412,10 @@ class HiveHttp {
         this.now = options.now ?? Date.now;
         this.fetch = options.fetch ?? globalThis.fetch;
         this.debug = options.debug ?? (() => { });
+    }
+    /** How many requests (attempts, retries included) this client has sent with the key. */
+    sentWith(apiKey) {
+        return this.attempts.get(apiKey) ?? 0;
     }
     /** The URL a path is sent to; throws (sending nothing) when it would leave hive-url's origin. */
     url(path, doing = 'building a request', secrets = []) {
@@ -34450,6 +34456,7 @@ class HiveHttp {
         const mayRepeat = method !== 'POST' || opts.retryOn5xx === true;
         const notRepeated = ' Not retried: Hive may have carried out this POST, and repeating it could do it twice.';
         for (let attempt = 1;; attempt++) {
+            this.attempts.set(apiKey, (this.attempts.get(apiKey) ?? 0) + 1);
             const outcome = await this.attempt(url, method, headers, body);
             const gaveUp = attempt > 1 ? ` Gave up after ${attempt} attempts.` : '';
             let error;
@@ -34591,6 +34598,9 @@ function networkDetail(error) {
 
 
 
+const MODES = ['rotate', 'check', 'emergency'];
+/** The longest old-key-grace-minutes: 24 h (a later run leaves alone a key expiring that soon). */
+const MAX_GRACE_MINUTES = 1440;
 /** Thrown with every problem found in the inputs; each problem names its input. */
 class SettingsError extends Error {
     problems;
@@ -34603,25 +34613,6 @@ class SettingsError extends Error {
 }
 const DEFAULT_HIVE_URL = 'https://api.hive.darksidesecurity.io';
 const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
-/**
- * Inputs of action.md that later versions implement. Each is refused unless it holds the value
- * that means "what this version does anyway", so that no setting is ever silently ignored.
- */
-const NOT_YET = {
-    'rotate-if-expiring-within-days': {
-        accepted: [''],
-        why: 'this version rotates on every run; leave it empty'
-    },
-    'old-key-grace-minutes': {
-        accepted: ['', '0'],
-        why: 'a grace period is not built yet; use revoke-old: false to keep the old key'
-    },
-    prune: {
-        accepted: ['', 'false'],
-        why: 'pruning leftovers of interrupted runs is not built yet; set it to false or leave it out'
-    },
-    mode: { accepted: ['', 'rotate'], why: 'only mode rotate is built yet' }
-};
 /** Read, validate and return every input. Throws one SettingsError listing all problems. */
 function getSettings(source) {
     const problems = [];
@@ -34651,14 +34642,13 @@ function getSettings(source) {
         problems.push(`hive-admin-key ${credential}`);
     if (githubToken && !KEY_PATTERN.test(githubToken))
         problems.push(`github-token ${credential}`);
-    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, problems);
-    for (const [name, rule] of Object.entries(NOT_YET)) {
-        const value = input(name);
-        if (!rule.accepted.includes(value.toLowerCase())) {
-            const shown = name === 'app-private-key' ? '(value not shown)' : `got "${value}"`;
-            problems.push(`${name} is not supported by this version: ${rule.why}; ${shown}`);
-        }
+    const modeRaw = input('mode') || 'rotate';
+    const mode = MODES.includes(modeRaw) ? modeRaw : 'rotate';
+    if (mode !== modeRaw) {
+        problems.push(`mode must be one of ${MODES.join(', ')}, got "${modeRaw}"`);
     }
+    // A check reads the current key and writes nothing: a monitoring job needs no GitHub credential.
+    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
@@ -34704,6 +34694,30 @@ function getSettings(source) {
     const verifyTimeoutSeconds = wholeNumber('verify-timeout-seconds', input('verify-timeout-seconds') || '60', 0, 600, problems);
     const revokeOld = parseBoolean('revoke-old', input('revoke-old') || 'true', problems);
     const dryRun = parseBoolean('dry-run', input('dry-run') || 'false', problems);
+    const oldKeyGraceMinutes = wholeNumber('old-key-grace-minutes', input('old-key-grace-minutes') || '0', 0, MAX_GRACE_MINUTES, problems);
+    const prune = parseBoolean('prune', input('prune') || 'true', problems);
+    const dueRaw = input('rotate-if-expiring-within-days');
+    const rotateIfExpiringWithinDays = dueRaw === ''
+        ? undefined
+        : wholeNumber('rotate-if-expiring-within-days', dueRaw, 0, 365, problems);
+    if (mode === 'emergency') {
+        if (!adminInput || adminInput === hiveApiKey) {
+            problems.push('mode emergency needs hive-admin-key, a separate admin key: the compromised hive-api-key ' +
+                'is revoked first, and a revoked key cannot create its successor');
+        }
+        const conflicts = [
+            [!revokeOld, 'revoke-old: false (the compromised key is always revoked)'],
+            [oldKeyGraceMinutes > 0, 'old-key-grace-minutes (a compromised key gets no grace)'],
+            [
+                rotateIfExpiringWithinDays !== undefined,
+                'rotate-if-expiring-within-days (an emergency rotation is always due)'
+            ]
+        ];
+        for (const [given, what] of conflicts) {
+            if (given)
+                problems.push(`mode emergency cannot be combined with ${what}; leave it out`);
+        }
+    }
     if (problems.length > 0)
         throw new SettingsError(problems);
     return {
@@ -34723,6 +34737,10 @@ function getSettings(source) {
         verifyPath,
         verifyTimeoutSeconds,
         revokeOld,
+        oldKeyGraceMinutes,
+        prune,
+        rotateIfExpiringWithinDays,
+        mode,
         dryRun
     };
 }
@@ -34781,16 +34799,16 @@ function firstRepo(destinations) {
     return d.repo ? `${d.owner}/${d.repo}` : d.owner;
 }
 /** Exactly one way to authenticate: `github-token`, or both `app-id` and `app-private-key`. */
-function parseGitHubAuth(token, appId, privateKey, problems) {
+function parseGitHubAuth(token, appId, privateKey, required, problems) {
     const app = appId !== '' || privateKey !== '';
     if (token && app) {
         problems.push('github-token and app-id/app-private-key are alternatives: pass either a token, or a ' +
             'GitHub App’s app-id and app-private-key, not both');
     }
-    else if (!token && !app) {
+    else if (!token && !app && required) {
         problems.push('github-token is required (or app-id and app-private-key): a fine-grained personal access ' +
             'token or GitHub App that may write the secrets of every destination (the workflow’s own ' +
-            'GITHUB_TOKEN cannot write secrets)');
+            'GITHUB_TOKEN cannot write secrets); only mode check runs without it');
     }
     if (token || !app)
         return { kind: 'token', token };
@@ -35037,6 +35055,10 @@ class HiveClient {
             await this.sleep(Math.min(delay, timeoutMs - elapsedMs));
             delay = Math.min(delay * 2, PROPAGATION_MAX_DELAY_MS);
         }
+    }
+    /** How many requests this client has sent with the key (retries included). */
+    sentWith(apiKey) {
+        return this.http.sentWith(apiKey);
     }
     /** After a revocation: does the key answer 401 now? (Hive revokes immediately.) */
     async confirmRevoked(apiKey, path) {
@@ -43170,19 +43192,37 @@ function explain(error, d, doing, credential = 'github-token') {
 
 ;// CONCATENATED MODULE: ./src/rotation/plan.ts
 /** What a rotation will do, decided in the preflight: what `dry-run` prints. Never a value. */
-function describePlan(s, oldKey, permission, scope) {
+function describePlan(s, oldKey, permission, scope, leftovers = []) {
     const admin = s.separateAdminKey ? 'hive-admin-key' : 'the current key itself';
+    const old = `${oldKey.id} (${oldKey.prefix}…)`;
+    const retire = s.mode === 'emergency'
+        ? `(Already revoked first.)`
+        : !s.revokeOld
+            ? `Keep the current key ${old} (revoke-old: false).`
+            : s.oldKeyGraceMinutes > 0
+                ? `Shorten the expiry of the current key ${old} to ${s.oldKeyGraceMinutes} minute(s) ` +
+                    'from then (old-key-grace-minutes), so Hive ends it while running jobs finish.'
+                : `Revoke the current key ${old} and confirm it answers 401.`;
+    const prune = leftovers.length === 0
+        ? 'No leftovers of earlier runs to prune.'
+        : (s.prune ? 'Revoke' : 'Report only (prune: false)') +
+            ` the leftovers of earlier runs: ${leftovers.map(l => `${l.key.id} (${l.why})`).join(', ')}.`;
     return [
-        `Create a key named "${s.keyName} <UTC timestamp>" with ${admin}: ${permission}, ` +
+        ...(s.mode === 'emergency'
+            ? [
+                `EMERGENCY: revoke the compromised current key ${old} first and confirm it answers ` +
+                    '401; consumers fail until the store completes.'
+            ]
+            : []),
+        `Create a key named "${s.keyName} <UTC timestamp> replaces ${oldKey.id}" with ${admin}: ${permission}, ` +
             `${describeScope(scope)}, expiring in ${s.expiresInDays} day(s).`,
         `Test it: GET ${s.verifyPath} on ${s.hiveUrl}, retrying 401 for up to ` +
             `${s.verifyTimeoutSeconds} s, then confirm its permission and scope.`,
         `Write ${s.secretName} to ${s.destinations.length} destination(s): ` +
             s.destinations.map(d => d.label).join(', ') +
             '.',
-        s.revokeOld
-            ? `Revoke the current key ${oldKey.id} (${oldKey.prefix}…) and confirm it answers 401.`
-            : `Keep the current key ${oldKey.id} (${oldKey.prefix}…) (revoke-old: false).`
+        retire,
+        prune
     ];
 }
 function describeScope(scope) {
@@ -43196,9 +43236,99 @@ function describeScope(scope) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/rotation/rotate.ts
+;// CONCATENATED MODULE: ./src/rotation/names.ts
+/** ISO-8601 UTC to the second, as Hive writes timestamps. */
+function isoSeconds(date) {
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+/** The name of a key this rotation creates at `now` to replace the key `replaces`. */
+function newKeyName(keyName, now, replaces) {
+    return `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
+}
+const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: replaces (\S+))?$/;
+/**
+ * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
+ * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
+ * so that the rotation "x" does not claim the keys of the rotation "x y".
+ */
+function parseKeyName(keyName, name) {
+    if (!name.startsWith(`${keyName} `))
+        return undefined;
+    const match = SUFFIX.exec(name.slice(keyName.length + 1));
+    if (!match)
+        return undefined;
+    return match[2] === undefined
+        ? { createdAt: match[1] }
+        : { createdAt: match[1], replaces: match[2] };
+}
+/** True when the key belongs to the rotation `keyName`. */
+function isRotationKey(keyName, key) {
+    return parseKeyName(keyName, key.name) !== undefined;
+}
 
+;// CONCATENATED MODULE: ./src/rotation/leftovers.ts
 
+/** A key of this rotation created this recently, after the current key, is a run in flight. */
+const IN_FLIGHT_MS = 10 * 60_000;
+/**
+ * The longest grace a run gives an old key (old-key-grace-minutes: at most 1440). A leftover that
+ * expires within this window was given grace by an earlier run: it is left to expire.
+ */
+const MAX_GRACE_MS = 24 * 60 * 60_000;
+/**
+ * Sorts the active keys. Never returns the current key or the admin key as a leftover: the
+ * current key is retired by the retire step, as the user asked (revoke, grace or keep).
+ */
+function findLeftovers(keyName, active, current, adminKeyId, now) {
+    const spared = new Set([current.id, adminKeyId]);
+    const byId = new Map(active.map(k => [k.id, k]));
+    const found = new Map();
+    const predecessors = [];
+    const own = parseKeyName(keyName, current.name);
+    if (own?.replaces)
+        predecessors.push([own.replaces, current.id]);
+    let inFlight;
+    for (const key of active) {
+        const parsed = parseKeyName(keyName, key.name);
+        if (!parsed || spared.has(key.id))
+            continue;
+        found.set(key.id, { key, why: 'an earlier key of this rotation' });
+        if (parsed.replaces)
+            predecessors.push([parsed.replaces, key.id]);
+        const createdAt = key.created_at || parsed.createdAt;
+        const created = Date.parse(createdAt);
+        const newer = created >= Date.parse(current.created_at);
+        if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight)
+            inFlight = { key, createdAt };
+    }
+    for (const [id, successor] of predecessors) {
+        const key = byId.get(id);
+        if (key && !spared.has(id) && !found.has(id)) {
+            found.set(id, { key, why: `replaced by ${successor}` });
+        }
+    }
+    // The keys the current key replaced, following the 'replaces' of each key of this rotation.
+    const chain = new Set();
+    for (let id = own?.replaces; id !== undefined && !chain.has(id);) {
+        chain.add(id);
+        const key = byId.get(id);
+        id = key ? parseKeyName(keyName, key.name)?.replaces : undefined;
+    }
+    const leftovers = [...found.values()].map(l => ({ ...l, replacedByCurrent: chain.has(l.key.id) }));
+    return { leftovers, inFlight };
+}
+/**
+ * True when the key expires within MAX_GRACE_MS from now: an earlier run gave it grace (or it is
+ * about to expire anyway), so jobs may still be finishing with it and Hive will end it itself.
+ */
+function inGrace(key, now) {
+    if (key.expires_at === null)
+        return false;
+    const expires = Date.parse(key.expires_at);
+    return expires > now.getTime() && expires <= now.getTime() + MAX_GRACE_MS;
+}
+
+;// CONCATENATED MODULE: ./src/rotation/steps.ts
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */
 class RotationError extends Error {
     constructor(message) {
@@ -43206,15 +43336,9 @@ class RotationError extends Error {
         this.name = 'RotationError';
     }
 }
-/**
- * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
- * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
- */
-const READ_CONCURRENCY = 10;
-async function rotate(s, deps, report) {
-    const { keys, secrets, log } = deps;
-    /** Run one step in its own log group, timed, and record how it ended. */
-    async function step(name, fn) {
+/** Runs one step in its own log group, timed, and records how it ended in the report. */
+function stepRunner(log, report) {
+    return async (name, fn) => {
         const started = Date.now();
         return log.group(name, async () => {
             try {
@@ -43229,10 +43353,194 @@ async function rotate(s, deps, report) {
                 throw error;
             }
         });
+    };
+}
+/** Records steps that did not run, and why. */
+function skipSteps(report, names, why) {
+    for (const step of names)
+        report.steps.push({ step, status: 'skipped', detail: why, ms: 0 });
+}
+/** A warning: printed now (`::warning::`) and kept for the job summary. */
+function warn(log, report, message) {
+    log.warning(message);
+    report.warnings.push(message);
+}
+
+;// CONCATENATED MODULE: ./src/rotation/prune.ts
+
+
+/**
+ * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
+ * the ones interrupted runs left, which this run revokes.
+ */
+function recordLeftovers(s, log, report, all, spared) {
+    report.leftovers = all.map(l => ({
+        id: l.key.id,
+        prefix: l.key.prefix,
+        name: l.key.name,
+        why: l.why,
+        expiresAt: l.key.expires_at,
+        outcome: spared(l) ?? 'found'
+    }));
+    const leftovers = all.filter(l => !spared(l));
+    for (const l of all.filter(l => spared(l))) {
+        log.info(`${l.key.id} (${l.key.prefix}…, ${l.why}), expiring ${l.key.expires_at ?? 'never'}: ${spared(l)}.`);
     }
+    if (leftovers.length === 0)
+        return;
+    warn(log, report, `Found ${leftovers.length} leftover key(s) of earlier interrupted runs of this rotation: ` +
+        leftovers.map(l => `${l.key.id} (${l.key.prefix}…, ${l.why})`).join(', ') +
+        '. ' +
+        (s.prune
+            ? 'They are revoked once every destination holds the new key.'
+            : 'prune: false, so they are only reported: revoke them in Hive.'));
+}
+/**
+ * The prune step: revokes each leftover the preflight found, once every destination holds the new
+ * key. A failure is a warning (the next run retries), never the run's.
+ */
+async function pruneLeftovers(s, deps, report, found, { adminKey, never }) {
+    const { keys, log } = deps;
+    if (found.length === 0) {
+        const spared = report.leftovers.length;
+        return spared === 0
+            ? 'No leftovers of earlier runs.'
+            : `No leftovers to revoke; ${spared} key(s) left alone (see the leftovers table).`;
+    }
+    const now = deps.now();
+    const failed = [];
+    for (const { key } of found) {
+        const record = report.leftovers.find(l => l.id === key.id);
+        if (never.includes(key.id))
+            continue; // the new and old keys: findLeftovers spares them too
+        // Checked again: a key may have entered the last 24 h of its life during this run.
+        if (!s.prune)
+            record.outcome = 'kept (prune: false)';
+        else if (inGrace(key, now))
+            record.outcome = 'left to expire';
+        else {
+            try {
+                await keys.revoke(adminKey, key.id);
+                report.revokedKeyIds.push(key.id);
+                record.outcome = 'revoked';
+            }
+            catch (error) {
+                record.outcome = 'revoke failed';
+                failed.push(`${key.id} (${key.prefix}…): ${error.message}`);
+            }
+        }
+        log.info(`${key.id} (${key.prefix}…, ${record.why}): ${record.outcome}`);
+    }
+    if (failed.length > 0) {
+        warn(log, report, `Could not revoke ${failed.length} leftover key(s); every destination holds the new key, ` +
+            `so this is safe to leave: the next run retries, or revoke them in Hive:\n` +
+            failed.map(f => `  - ${f}`).join('\n'));
+    }
+    const count = (outcome) => report.leftovers.filter(l => l.outcome === outcome).length;
+    return (`${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
+        `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
+        `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`);
+}
+
+;// CONCATENATED MODULE: ./src/rotation/report.ts
+function emptyReport(dryRun, mode = 'rotate') {
+    return {
+        dryRun,
+        mode,
+        rotated: false,
+        steps: [],
+        destinations: [],
+        revokedKeyIds: [],
+        plan: [],
+        leftovers: [],
+        warnings: []
+    };
+}
+/** The key the destinations hold after the run: the new one once stored, else the old one. */
+function heldKey(report) {
+    return report.rotated ? report.newKey : report.oldKey;
+}
+/** Whole days (rounded down) until the key expires; undefined when it never does. */
+function daysUntilExpiry(key, now) {
+    if (key.expires_at === null)
+        return undefined;
+    return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000));
+}
+
+;// CONCATENATED MODULE: ./src/rotation/check.ts
+
+
+
+const DAY_MS = 86_400_000;
+async function checkKey(s, deps, report) {
+    const { keys } = deps;
+    const step = stepRunner(deps.log, report);
+    await step('Check the current key', async () => {
+        const status = await keys.probe(s.hiveApiKey, s.verifyPath);
+        if (status === 401) {
+            throw new RotationError(`hive-api-key is not valid: GET ${s.verifyPath} answers 401 (the key is revoked, ` +
+                'expired or unknown), so every consumer that holds it fails now. Make a new key in ' +
+                'Hive, store it in the secret, and let this action rotate it from then on.');
+        }
+        if (status === 403) {
+            throw new RotationError(`hive-api-key is valid but may not read ${s.verifyPath} (403): it lacks the permission ` +
+                'or scope for it. Give it the permission and scope your jobs need, or set verify-path ' +
+                'to a read it is meant to make.');
+        }
+        const key = await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
+        report.oldKey = key;
+        const now = deps.now();
+        const days = daysUntilExpiry(key, now);
+        const left = days === undefined ? 'it never expires' : `${days} day(s) left`;
+        const threshold = s.rotateIfExpiringWithinDays;
+        if (threshold !== undefined &&
+            key.expires_at !== null &&
+            Date.parse(key.expires_at) <= now.getTime() + threshold * DAY_MS) {
+            throw new RotationError(`hive-api-key ${key.id} (${key.prefix}…) expires at ${key.expires_at}, ${left}: within ` +
+                `rotate-if-expiring-within-days (${threshold}). Rotate it: run this action with ` +
+                'mode: rotate.');
+        }
+        report.due = threshold === undefined ? undefined : `not within ${threshold} day(s) of expiry`;
+        return {
+            result: undefined,
+            detail: `hive-api-key ${key.id} (${key.prefix}…) is valid: ${key.permission}, ` +
+                `${describeScope(key.scope)}, expires ${key.expires_at ?? 'never'} (${left}); ` +
+                `GET ${s.verifyPath} answered ${status}.`
+        };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/rotation/rotate.ts
+
+
+
+
+
+
+
+
+/**
+ * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
+ * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
+ */
+const READ_CONCURRENCY = 10;
+const rotate_DAY_MS = 86_400_000;
+const AFTER_PREFLIGHT = [
+    'Create the new key',
+    'Test the new key',
+    'Store the new key',
+    'Retire the old key',
+    'Prune leftovers'
+];
+async function rotate(s, deps, report) {
+    if (s.mode === 'check')
+        return checkKey(s, deps, report);
+    const { keys, secrets, log } = deps;
+    const step = stepRunner(log, report);
+    const emergency = s.mode === 'emergency';
     // 2. Preflight: read-only. Anything wrong here fails the run before anything changes.
-    const { oldKey, prepared, permission, scope } = await step('Preflight', async () => {
-        const oldKey = await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
+    const pre = await step('Preflight', async () => {
+        const oldKey = await readCurrentKey();
         report.oldKey = oldKey;
         let admin = oldKey;
         if (s.separateAdminKey) {
@@ -43242,30 +43550,65 @@ async function rotate(s, deps, report) {
         const permission = s.permission === 'inherit' ? oldKey.permission : s.permission;
         const scope = s.scope === 'inherit' ? oldKey.scope : s.scope;
         checkAdmin(s, admin, permission, scope);
+        const now = deps.now();
+        const active = await keys.list(s.hiveAdminKey);
+        const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
+        if (found.inFlight)
+            throw inFlightError(found.inFlight, emergency);
+        // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+        // revoke-old: false the old keys the current key replaced (kept on purpose).
+        const spared = (l) => inGrace(l.key, now)
+            ? 'left to expire'
+            : !s.revokeOld && l.replacedByCurrent
+                ? 'kept (revoke-old: false)'
+                : undefined;
+        const leftovers = found.leftovers.filter(l => !spared(l));
+        recordLeftovers(s, deps.log, report, found.leftovers, spared);
+        const due = isDue(oldKey, leftovers, now);
+        report.due = due.why;
+        if (!due.due) {
+            return {
+                result: { due: false },
+                detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.`
+            };
+        }
         const prepared = await prepareAll(s, secrets, report.destinations);
-        report.plan = describePlan(s, oldKey, permission, scope);
+        report.plan = describePlan(s, oldKey, permission, scope, leftovers);
         return {
-            result: { oldKey, prepared, permission, scope },
-            detail: `Current key ${oldKey.id} (${oldKey.prefix}…), ${oldKey.permission}, ` +
-                `${describeScope(oldKey.scope)}, expires ${oldKey.expires_at ?? 'never'}; ` +
-                `${prepared.length} destination(s) ready.`
+            result: { due: true, oldKey, prepared, permission, scope, leftovers },
+            detail: `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+                `${leftovers.length} leftover key(s). Due: ${due.why}.`
         };
     });
+    if (!pre.due)
+        return skipSteps(report, AFTER_PREFLIGHT, 'not due');
+    const { oldKey, prepared, permission, scope, leftovers } = pre;
     if (s.dryRun) {
         log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`);
-        for (const name of ['Create', 'Test', 'Store', 'Retire']) {
-            report.steps.push({ step: name, status: 'skipped', detail: 'dry-run', ms: 0 });
-        }
-        return;
+        const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT;
+        return skipSteps(report, skipped, 'dry-run');
+    }
+    // Emergency: the current key is compromised, so it dies first, before its successor exists.
+    if (emergency) {
+        await step('Revoke the compromised key', async () => {
+            warn(log, report, `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
+                `consumer that holds it fails until the new key is stored in every destination.`);
+            await noteOutsideUse('is revoked now');
+            await retireByRevoking(s.hiveAdminKey);
+            return {
+                result: undefined,
+                detail: `Revoked the compromised key ${oldKey.id} (${oldKey.prefix}…); it answers 401.`
+            };
+        });
     }
     // 3. Create. The value is masked before anything else happens, and lives only in `value`.
     const { value, newKey } = await step('Create the new key', async () => {
         const now = deps.now();
         const created = await keys.create(s.hiveAdminKey, {
-            name: `${s.keyName} ${isoSeconds(now)}`,
+            name: newKeyName(s.keyName, now, oldKey.id),
             permission,
             scope,
-            expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * 86_400_000))
+            expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * rotate_DAY_MS))
         });
         deps.mask(created.key);
         const { key: value, ...newKey } = created;
@@ -43276,6 +43619,12 @@ async function rotate(s, deps, report) {
                 `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
         };
     });
+    /** After the old key is retired a self-managed rotation has only the new key as admin. */
+    const adminAfterRetire = s.separateAdminKey ? s.hiveAdminKey : value;
+    const unchanged = emergency
+        ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
+            'consumer fails until a new key is stored. Fix the cause and run again.'
+        : 'The old key and every destination are unchanged.';
     // 4. Test. A new key that fails is revoked, and nothing else has changed.
     await step('Test the new key', async () => {
         try {
@@ -43321,10 +43670,9 @@ async function rotate(s, deps, report) {
         }
         catch (error) {
             throw new RotationError(`${reason} Revoking it also failed (${error.message}): revoke key ` +
-                `${newKey.id} (${newKey.prefix}…) by hand. The old key and every destination are unchanged.`);
+                `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged}`);
         }
-        throw new RotationError(`${reason} The new key ${newKey.id} was revoked; the old key and every destination are ` +
-            'unchanged.');
+        throw new RotationError(`${reason} The new key ${newKey.id} was revoked. ${unchanged}`);
     }
     // 5. Store, one destination at a time. Until every write is confirmed, nothing is revoked.
     await step('Store the new key', async () => {
@@ -43347,7 +43695,8 @@ async function rotate(s, deps, report) {
         if (failures.length > 0) {
             const noneHolds = failures.length === prepared.length && failures.every(f => f.error.definite);
             let outcome;
-            if (noneHolds) {
+            // In an emergency the new key is the only live one: keep it even if nobody holds it yet.
+            if (noneHolds && !emergency) {
                 try {
                     await keys.revoke(s.hiveAdminKey, newKey.id);
                     report.revokedKeyIds.push(newKey.id);
@@ -43360,14 +43709,26 @@ async function rotate(s, deps, report) {
                 }
             }
             else {
-                outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
+                outcome = noneHolds
+                    ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+                        'of this rotation, for the next run to store.'
+                    : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
             }
+            const old = emergency
+                ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
+                    'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
+                    'rotate, hive-api-key read from a destination that holds the new key.'
+                : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+                    'works. Fix the cause and run again.';
             throw new RotationError(`${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
-                `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-                'works. Fix the cause and run again.\n' +
+                `${old}\n` +
                 failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n'));
         }
         report.rotated = true;
+        if (emergency) {
+            warn(log, report, `EMERGENCY: consumers holding the compromised key failed from its revocation until this ` +
+                `store completed; every destination now holds the new key ${newKey.id}.`);
+        }
         return {
             result: undefined,
             detail: `${s.secretName} written to ${prepared.length} destination(s).`
@@ -43375,19 +43736,25 @@ async function rotate(s, deps, report) {
     });
     // 6. Retire the old key: only now, with every destination holding the new one.
     await step('Retire the old key', async () => {
+        if (emergency) {
+            return {
+                result: undefined,
+                detail: `The compromised key ${oldKey.id} was revoked before the new key was created.`
+            };
+        }
         if (!s.revokeOld) {
+            report.retired = 'kept';
             return {
                 result: undefined,
                 detail: `Kept the old key ${oldKey.id} (revoke-old: false); it expires ${oldKey.expires_at ?? 'never'}.`
             };
         }
-        const outcome = await keys.revoke(s.hiveAdminKey, oldKey.id);
-        report.revokedKeyIds.push(oldKey.id);
-        if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
-            throw new RotationError(`Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
-                `accepts it. Every destination holds the new key; revoke ${oldKey.id} ` +
-                `(${oldKey.prefix}…) in Hive and check it answers 401.`);
+        if (s.oldKeyGraceMinutes > 0) {
+            await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`);
+            return { result: undefined, detail: await giveGrace() };
         }
+        await noteOutsideUse('is revoked now');
+        const outcome = await retireByRevoking(adminAfterRetire);
         return {
             result: undefined,
             detail: (outcome === 'revoked'
@@ -43395,6 +43762,127 @@ async function rotate(s, deps, report) {
                 : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
         };
     });
+    /** Revoke the old key and check that Hive refuses it now. */
+    async function retireByRevoking(adminKey) {
+        const outcome = await keys.revoke(adminKey, oldKey.id);
+        report.revokedKeyIds.push(oldKey.id);
+        report.retired = 'revoked';
+        if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
+            throw new RotationError(`Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
+                `accepts it. ` +
+                (emergency
+                    ? 'Nothing else was changed: revoke it in Hive by hand, check that it answers 401, ' +
+                        'and run again.'
+                    : `Every destination holds the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in ` +
+                        'Hive and check it answers 401.'));
+        }
+        return outcome;
+    }
+    /** Shorten the old key's expiry to now + grace (never lengthen it): Hive ends it itself. */
+    async function giveGrace() {
+        const until = new Date(deps.now().getTime() + s.oldKeyGraceMinutes * 60_000);
+        report.retired = 'grace';
+        if (oldKey.expires_at !== null && Date.parse(oldKey.expires_at) <= until.getTime()) {
+            return `The old key ${oldKey.id} already expires at ${oldKey.expires_at}, within the grace of ${s.oldKeyGraceMinutes} minute(s); left as it is.`;
+        }
+        const updated = await keys.update(s.hiveAdminKey, oldKey.id, { expires_at: isoSeconds(until) });
+        const expires = updated.expires_at === null ? Infinity : Date.parse(updated.expires_at);
+        if (!(expires <= until.getTime() + 1000)) {
+            throw new RotationError(`Hive accepted the new expiry of the old key ${oldKey.id} but reports it expiring ` +
+                `${updated.expires_at ?? 'never'}, not ${isoSeconds(until)}. Every destination holds ` +
+                `the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in Hive once running jobs are done.`);
+        }
+        report.oldKey = updated;
+        return (`Gave the old key ${oldKey.id} (${oldKey.prefix}…) a grace of ${s.oldKeyGraceMinutes} ` +
+            `minute(s): it expires at ${updated.expires_at}, and Hive ends it then.`);
+    }
+    /**
+     * Before the old key is retired: did anything but this run use it in the last 24 h? Its
+     * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
+     * warning at most: no usage data, or an error reading it, is passed over quietly.
+     */
+    async function noteOutsideUse(fate) {
+        try {
+            const usage = await keys.usage(s.hiveAdminKey, oldKey.id);
+            if (usage === null)
+                return log.debug(`No usage data for ${oldKey.id}.`);
+            // An upper bound of this run's own use: every attempt, the usage request included.
+            const others = usage.requests_24h - keys.sentWith(s.hiveApiKey);
+            if (others <= 0)
+                return log.info(`Only this run used ${oldKey.id} in the last 24 h.`);
+            warn(log, report, `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
+                `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
+                `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+                `on; a consumer outside the destinations still holds the old key and will fail: add ` +
+                `it to destinations.`);
+        }
+        catch (error) {
+            log.debug(`Could not read the usage of ${oldKey.id}: ${error.message}`);
+        }
+    }
+    // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
+    await step('Prune leftovers', async () => ({
+        result: undefined,
+        detail: await pruneLeftovers(s, deps, report, leftovers, {
+            adminKey: adminAfterRetire,
+            never: [newKey.id, oldKey.id]
+        })
+    }));
+    /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
+    async function readCurrentKey() {
+        try {
+            return await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
+        }
+        catch (error) {
+            const status = error.status;
+            if (!emergency || status !== 401)
+                throw error;
+            throw new RotationError('hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
+                'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
+                'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
+                'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+                'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+                'from there.');
+        }
+    }
+    /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
+    function isDue(key, found, now) {
+        const days = s.rotateIfExpiringWithinDays;
+        if (emergency)
+            return { due: true, why: 'mode emergency: the current key is compromised' };
+        if (days === undefined)
+            return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' };
+        const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at);
+        const expiry = `the current key expires ${key.expires_at ?? 'never'}`;
+        if (expires <= now.getTime() + days * rotate_DAY_MS) {
+            return { due: true, why: `${expiry}, within ${days} day(s)` };
+        }
+        if (found.length > 0) {
+            return {
+                due: true,
+                why: `${expiry}, later than ${days} day(s), but leftovers of an interrupted run exist and ` +
+                    'only a full store proves that every destination holds one key'
+            };
+        }
+        return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
+    }
+}
+function describeKey(role, key) {
+    return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
+        `expires ${key.expires_at ?? 'never'}`);
+}
+function inFlightError({ key, createdAt }, emergency) {
+    const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
+    return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
+        `this rotation was created at ${createdAt}, after the current key, less than ` +
+        `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
+        `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
+        `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
+        'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
+        'cancel-in-progress: false }).' +
+        (emergency
+            ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+            : ''));
 }
 /** The admin key must be admin and able to grant what the new key asks for. */
 function checkAdmin(s, admin, permission, scope) {
@@ -43475,19 +43963,6 @@ function sameScope(a, b) {
     const ids = (s) => [...scopeIds(s)].sort().join(',');
     return a.type === b.type && ids(a) === ids(b);
 }
-/** ISO-8601 UTC to the second, as Hive writes timestamps. */
-function isoSeconds(date) {
-    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-;// CONCATENATED MODULE: ./src/rotation/report.ts
-function emptyReport(dryRun) {
-    return { dryRun, rotated: false, steps: [], destinations: [], revokedKeyIds: [], plan: [] };
-}
-/** The key the destinations hold after the run: the new one once stored, else the old one. */
-function heldKey(report) {
-    return report.rotated ? report.newKey : report.oldKey;
-}
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
@@ -43500,32 +43975,43 @@ function destinationsJson(report) {
         ...(d.detail ? { detail: d.detail } : {})
     })));
 }
-function writeOutputs(report, out, redact) {
+function writeOutputs(report, out, redact, now) {
     const held = heldKey(report);
+    const days = held ? daysUntilExpiry(held, now) : undefined;
     const outputs = {
         rotated: String(report.rotated),
         'key-id': held?.id ?? '',
         'key-prefix': held?.prefix ?? '',
         'expires-at': held?.expires_at ?? '',
         'revoked-key-ids': report.revokedKeyIds.join(','),
-        destinations: destinationsJson(report)
+        destinations: destinationsJson(report),
+        'days-until-expiry': days === undefined ? '' : String(days)
     };
     for (const [name, value] of Object.entries(outputs))
         out.setOutput(name, redact(value));
 }
-async function writeSummary(report, failure, summary, redact) {
+async function writeSummary(report, failure, summary, redact, now = new Date()) {
     const cell = (text) => escapeHtml(redact(text));
     const header = (...names) => names.map(data => ({ data, header: true }));
-    const title = failure
-        ? 'Hive key rotation failed'
-        : report.dryRun
-            ? 'Hive key rotation: dry run, nothing changed'
-            : report.rotated
-                ? 'Hive key rotated'
-                : 'Hive key rotation: nothing changed';
-    summary.addHeading(title, 2);
+    summary.addHeading(title(report, failure), 2);
     if (failure)
         summary.addRaw(`<pre>${cell(failure)}</pre>`, true);
+    const held = heldKey(report);
+    if (held) {
+        const days = daysUntilExpiry(held, now);
+        const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold';
+        summary.addRaw(`<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+            (days === undefined
+                ? 'never expires.'
+                : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+            '</p>', true);
+    }
+    if (report.due)
+        summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
+    if (report.warnings.length > 0) {
+        summary.addHeading('Warnings', 3);
+        summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));
+    }
     if (report.steps.length > 0) {
         summary.addHeading('Steps', 3);
         summary.addTable([
@@ -43539,7 +44025,7 @@ async function writeSummary(report, failure, summary, redact) {
         ]);
     }
     const keys = [
-        ['Old key', report.oldKey],
+        [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
         ['New key', report.newKey],
         ['Admin key', report.adminKey]
     ];
@@ -43555,7 +44041,20 @@ async function writeSummary(report, failure, summary, redact) {
                 cell(k.permission),
                 cell(describeScope(k.scope)),
                 cell(k.expires_at ?? 'never'),
-                report.revokedKeyIds.includes(k.id) ? 'revoked' : 'active'
+                cell(keyState(report, k))
+            ])
+        ]);
+    }
+    if (report.leftovers.length > 0) {
+        summary.addHeading('Leftovers of earlier runs', 3);
+        summary.addTable([
+            header('Id', 'Prefix', 'Why', 'Expires', 'Outcome'),
+            ...report.leftovers.map(l => [
+                cell(l.id),
+                cell(`${l.prefix}…`),
+                cell(l.why),
+                cell(l.expiresAt ?? 'never'),
+                cell(l.outcome)
             ])
         ]);
     }
@@ -43576,6 +44075,27 @@ async function writeSummary(report, failure, summary, redact) {
         summary.addList(report.plan.map(cell));
     }
     await summary.write();
+}
+function title(report, failure) {
+    if (report.mode === 'check')
+        return failure ? 'Hive key check failed' : 'Hive key check: ok';
+    const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation';
+    if (failure)
+        return `${what} failed`;
+    if (report.dryRun)
+        return `${what}: dry run, nothing changed`;
+    if (report.rotated)
+        return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated';
+    return `${what}: nothing changed`;
+}
+/** What became of a key in this run: revoked, given a grace period, or still active. */
+function keyState(report, key) {
+    if (report.revokedKeyIds.includes(key.id))
+        return 'revoked';
+    if (key.id === report.oldKey?.id && report.retired === 'grace') {
+        return `expires at ${key.expires_at ?? 'never'} (grace)`;
+    }
+    return 'active';
 }
 /** The summary of a run stopped by its inputs: every problem, nothing else happened. */
 async function writeInputProblems(problems, summary, redact) {
@@ -43634,38 +44154,32 @@ async function run() {
     }
     core_debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
         `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
-        `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`);
+        `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}, ` +
+        `mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} min, prune ${settings.prune}, ` +
+        `rotate if expiring within ${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`);
     const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core_debug }), {
         mask
     });
-    const warn = (message) => warning(secrets.redact(message));
-    const debug = (message) => core_debug(secrets.redact(message));
-    const github = createGitHubClients(settings.github, {
-        baseUrl: settings.githubApiUrl,
-        warn,
-        debug,
-        mask
-    });
-    const store = new GitHubSecretStore(github, {
-        secretName: settings.secretName,
-        destinations: settings.destinations,
-        workflowRepository: settings.workflowRepository,
-        warn,
-        debug
-    });
-    const report = emptyReport(settings.dryRun);
+    const report = emptyReport(settings.dryRun, settings.mode);
     let failure;
     try {
-        await rotate(settings, { keys, secrets: store, mask, log, now: () => new Date() }, report);
+        await rotate(settings, {
+            keys,
+            secrets: secretStore(settings, mask, secrets.redact),
+            mask,
+            log,
+            now: () => new Date()
+        }, report);
     }
     catch (error) {
         failure = main_describe(error, secrets.redact);
     }
     await group('Report', async () => {
-        writeOutputs(report, core_namespaceObject, secrets.redact);
+        const now = new Date();
+        writeOutputs(report, core_namespaceObject, secrets.redact, now);
         info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`);
         try {
-            await writeSummary(report, failure, summary, secrets.redact);
+            await writeSummary(report, failure, summary, secrets.redact, now);
             info('Job summary written.');
         }
         catch (error) {
@@ -43674,6 +44188,30 @@ async function run() {
     });
     if (failure)
         setFailed(failure);
+}
+/** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
+function secretStore(settings, mask, redact) {
+    if (settings.mode === 'check') {
+        const refuse = async () => {
+            throw new Error('mode check reads no secrets and writes none');
+        };
+        return { prepare: refuse, write: refuse };
+    }
+    const warn = (message) => warning(redact(message));
+    const debug = (message) => core_debug(redact(message));
+    const github = createGitHubClients(settings.github, {
+        baseUrl: settings.githubApiUrl,
+        warn,
+        debug,
+        mask
+    });
+    return new GitHubSecretStore(github, {
+        secretName: settings.secretName,
+        destinations: settings.destinations,
+        workflowRepository: settings.workflowRepository,
+        warn,
+        debug
+    });
 }
 /** An error as one redacted sentence for the user; its stack only in the debug log. */
 function main_describe(error, redact) {

@@ -5,6 +5,7 @@ import { HiveClient } from './hive/client.js'
 import { createGitHubClients } from './github/auth.js'
 import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
+import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
 import { redactor } from './text.js'
@@ -41,46 +42,73 @@ export async function run(): Promise<void> {
   core.debug(
     `Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
       `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
-      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}`
+      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}, ` +
+      `mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} min, prune ${settings.prune}, ` +
+      `rotate if expiring within ${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
   const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }), {
     mask
   })
-  const warn = (message: string) => core.warning(secrets.redact(message))
-  const debug = (message: string) => core.debug(secrets.redact(message))
-  const github = createGitHubClients(settings.github, {
-    baseUrl: settings.githubApiUrl,
-    warn,
-    debug,
-    mask
-  })
-  const store = new GitHubSecretStore(github, {
-    secretName: settings.secretName,
-    destinations: settings.destinations,
-    workflowRepository: settings.workflowRepository,
-    warn,
-    debug
-  })
-  const report = emptyReport(settings.dryRun)
+  const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    await rotate(settings, { keys, secrets: store, mask, log, now: () => new Date() }, report)
+    await rotate(
+      settings,
+      {
+        keys,
+        secrets: secretStore(settings, mask, secrets.redact),
+        mask,
+        log,
+        now: () => new Date()
+      },
+      report
+    )
   } catch (error) {
     failure = describe(error, secrets.redact)
   }
 
   await core.group('Report', async () => {
-    writeOutputs(report, core, secrets.redact)
+    const now = new Date()
+    writeOutputs(report, core, secrets.redact, now)
     core.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
     try {
-      await writeSummary(report, failure, core.summary, secrets.redact)
+      await writeSummary(report, failure, core.summary, secrets.redact, now)
       core.info('Job summary written.')
     } catch (error) {
       core.warning(`Could not write the job summary: ${(error as Error).message}`)
     }
   })
   if (failure) core.setFailed(failure)
+}
+
+/** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
+function secretStore(
+  settings: Settings,
+  mask: (value: string) => void,
+  redact: (text: string) => string
+): SecretStore {
+  if (settings.mode === 'check') {
+    const refuse = async (): Promise<never> => {
+      throw new Error('mode check reads no secrets and writes none')
+    }
+    return { prepare: refuse, write: refuse }
+  }
+  const warn = (message: string) => core.warning(redact(message))
+  const debug = (message: string) => core.debug(redact(message))
+  const github = createGitHubClients(settings.github, {
+    baseUrl: settings.githubApiUrl,
+    warn,
+    debug,
+    mask
+  })
+  return new GitHubSecretStore(github, {
+    secretName: settings.secretName,
+    destinations: settings.destinations,
+    workflowRepository: settings.workflowRepository,
+    warn,
+    debug
+  })
 }
 
 /** An error as one redacted sentence for the user; its stack only in the debug log. */

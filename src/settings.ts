@@ -42,9 +42,33 @@ export interface Settings {
   verifyTimeoutSeconds: number
   /** Revoke the old key once every destination holds the new one. */
   revokeOld: boolean
+  /**
+   * When above 0, the old key is not revoked: its expiry is shortened to now + this many minutes
+   * (at most 1440), so Hive ends it while jobs already running finish. 0: revoke at once.
+   */
+  oldKeyGraceMinutes: number
+  /** Revoke leftovers of earlier interrupted runs once every destination holds the new key. */
+  prune: boolean
+  /**
+   * Rotate only when the current key expires within this many days (0 to 365); undefined: rotate
+   * on every run. In mode check: fail when the key expires within it.
+   */
+  rotateIfExpiringWithinDays?: number
+  /**
+   * `rotate`; `check` (test the current key and report, change nothing; needs no github-token nor
+   * admin key); `emergency` (the current key is compromised: revoke it first; needs a separate
+   * hive-admin-key).
+   */
+  mode: Mode
   /** Stop after the preflight and print the plan. */
   dryRun: boolean
 }
+
+export const MODES = ['rotate', 'check', 'emergency'] as const
+export type Mode = (typeof MODES)[number]
+
+/** The longest old-key-grace-minutes: 24 h (a later run leaves alone a key expiring that soon). */
+export const MAX_GRACE_MINUTES = 1440
 
 /** Thrown with every problem found in the inputs; each problem names its input. */
 export class SettingsError extends Error {
@@ -68,26 +92,6 @@ export interface SettingsSource {
 
 export const DEFAULT_HIVE_URL = 'https://api.hive.darksidesecurity.io'
 const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
-
-/**
- * Inputs of action.md that later versions implement. Each is refused unless it holds the value
- * that means "what this version does anyway", so that no setting is ever silently ignored.
- */
-const NOT_YET: Record<string, { accepted: string[]; why: string }> = {
-  'rotate-if-expiring-within-days': {
-    accepted: [''],
-    why: 'this version rotates on every run; leave it empty'
-  },
-  'old-key-grace-minutes': {
-    accepted: ['', '0'],
-    why: 'a grace period is not built yet; use revoke-old: false to keep the old key'
-  },
-  prune: {
-    accepted: ['', 'false'],
-    why: 'pruning leftovers of interrupted runs is not built yet; set it to false or leave it out'
-  },
-  mode: { accepted: ['', 'rotate'], why: 'only mode rotate is built yet' }
-}
 
 /** Read, validate and return every input. Throws one SettingsError listing all problems. */
 export function getSettings(source: SettingsSource): Settings {
@@ -118,15 +122,19 @@ export function getSettings(source: SettingsSource): Settings {
   }
   if (adminInput && !KEY_PATTERN.test(adminInput)) problems.push(`hive-admin-key ${credential}`)
   if (githubToken && !KEY_PATTERN.test(githubToken)) problems.push(`github-token ${credential}`)
-  const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, problems)
-
-  for (const [name, rule] of Object.entries(NOT_YET)) {
-    const value = input(name)
-    if (!rule.accepted.includes(value.toLowerCase())) {
-      const shown = name === 'app-private-key' ? '(value not shown)' : `got "${value}"`
-      problems.push(`${name} is not supported by this version: ${rule.why}; ${shown}`)
-    }
+  const modeRaw = input('mode') || 'rotate'
+  const mode = (MODES as readonly string[]).includes(modeRaw) ? (modeRaw as Mode) : 'rotate'
+  if (mode !== modeRaw) {
+    problems.push(`mode must be one of ${MODES.join(', ')}, got "${modeRaw}"`)
   }
+  // A check reads the current key and writes nothing: a monitoring job needs no GitHub credential.
+  const github = parseGitHubAuth(
+    githubToken,
+    input('app-id'),
+    privateKey,
+    mode !== 'check',
+    problems
+  )
 
   const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems)
   const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
@@ -197,6 +205,39 @@ export function getSettings(source: SettingsSource): Settings {
   )
   const revokeOld = parseBoolean('revoke-old', input('revoke-old') || 'true', problems)
   const dryRun = parseBoolean('dry-run', input('dry-run') || 'false', problems)
+  const oldKeyGraceMinutes = wholeNumber(
+    'old-key-grace-minutes',
+    input('old-key-grace-minutes') || '0',
+    0,
+    MAX_GRACE_MINUTES,
+    problems
+  )
+  const prune = parseBoolean('prune', input('prune') || 'true', problems)
+  const dueRaw = input('rotate-if-expiring-within-days')
+  const rotateIfExpiringWithinDays =
+    dueRaw === ''
+      ? undefined
+      : wholeNumber('rotate-if-expiring-within-days', dueRaw, 0, 365, problems)
+
+  if (mode === 'emergency') {
+    if (!adminInput || adminInput === hiveApiKey) {
+      problems.push(
+        'mode emergency needs hive-admin-key, a separate admin key: the compromised hive-api-key ' +
+          'is revoked first, and a revoked key cannot create its successor'
+      )
+    }
+    const conflicts: [boolean, string][] = [
+      [!revokeOld, 'revoke-old: false (the compromised key is always revoked)'],
+      [oldKeyGraceMinutes > 0, 'old-key-grace-minutes (a compromised key gets no grace)'],
+      [
+        rotateIfExpiringWithinDays !== undefined,
+        'rotate-if-expiring-within-days (an emergency rotation is always due)'
+      ]
+    ]
+    for (const [given, what] of conflicts) {
+      if (given) problems.push(`mode emergency cannot be combined with ${what}; leave it out`)
+    }
+  }
 
   if (problems.length > 0) throw new SettingsError(problems)
 
@@ -217,6 +258,10 @@ export function getSettings(source: SettingsSource): Settings {
     verifyPath,
     verifyTimeoutSeconds,
     revokeOld,
+    oldKeyGraceMinutes,
+    prune,
+    rotateIfExpiringWithinDays,
+    mode,
     dryRun
   }
 }
@@ -285,6 +330,7 @@ function parseGitHubAuth(
   token: string,
   appId: string,
   privateKey: string,
+  required: boolean,
   problems: string[]
 ): GitHubAuth {
   const app = appId !== '' || privateKey !== ''
@@ -293,11 +339,11 @@ function parseGitHubAuth(
       'github-token and app-id/app-private-key are alternatives: pass either a token, or a ' +
         'GitHub App’s app-id and app-private-key, not both'
     )
-  } else if (!token && !app) {
+  } else if (!token && !app && required) {
     problems.push(
       'github-token is required (or app-id and app-private-key): a fine-grained personal access ' +
         'token or GitHub App that may write the secrets of every destination (the workflow’s own ' +
-        'GITHUB_TOKEN cannot write secrets)'
+        'GITHUB_TOKEN cannot write secrets); only mode check runs without it'
     )
   }
   if (token || !app) return { kind: 'token', token }

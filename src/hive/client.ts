@@ -237,6 +237,11 @@ export class HiveClient {
     }
   }
 
+  /** How many requests this client has sent with the key (retries included). */
+  sentWith(apiKey: string): number {
+    return this.http.sentWith(apiKey)
+  }
+
   /** After a revocation: does the key answer 401 now? (Hive revokes immediately.) */
   async confirmRevoked(apiKey: string, path: string): Promise<boolean> {
     return (await this.probe(apiKey, path)) === 401

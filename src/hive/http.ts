@@ -205,6 +205,8 @@ export class HiveHttp {
   private readonly now: () => number
   private readonly fetch: typeof fetch
   private readonly debug: (message: string) => void
+  /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
+  private readonly attempts = new Map<string, number>()
 
   constructor(options: HiveHttpOptions) {
     let base: URL
@@ -237,6 +239,11 @@ export class HiveHttp {
     this.now = options.now ?? Date.now
     this.fetch = options.fetch ?? globalThis.fetch
     this.debug = options.debug ?? (() => {})
+  }
+
+  /** How many requests (attempts, retries included) this client has sent with the key. */
+  sentWith(apiKey: string): number {
+    return this.attempts.get(apiKey) ?? 0
   }
 
   /** The URL a path is sent to; throws (sending nothing) when it would leave hive-url's origin. */
@@ -287,6 +294,7 @@ export class HiveHttp {
       ' Not retried: Hive may have carried out this POST, and repeating it could do it twice.'
 
     for (let attempt = 1; ; attempt++) {
+      this.attempts.set(apiKey, (this.attempts.get(apiKey) ?? 0) + 1)
       const outcome = await this.attempt(url, method, headers, body)
       const gaveUp = attempt > 1 ? ` Gave up after ${attempt} attempts.` : ''
       let error: HiveHttpError

@@ -5,7 +5,7 @@
  */
 import type { HiveKey } from '../hive/types.js'
 import { describeScope } from '../rotation/plan.js'
-import { heldKey, type RotationReport } from '../rotation/report.js'
+import { daysUntilExpiry, heldKey, type RotationReport } from '../rotation/report.js'
 
 export interface OutputSink {
   setOutput(name: string, value: string): void
@@ -33,15 +33,22 @@ export function destinationsJson(report: RotationReport): string {
   )
 }
 
-export function writeOutputs(report: RotationReport, out: OutputSink, redact: Redact): void {
+export function writeOutputs(
+  report: RotationReport,
+  out: OutputSink,
+  redact: Redact,
+  now: Date
+): void {
   const held = heldKey(report)
+  const days = held ? daysUntilExpiry(held, now) : undefined
   const outputs: Record<string, string> = {
     rotated: String(report.rotated),
     'key-id': held?.id ?? '',
     'key-prefix': held?.prefix ?? '',
     'expires-at': held?.expires_at ?? '',
     'revoked-key-ids': report.revokedKeyIds.join(','),
-    destinations: destinationsJson(report)
+    destinations: destinationsJson(report),
+    'days-until-expiry': days === undefined ? '' : String(days)
   }
   for (const [name, value] of Object.entries(outputs)) out.setOutput(name, redact(value))
 }
@@ -50,19 +57,31 @@ export async function writeSummary(
   report: RotationReport,
   failure: string | undefined,
   summary: SummarySink,
-  redact: Redact
+  redact: Redact,
+  now: Date = new Date()
 ): Promise<void> {
   const cell = (text: string) => escapeHtml(redact(text))
   const header = (...names: string[]) => names.map(data => ({ data, header: true }))
-  const title = failure
-    ? 'Hive key rotation failed'
-    : report.dryRun
-      ? 'Hive key rotation: dry run, nothing changed'
-      : report.rotated
-        ? 'Hive key rotated'
-        : 'Hive key rotation: nothing changed'
-  summary.addHeading(title, 2)
+  summary.addHeading(title(report, failure), 2)
   if (failure) summary.addRaw(`<pre>${cell(failure)}</pre>`, true)
+  const held = heldKey(report)
+  if (held) {
+    const days = daysUntilExpiry(held, now)
+    const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold'
+    summary.addRaw(
+      `<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+        (days === undefined
+          ? 'never expires.'
+          : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+        '</p>',
+      true
+    )
+  }
+  if (report.due) summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true)
+  if (report.warnings.length > 0) {
+    summary.addHeading('Warnings', 3)
+    summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`))
+  }
 
   if (report.steps.length > 0) {
     summary.addHeading('Steps', 3)
@@ -78,7 +97,7 @@ export async function writeSummary(
   }
 
   const keys: [string, HiveKey | undefined][] = [
-    ['Old key', report.oldKey],
+    [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
     ['New key', report.newKey],
     ['Admin key', report.adminKey]
   ]
@@ -94,7 +113,21 @@ export async function writeSummary(
         cell(k.permission),
         cell(describeScope(k.scope)),
         cell(k.expires_at ?? 'never'),
-        report.revokedKeyIds.includes(k.id) ? 'revoked' : 'active'
+        cell(keyState(report, k))
+      ])
+    ])
+  }
+
+  if (report.leftovers.length > 0) {
+    summary.addHeading('Leftovers of earlier runs', 3)
+    summary.addTable([
+      header('Id', 'Prefix', 'Why', 'Expires', 'Outcome'),
+      ...report.leftovers.map(l => [
+        cell(l.id),
+        cell(`${l.prefix}…`),
+        cell(l.why),
+        cell(l.expiresAt ?? 'never'),
+        cell(l.outcome)
       ])
     ])
   }
@@ -117,6 +150,24 @@ export async function writeSummary(
     summary.addList(report.plan.map(cell))
   }
   await summary.write()
+}
+
+function title(report: RotationReport, failure: string | undefined): string {
+  if (report.mode === 'check') return failure ? 'Hive key check failed' : 'Hive key check: ok'
+  const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation'
+  if (failure) return `${what} failed`
+  if (report.dryRun) return `${what}: dry run, nothing changed`
+  if (report.rotated) return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated'
+  return `${what}: nothing changed`
+}
+
+/** What became of a key in this run: revoked, given a grace period, or still active. */
+function keyState(report: RotationReport, key: HiveKey): string {
+  if (report.revokedKeyIds.includes(key.id)) return 'revoked'
+  if (key.id === report.oldKey?.id && report.retired === 'grace') {
+    return `expires at ${key.expires_at ?? 'never'} (grace)`
+  }
+  return 'active'
 }
 
 /** The summary of a run stopped by its inputs: every problem, nothing else happened. */

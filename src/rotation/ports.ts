@@ -2,7 +2,7 @@
  * The two ports the rotation talks to. rotate.ts knows nothing about HTTP: it sees keys through
  * KeyService (the Hive client) and secrets through SecretStore (the GitHub adapter).
  */
-import type { CreateKeyRequest, HiveKey, NewHiveKey } from '../hive/types.js'
+import type { CreateKeyRequest, HiveKey, KeyUsage, NewHiveKey } from '../hive/types.js'
 import type { Destination } from '../github/destinations.js'
 
 export interface VerifyResult {
@@ -15,12 +15,22 @@ export interface VerifyResult {
 
 export interface KeyService {
   current(apiKey: string, doing?: string): Promise<HiveKey>
+  /** Every active key (all pages). Needs an admin key. */
+  list(adminKey: string): Promise<HiveKey[]>
   create(adminKey: string, request: CreateKeyRequest): Promise<NewHiveKey>
+  /** Change a key's metadata; shortening `expires_at` is how a grace period is given. */
+  update(adminKey: string, id: string, patch: Partial<CreateKeyRequest>): Promise<HiveKey>
+  /** One GET of the verify path: 2xx, 401 or 403 (anything else throws). */
+  probe(apiKey: string, path: string): Promise<number>
   /** Probe the verify path with the key, retrying 401 (propagation) until the timeout. */
   waitUntilAccepted(apiKey: string, path: string, timeoutMs: number): Promise<VerifyResult>
   revoke(apiKey: string, id: string): Promise<'revoked' | 'already-gone'>
   /** True when the verify path answers 401 to the key. */
   confirmRevoked(apiKey: string, path: string): Promise<boolean>
+  /** The key's use in the last 24 h; null when Hive has no usage data. */
+  usage(adminKey: string, id: string): Promise<KeyUsage | null>
+  /** How many requests this run has sent with the key, so its own use can be told apart. */
+  sentWith(apiKey: string): number
 }
 
 /** A destination whose public key has been read: ready to be written. */

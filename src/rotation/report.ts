@@ -1,4 +1,5 @@
 import type { HiveKey } from '../hive/types.js'
+import type { Mode } from '../settings.js'
 
 /**
  * What a run did, filled in step by step as it happens, so that a failed run reports everything up
@@ -6,6 +7,8 @@ import type { HiveKey } from '../hive/types.js'
  */
 export interface RotationReport {
   dryRun: boolean
+  /** The mode the run was in (rotate, check, emergency). */
+  mode: Mode
   /** True once every destination holds the new key. */
   rotated: boolean
   steps: StepRecord[]
@@ -19,6 +22,29 @@ export interface RotationReport {
   revokedKeyIds: string[]
   /** What the run would do, decided in the preflight. */
   plan: string[]
+  /** Why a rotation was or was not due (rotate-if-expiring-within-days, leftovers). */
+  due?: string
+  /** How the old key was retired: revoked, given a grace period (its new expiry), or kept. */
+  retired?: 'revoked' | 'grace' | 'kept'
+  /** Leftovers of earlier interrupted runs found in the preflight, and what became of each. */
+  leftovers: LeftoverRecord[]
+  /** What the user should look at: also printed as ::warning:: lines when they happen. */
+  warnings: string[]
+}
+
+export interface LeftoverRecord {
+  id: string
+  prefix: string
+  name: string
+  why: string
+  expiresAt: string | null
+  outcome:
+    | 'found'
+    | 'revoked'
+    | 'left to expire'
+    | 'kept (revoke-old: false)'
+    | 'kept (prune: false)'
+    | 'revoke failed'
 }
 
 export type StepStatus = 'ok' | 'failed' | 'skipped'
@@ -40,11 +66,27 @@ export interface DestinationRecord {
   detail?: string
 }
 
-export function emptyReport(dryRun: boolean): RotationReport {
-  return { dryRun, rotated: false, steps: [], destinations: [], revokedKeyIds: [], plan: [] }
+export function emptyReport(dryRun: boolean, mode: Mode = 'rotate'): RotationReport {
+  return {
+    dryRun,
+    mode,
+    rotated: false,
+    steps: [],
+    destinations: [],
+    revokedKeyIds: [],
+    plan: [],
+    leftovers: [],
+    warnings: []
+  }
 }
 
 /** The key the destinations hold after the run: the new one once stored, else the old one. */
 export function heldKey(report: RotationReport): HiveKey | undefined {
   return report.rotated ? report.newKey : report.oldKey
+}
+
+/** Whole days (rounded down) until the key expires; undefined when it never does. */
+export function daysUntilExpiry(key: HiveKey, now: Date): number | undefined {
+  if (key.expires_at === null) return undefined
+  return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000))
 }

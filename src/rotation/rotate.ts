@@ -2,75 +2,57 @@
  * The rotation, in the order of shared/design/action.md:
  *
  *   1. validate   (settings.ts, before this file runs)
- *   2. preflight  read-only: the current key, the admin key, every destination's public key
+ *   2. preflight  read-only: the current key, the admin key, the active keys (leftovers of earlier
+ *                 runs, a run in flight), whether a rotation is due, every destination's public key
+ *      emergency  (mode emergency only) the compromised current key is revoked first
  *   3. create     the new key; masked the moment it exists
  *   4. test       the new key answers the verify path and is what was asked for, or it is revoked
  *   5. store      sealed into every destination; on any failure nothing old is revoked
- *   6. retire     the old key, only now, and confirmed dead
- *   7. report     (main.ts, from the RotationReport filled in here)
+ *   6. retire     the old key, only now: revoked and confirmed dead, given a grace period, or kept
+ *   7. prune      leftovers of earlier interrupted runs, now that every destination holds one key
+ *   8. report     (main.ts, from the RotationReport filled in here)
  *
- * It talks to Hive and GitHub only through the two ports, KeyService and SecretStore.
+ * mode check is check.ts; the leftovers are found in leftovers.ts and pruned in prune.ts.
+ * Everything talks to Hive and GitHub only through the two ports, KeyService and SecretStore.
  */
 import type { Settings } from '../settings.js'
 import type { HiveKey, Permission, Scope } from '../hive/types.js'
-import type { KeyService, PreparedDestination, SecretStore } from './ports.js'
+import type { PreparedDestination, SecretStore } from './ports.js'
 import { DestinationError } from './ports.js'
 import type { DestinationRecord, RotationReport } from './report.js'
 import { describePlan, describeScope } from './plan.js'
+import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
+import { pruneLeftovers, recordLeftovers } from './prune.js'
+import { isoSeconds, newKeyName } from './names.js'
+import { checkKey } from './check.js'
+import { RotationError, skipSteps, stepRunner, warn, type Log, type RotationDeps } from './steps.js'
 
-export interface Log {
-  info(message: string): void
-  warning(message: string): void
-  debug(message: string): void
-  group<T>(name: string, fn: () => Promise<T>): Promise<T>
-}
-
-export interface RotationDeps {
-  keys: KeyService
-  secrets: SecretStore
-  /** Registers a value with the runner's log masking (`core.setSecret`). */
-  mask(value: string): void
-  log: Log
-  now(): Date
-}
-
-/** A failure the user can act on; its message is the whole explanation (no stack trace). */
-export class RotationError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'RotationError'
-  }
-}
+export { RotationError, type Log, type RotationDeps }
 
 /**
  * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
  * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
  */
 const READ_CONCURRENCY = 10
+const DAY_MS = 86_400_000
+
+const AFTER_PREFLIGHT = [
+  'Create the new key',
+  'Test the new key',
+  'Store the new key',
+  'Retire the old key',
+  'Prune leftovers'
+]
 
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
+  if (s.mode === 'check') return checkKey(s, deps, report)
   const { keys, secrets, log } = deps
-
-  /** Run one step in its own log group, timed, and record how it ended. */
-  async function step<T>(name: string, fn: () => Promise<{ result: T; detail: string }>) {
-    const started = Date.now()
-    return log.group(name, async () => {
-      try {
-        const { result, detail } = await fn()
-        report.steps.push({ step: name, status: 'ok', detail, ms: Date.now() - started })
-        log.info(detail)
-        return result
-      } catch (error) {
-        const detail = error instanceof Error ? error.message : String(error)
-        report.steps.push({ step: name, status: 'failed', detail, ms: Date.now() - started })
-        throw error
-      }
-    })
-  }
+  const step = stepRunner(log, report)
+  const emergency = s.mode === 'emergency'
 
   // 2. Preflight: read-only. Anything wrong here fails the run before anything changes.
-  const { oldKey, prepared, permission, scope } = await step('Preflight', async () => {
-    const oldKey = await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)')
+  const pre = await step<Preflight>('Preflight', async () => {
+    const oldKey = await readCurrentKey()
     report.oldKey = oldKey
     let admin = oldKey
     if (s.separateAdminKey) {
@@ -81,35 +63,74 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     const scope = s.scope === 'inherit' ? oldKey.scope : s.scope
     checkAdmin(s, admin, permission, scope)
 
+    const now = deps.now()
+    const active = await keys.list(s.hiveAdminKey)
+    const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
+    if (found.inFlight) throw inFlightError(found.inFlight, emergency)
+    // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+    // revoke-old: false the old keys the current key replaced (kept on purpose).
+    const spared = (l: Leftover) =>
+      inGrace(l.key, now)
+        ? ('left to expire' as const)
+        : !s.revokeOld && l.replacedByCurrent
+          ? ('kept (revoke-old: false)' as const)
+          : undefined
+    const leftovers = found.leftovers.filter(l => !spared(l))
+    recordLeftovers(s, deps.log, report, found.leftovers, spared)
+    const due = isDue(oldKey, leftovers, now)
+    report.due = due.why
+    if (!due.due) {
+      return {
+        result: { due: false },
+        detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.`
+      }
+    }
     const prepared = await prepareAll(s, secrets, report.destinations)
-    report.plan = describePlan(s, oldKey, permission, scope)
+    report.plan = describePlan(s, oldKey, permission, scope, leftovers)
     return {
-      result: { oldKey, prepared, permission, scope },
+      result: { due: true, oldKey, prepared, permission, scope, leftovers },
       detail:
-        `Current key ${oldKey.id} (${oldKey.prefix}…), ${oldKey.permission}, ` +
-        `${describeScope(oldKey.scope)}, expires ${oldKey.expires_at ?? 'never'}; ` +
-        `${prepared.length} destination(s) ready.`
+        `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+        `${leftovers.length} leftover key(s). Due: ${due.why}.`
     }
   })
 
+  if (!pre.due) return skipSteps(report, AFTER_PREFLIGHT, 'not due')
+  const { oldKey, prepared, permission, scope, leftovers } = pre
   if (s.dryRun) {
     log.info(
       `Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`
     )
-    for (const name of ['Create', 'Test', 'Store', 'Retire']) {
-      report.steps.push({ step: name, status: 'skipped', detail: 'dry-run', ms: 0 })
-    }
-    return
+    const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT
+    return skipSteps(report, skipped, 'dry-run')
+  }
+
+  // Emergency: the current key is compromised, so it dies first, before its successor exists.
+  if (emergency) {
+    await step('Revoke the compromised key', async () => {
+      warn(
+        log,
+        report,
+        `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
+          `consumer that holds it fails until the new key is stored in every destination.`
+      )
+      await noteOutsideUse('is revoked now')
+      await retireByRevoking(s.hiveAdminKey)
+      return {
+        result: undefined,
+        detail: `Revoked the compromised key ${oldKey.id} (${oldKey.prefix}…); it answers 401.`
+      }
+    })
   }
 
   // 3. Create. The value is masked before anything else happens, and lives only in `value`.
   const { value, newKey } = await step('Create the new key', async () => {
     const now = deps.now()
     const created = await keys.create(s.hiveAdminKey, {
-      name: `${s.keyName} ${isoSeconds(now)}`,
+      name: newKeyName(s.keyName, now, oldKey.id),
       permission,
       scope,
-      expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * 86_400_000))
+      expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * DAY_MS))
     })
     deps.mask(created.key)
     const { key: value, ...newKey } = created
@@ -121,6 +142,12 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
     }
   })
+  /** After the old key is retired a self-managed rotation has only the new key as admin. */
+  const adminAfterRetire = s.separateAdminKey ? s.hiveAdminKey : value
+  const unchanged = emergency
+    ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
+      'consumer fails until a new key is stored. Fix the cause and run again.'
+    : 'The old key and every destination are unchanged.'
 
   // 4. Test. A new key that fails is revoked, and nothing else has changed.
   await step('Test the new key', async () => {
@@ -169,13 +196,10 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     } catch (error) {
       throw new RotationError(
         `${reason} Revoking it also failed (${(error as Error).message}): revoke key ` +
-          `${newKey.id} (${newKey.prefix}…) by hand. The old key and every destination are unchanged.`
+          `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged}`
       )
     }
-    throw new RotationError(
-      `${reason} The new key ${newKey.id} was revoked; the old key and every destination are ` +
-        'unchanged.'
-    )
+    throw new RotationError(`${reason} The new key ${newKey.id} was revoked. ${unchanged}`)
   }
 
   // 5. Store, one destination at a time. Until every write is confirmed, nothing is revoked.
@@ -198,7 +222,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     if (failures.length > 0) {
       const noneHolds = failures.length === prepared.length && failures.every(f => f.error.definite)
       let outcome: string
-      if (noneHolds) {
+      // In an emergency the new key is the only live one: keep it even if nobody holds it yet.
+      if (noneHolds && !emergency) {
         try {
           await keys.revoke(s.hiveAdminKey, newKey.id)
           report.revokedKeyIds.push(newKey.id)
@@ -209,16 +234,32 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
             `so revoke ${newKey.id} (${newKey.prefix}…) by hand.`
         }
       } else {
-        outcome = `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
+        outcome = noneHolds
+          ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+            'of this rotation, for the next run to store.'
+          : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
       }
+      const old = emergency
+        ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
+          'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
+          'rotate, hive-api-key read from a destination that holds the new key.'
+        : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+          'works. Fix the cause and run again.'
       throw new RotationError(
         `${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
-          `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-          'works. Fix the cause and run again.\n' +
+          `${old}\n` +
           failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n')
       )
     }
     report.rotated = true
+    if (emergency) {
+      warn(
+        log,
+        report,
+        `EMERGENCY: consumers holding the compromised key failed from its revocation until this ` +
+          `store completed; every destination now holds the new key ${newKey.id}.`
+      )
+    }
     return {
       result: undefined,
       detail: `${s.secretName} written to ${prepared.length} destination(s).`
@@ -227,21 +268,25 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 
   // 6. Retire the old key: only now, with every destination holding the new one.
   await step('Retire the old key', async () => {
+    if (emergency) {
+      return {
+        result: undefined,
+        detail: `The compromised key ${oldKey.id} was revoked before the new key was created.`
+      }
+    }
     if (!s.revokeOld) {
+      report.retired = 'kept'
       return {
         result: undefined,
         detail: `Kept the old key ${oldKey.id} (revoke-old: false); it expires ${oldKey.expires_at ?? 'never'}.`
       }
     }
-    const outcome = await keys.revoke(s.hiveAdminKey, oldKey.id)
-    report.revokedKeyIds.push(oldKey.id)
-    if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
-      throw new RotationError(
-        `Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
-          `accepts it. Every destination holds the new key; revoke ${oldKey.id} ` +
-          `(${oldKey.prefix}…) in Hive and check it answers 401.`
-      )
+    if (s.oldKeyGraceMinutes > 0) {
+      await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`)
+      return { result: undefined, detail: await giveGrace() }
     }
+    await noteOutsideUse('is revoked now')
+    const outcome = await retireByRevoking(adminAfterRetire)
     return {
       result: undefined,
       detail:
@@ -250,6 +295,161 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
           : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
     }
   })
+
+  /** Revoke the old key and check that Hive refuses it now. */
+  async function retireByRevoking(adminKey: string) {
+    const outcome = await keys.revoke(adminKey, oldKey.id)
+    report.revokedKeyIds.push(oldKey.id)
+    report.retired = 'revoked'
+    if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
+      throw new RotationError(
+        `Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
+          `accepts it. ` +
+          (emergency
+            ? 'Nothing else was changed: revoke it in Hive by hand, check that it answers 401, ' +
+              'and run again.'
+            : `Every destination holds the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in ` +
+              'Hive and check it answers 401.')
+      )
+    }
+    return outcome
+  }
+
+  /** Shorten the old key's expiry to now + grace (never lengthen it): Hive ends it itself. */
+  async function giveGrace(): Promise<string> {
+    const until = new Date(deps.now().getTime() + s.oldKeyGraceMinutes * 60_000)
+    report.retired = 'grace'
+    if (oldKey.expires_at !== null && Date.parse(oldKey.expires_at) <= until.getTime()) {
+      return `The old key ${oldKey.id} already expires at ${oldKey.expires_at}, within the grace of ${s.oldKeyGraceMinutes} minute(s); left as it is.`
+    }
+    const updated = await keys.update(s.hiveAdminKey, oldKey.id, { expires_at: isoSeconds(until) })
+    const expires = updated.expires_at === null ? Infinity : Date.parse(updated.expires_at)
+    if (!(expires <= until.getTime() + 1000)) {
+      throw new RotationError(
+        `Hive accepted the new expiry of the old key ${oldKey.id} but reports it expiring ` +
+          `${updated.expires_at ?? 'never'}, not ${isoSeconds(until)}. Every destination holds ` +
+          `the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in Hive once running jobs are done.`
+      )
+    }
+    report.oldKey = updated
+    return (
+      `Gave the old key ${oldKey.id} (${oldKey.prefix}…) a grace of ${s.oldKeyGraceMinutes} ` +
+      `minute(s): it expires at ${updated.expires_at}, and Hive ends it then.`
+    )
+  }
+
+  /**
+   * Before the old key is retired: did anything but this run use it in the last 24 h? Its
+   * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
+   * warning at most: no usage data, or an error reading it, is passed over quietly.
+   */
+  async function noteOutsideUse(fate: string) {
+    try {
+      const usage = await keys.usage(s.hiveAdminKey, oldKey.id)
+      if (usage === null) return log.debug(`No usage data for ${oldKey.id}.`)
+      // An upper bound of this run's own use: every attempt, the usage request included.
+      const others = usage.requests_24h - keys.sentWith(s.hiveApiKey)
+      if (others <= 0) return log.info(`Only this run used ${oldKey.id} in the last 24 h.`)
+      warn(
+        log,
+        report,
+        `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
+          `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
+          `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+          `on; a consumer outside the destinations still holds the old key and will fail: add ` +
+          `it to destinations.`
+      )
+    } catch (error) {
+      log.debug(`Could not read the usage of ${oldKey.id}: ${(error as Error).message}`)
+    }
+  }
+
+  // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
+  await step('Prune leftovers', async () => ({
+    result: undefined,
+    detail: await pruneLeftovers(s, deps, report, leftovers, {
+      adminKey: adminAfterRetire,
+      never: [newKey.id, oldKey.id]
+    })
+  }))
+
+  /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
+  async function readCurrentKey(): Promise<HiveKey> {
+    try {
+      return await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)')
+    } catch (error) {
+      const status = (error as { status?: number }).status
+      if (!emergency || status !== 401) throw error
+      throw new RotationError(
+        'hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
+          'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
+          'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
+          'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+          'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+          'from there.'
+      )
+    }
+  }
+
+  /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
+  function isDue(key: HiveKey, found: Leftover[], now: Date): { due: boolean; why: string } {
+    const days = s.rotateIfExpiringWithinDays
+    if (emergency) return { due: true, why: 'mode emergency: the current key is compromised' }
+    if (days === undefined)
+      return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' }
+    const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at)
+    const expiry = `the current key expires ${key.expires_at ?? 'never'}`
+    if (expires <= now.getTime() + days * DAY_MS) {
+      return { due: true, why: `${expiry}, within ${days} day(s)` }
+    }
+    if (found.length > 0) {
+      return {
+        due: true,
+        why:
+          `${expiry}, later than ${days} day(s), but leftovers of an interrupted run exist and ` +
+          'only a full store proves that every destination holds one key'
+      }
+    }
+    return { due: false, why: `${expiry}, later than ${days} day(s) from now` }
+  }
+}
+
+/** What the preflight found: nothing to do, or everything the later steps need. */
+type Preflight =
+  | { due: false }
+  | {
+      due: true
+      oldKey: HiveKey
+      prepared: PreparedDestination[]
+      permission: Permission
+      scope: Scope
+      leftovers: Leftover[]
+    }
+
+function describeKey(role: string, key: HiveKey) {
+  return (
+    `${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
+    `expires ${key.expires_at ?? 'never'}`
+  )
+}
+
+function inFlightError(
+  { key, createdAt }: { key: HiveKey; createdAt: string },
+  emergency: boolean
+) {
+  const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS))
+  return new RotationError(
+    `Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
+      `this rotation was created at ${createdAt}, after the current key, less than ` +
+      `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
+      `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
+      `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
+      'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
+      'cancel-in-progress: false }).' +
+      (emergency
+        ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+        : '')
+  )
 }
 
 /** The admin key must be admin and able to grant what the new key asks for. */
@@ -343,9 +543,4 @@ function scopeCovers(outer: Scope, inner: Scope): boolean {
 function sameScope(a: Scope, b: Scope): boolean {
   const ids = (s: Scope) => [...scopeIds(s)].sort().join(',')
   return a.type === b.type && ids(a) === ids(b)
-}
-
-/** ISO-8601 UTC to the second, as Hive writes timestamps. */
-export function isoSeconds(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }

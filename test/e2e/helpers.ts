@@ -267,3 +267,43 @@ export function expectNewKeyRevokedNothingWritten(world: World, outcome: Outcome
   expectEveryDestinationHolds(world, world.ci)
   return newKey
 }
+
+/** The key-name of the world's rotation (the default: repository and secret name). */
+export const ROTATION = `hive-rotate-key octo/app ${SECRET}`
+
+/** An ISO-8601 UTC timestamp `ms` from now, to the second. */
+export function fromNow(ms: number): string {
+  return new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/**
+ * Seeds a key as an earlier run of the world's rotation would have created it `ageMs` ago,
+ * replacing the key `replaces`: what a run killed after its create step leaves behind.
+ */
+export function seedRotationKey(
+  world: World,
+  opts: { replaces: string; ageMs: number; expiresAt?: string }
+): StoredKey {
+  const created = fromNow(-opts.ageMs)
+  const { id } = world.hive.seedKey({
+    name: `${ROTATION} ${created} replaces ${opts.replaces}`,
+    permission: 'read-only',
+    scope: world.hive.key(world.ci.id)!.scope,
+    createdAt: created,
+    expiresAt: opts.expiresAt ?? fromNow(30 * 86_400_000 - opts.ageMs)
+  })
+  return world.hive.key(id)!
+}
+
+/** The ids of the keys Hive holds active, in creation order. */
+export function activeIds(world: World): string[] {
+  return world.hive.activeKeys().map(k => k.id)
+}
+
+/** The `::warning::` annotations of a run, unescaped. */
+export function warnings(run: ActionRun): string[] {
+  return run.stdout
+    .split('\n')
+    .filter(line => line.startsWith('::warning::'))
+    .map(line => line.slice('::warning::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
+}

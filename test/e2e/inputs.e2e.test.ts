@@ -76,11 +76,14 @@ describe('bad inputs are refused before any request', () => {
     ['verify-path', { 'verify-path': '/executions-cli/../api-keys' }],
     ['verify-path', { 'verify-path': '/executions?x=1' }],
     ['verify-timeout-seconds', { 'verify-timeout-seconds': '-1' }],
-    ['mode', { mode: 'emergency' }],
+    ['mode', { mode: 'panic' }],
+    ['mode', { mode: 'emergency', 'hive-admin-key': null }],
     ['dry-run', { 'dry-run': 'maybe' }],
     ['revoke-old', { 'revoke-old': 'yes' }],
-    ['old-key-grace-minutes', { 'old-key-grace-minutes': '15' }],
-    ['rotate-if-expiring-within-days', { 'rotate-if-expiring-within-days': '7' }],
+    ['old-key-grace-minutes', { 'old-key-grace-minutes': '1441' }],
+    ['old-key-grace-minutes', { 'old-key-grace-minutes': '-5' }],
+    ['prune', { prune: 'yes' }],
+    ['rotate-if-expiring-within-days', { 'rotate-if-expiring-within-days': 'soon' }],
     ['app-id', { 'app-id': '12345' }]
   ])(
     '%s: %j',
@@ -106,7 +109,7 @@ describe('bad inputs are refused before any request', () => {
       'secret-name': 'GITHUB_X',
       'github-token': null,
       'verify-path': '//evil/x',
-      mode: 'emergency',
+      mode: 'panic',
       'dry-run': 'maybe'
     }
     const names = Object.keys(change)

@@ -76,7 +76,8 @@ describe('a rotation that succeeds', () => {
     expect(newKey.permission).toBe('read-only')
     expect(newKey.scope).toEqual(CI_SCOPE)
     expect(newKey.name.startsWith('hive-rotate-key octo/app HIVE_API_KEY ')).toBe(true)
-    expect(newKey.name).toMatch(/ \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/)
+    expect(newKey.name).toMatch(/ \d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z replaces (\S+)$/)
+    expect(newKey.name.endsWith(` replaces ${w.ci.id}`)).toBe(true)
     // It was created with the admin key, not with the key being rotated.
     expect(creations(w).map(r => r.keyId)).toEqual([w.admin.id])
 

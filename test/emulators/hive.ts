@@ -435,6 +435,18 @@ export class HiveEmulator {
     return this.keys().filter(k => this.isActive(k, nowMs))
   }
 
+  /**
+   * Moves a key's `created_at` back by `ms`, as if it had been created that long ago: how a test
+   * makes the key of a run it killed a moment ago look like one left by a run long finished.
+   */
+  backdate(id: string, ms: number): void {
+    const entry = this.entries.get(id)
+    if (entry === undefined) throw new Error(`HiveEmulator.backdate: no key ${id}`)
+    const created = parseIsoUtc(entry.key.created_at)
+    if (created === undefined) throw new Error(`HiveEmulator.backdate: ${id} has no created_at`)
+    entry.key.created_at = formatIso(Math.floor((created - ms) / 1000) * 1000)
+  }
+
   addFault(fault: HiveFault): void {
     this.faults.add(fault)
   }

@@ -280,6 +280,22 @@ describe('usage', () => {
   })
 })
 
+describe('sentWith', () => {
+  it('counts every request sent with a key, retries included, per key', async () => {
+    const answers = [{ status: 503 }, { status: 200, body: key('key_1') }]
+    const { client, seen } = await hive(request =>
+      request.apiKey === ADMIN ? answers[seen.length - 1] : { status: 200, body: {} }
+    )
+    expect(client.sentWith(ADMIN)).toBe(0)
+    await client.current(ADMIN)
+    await client.probe(NEW_VALUE, '/executions-cli/executions')
+    expect(seen).toHaveLength(3)
+    expect([client.sentWith(ADMIN), client.sentWith(NEW_VALUE), client.sentWith('hv_x')]).toEqual([
+      2, 1, 0
+    ])
+  })
+})
+
 describe('probe', () => {
   it('returns 200, 401 and 403 instead of throwing', async () => {
     const answers = [{ status: 200, body: { executions: [] } }, unauthorized, forbidden]

@@ -204,6 +204,16 @@ describe('key lifecycle', () => {
   })
 })
 
+describe('backdate', () => {
+  it('moves created_at back, as GET /api-keys/{id} then shows it', async () => {
+    const key = emu.seedKey({ name: 'made by a killed run' })
+    emu.backdate(key.id, 11 * 60_000 + 500)
+    const read = await call('GET', `/api-keys/${key.id}`, admin.value)
+    expect(read.json).toMatchObject({ created_at: '2026-11-28T10:48:59Z' })
+    expect(() => emu.backdate('key_nope', 1)).toThrow('no key key_nope')
+  })
+})
+
 describe('401 unauthorized', () => {
   it('refuses a missing, unknown, revoked or expired key', async () => {
     const revoked = emu.seedKey({ permission: 'read-only' })

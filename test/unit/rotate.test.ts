@@ -49,10 +49,15 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
   const client = new HiveClient(http, { sleep: async () => undefined })
   const keys: KeyService = {
     current: (k, d) => client.current(k, d),
+    list: k => client.list(k),
     create: (k, r) => client.create(k, r),
+    update: (k, id, p) => client.update(k, id, p),
+    probe: (k, p) => client.probe(k, p),
     waitUntilAccepted: (k, p, t) => client.waitUntilAccepted(k, p, t),
     revoke: (k, id) => client.revoke(k, id),
     confirmRevoked: (k, p) => client.confirmRevoked(k, p),
+    usage: (k, id) => client.usage(k, id),
+    sentWith: k => client.sentWith(k),
     ...wrap.keys
   }
   const github = createGitHubClient({
@@ -94,7 +99,11 @@ describe('rotate', () => {
     expect(created()).toHaveLength(1)
     expect(fresh.permission).toBe('read-only')
     expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] })
-    expect(fresh.name).toMatch(/^hive-rotate-key octo\/app HIVE_API_KEY \d{4}-\d\d-\d\dT[\d:]+Z$/)
+    expect(fresh.name).toMatch(
+      new RegExp(
+        `^hive-rotate-key octo/app HIVE_API_KEY \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`
+      )
+    )
     expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.hive.accepts(fresh.value)).toBe(true)
@@ -106,7 +115,8 @@ describe('rotate', () => {
       ['Create the new key', 'ok'],
       ['Test the new key', 'ok'],
       ['Store the new key', 'ok'],
-      ['Retire the old key', 'ok']
+      ['Retire the old key', 'ok'],
+      ['Prune leftovers', 'ok']
     ])
     expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'updated'])
   })
@@ -177,7 +187,7 @@ describe('rotate', () => {
     expect(world.github.secretWrites()).toBe(0)
     expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
     expect(h.report.plan.join('\n')).toContain(`Revoke the current key ${world.ci.id}`)
-    expect(h.report.steps.filter(s => s.status === 'skipped')).toHaveLength(4)
+    expect(h.report.steps.filter(s => s.status === 'skipped')).toHaveLength(5)
   })
 
   it('revokes a new key that fails its test and changes nothing else', async () => {
@@ -328,5 +338,229 @@ describe('rotate', () => {
     await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(RotationError)
     expect(h.report.rotated).toBe(true)
     expect(h.report.steps.at(-1)).toMatchObject({ step: 'Retire the old key', status: 'failed' })
+  })
+})
+
+/** A key of the world's rotation, as a run killed `ageMs` ago after creating it would leave it. */
+function leftover(replaces: string, ageMs: number, expiresInMs = 30 * 86_400_000) {
+  const at = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  return world.hive.seedKey({
+    name: `hive-rotate-key octo/app HIVE_API_KEY ${at(-ageMs)} replaces ${replaces}`,
+    permission: 'read-only',
+    scope: { type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] },
+    createdAt: at(-ageMs),
+    expiresAt: at(expiresInMs)
+  })
+}
+const activeIds = () => world.hive.activeKeys().map(k => k.id)
+
+describe('prune', () => {
+  it('revokes leftovers only after the store and the retirement', async () => {
+    const orphan = leftover(world.ci.id, 3_600_000)
+    const order: string[] = []
+    const store = harness().deps.secrets
+    const h = harness({
+      keys: {
+        revoke: async (k, id) => {
+          order.push(`revoke ${id}`)
+          return new HiveClient(new HiveHttp({ baseUrl: world.hive.url })).revoke(k, id)
+        }
+      },
+      secrets: {
+        write: async (p, n, v) => {
+          order.push(`write ${p.destination.label}`)
+          return store.write(p, n, v)
+        }
+      }
+    })
+    await rotate(settings(), h.deps, h.report)
+    expect(order).toEqual([
+      'write repo:octo/app',
+      'write env:octo/app/production',
+      `revoke ${world.ci.id}`,
+      `revoke ${orphan.id}`
+    ])
+    expect(activeIds()).toEqual([world.admin.id, created().at(-1)!.id])
+    expect(h.report.leftovers.map(l => [l.id, l.outcome])).toEqual([[orphan.id, 'revoked']])
+  })
+
+  it('turns a failed revocation of a leftover into a warning with its id', async () => {
+    const orphan = leftover(world.ci.id, 3_600_000)
+    const real = new HiveClient(new HiveHttp({ baseUrl: world.hive.url }))
+    const h = harness({
+      keys: {
+        revoke: async (k, id) => {
+          if (id === orphan.id) throw new Error('Hive answered 500')
+          return real.revoke(k, id)
+        }
+      }
+    })
+    await rotate(settings(), h.deps, h.report)
+    expect(h.report.rotated).toBe(true)
+    expect(h.report.steps.at(-1)).toMatchObject({ step: 'Prune leftovers', status: 'ok' })
+    expect(h.report.warnings.at(-1)).toMatch(
+      new RegExp(`Could not revoke 1 leftover key\\(s\\).*\\n  - ${orphan.id} .*Hive answered 500`)
+    )
+    expect(active(orphan.id)).toBe(true)
+    expect(active(world.ci.id)).toBe(false)
+  })
+
+  it('prunes with the new key when the rotated key was its own admin and is gone', async () => {
+    const own = world.hive.seedKey({ permission: 'admin', scope: { type: 'all' } })
+    world.github.setSecretPlain(REPO, 'HIVE_API_KEY', own.value)
+    world.github.setSecretPlain(ENV, 'HIVE_API_KEY', own.value)
+    const orphan = world.hive.seedKey({
+      name: `hive-rotate-key octo/app HIVE_API_KEY 2026-01-01T00:00:00Z replaces ${own.id}`,
+      permission: 'admin',
+      createdAt: '2026-01-01T00:00:00Z'
+    })
+    const h = harness()
+    await rotate(settings({ 'hive-api-key': own.value, 'hive-admin-key': '' }), h.deps, h.report)
+    const fresh = world.hive.keys().at(-1)!
+    expect(activeIds()).toEqual([world.admin.id, world.ci.id, fresh.id])
+    const prune = world.hive.requests.find(r => r.method === 'DELETE' && r.path.endsWith(orphan.id))
+    expect(prune?.keyId).toBe(fresh.id)
+  })
+
+  it('with revoke-old: false, spares the old keys the current key replaced, not orphans', async () => {
+    // An earlier run kept the hand-made CI key (revoke-old: false) and stored K2; a later run
+    // was killed after creating an orphan.
+    const k2 = leftover(world.ci.id, 86_400_000)
+    const k2Value = world.hive.key(k2.id)!.value
+    const orphan = leftover(k2.id, 3_600_000)
+    world.github.setSecretPlain(REPO, 'HIVE_API_KEY', k2Value)
+    world.github.setSecretPlain(ENV, 'HIVE_API_KEY', k2Value)
+    const h = harness()
+    await rotate(
+      settings({
+        'hive-api-key': k2Value,
+        'revoke-old': 'false',
+        'rotate-if-expiring-within-days': '1'
+      }),
+      h.deps,
+      h.report
+    )
+    const fresh = created().at(-1)!
+    expect(activeIds()).toEqual([world.admin.id, world.ci.id, k2.id, fresh.id])
+    expect(h.report.leftovers.map(l => [l.id, l.outcome])).toEqual([
+      [orphan.id, 'revoked'],
+      [world.ci.id, 'kept (revoke-old: false)']
+    ])
+    // The kept key alone would not have made this run due: the orphan did.
+    expect(h.report.due).toMatch(/leftovers of an interrupted run/)
+  })
+
+  it('with revoke-old: false, a kept old key does not make the next run due', async () => {
+    const k2 = leftover(world.ci.id, 86_400_000)
+    const k2Value = world.hive.key(k2.id)!.value
+    const h = harness()
+    await rotate(
+      settings({
+        'hive-api-key': k2Value,
+        'revoke-old': 'false',
+        'rotate-if-expiring-within-days': '7'
+      }),
+      h.deps,
+      h.report
+    )
+    expect(created()).toEqual([world.hive.key(k2.id)])
+    expect(activeIds()).toEqual([world.admin.id, world.ci.id, k2.id])
+    expect(h.report.due).toMatch(/later than 7 day\(s\) from now/)
+    expect(h.report.steps.map(st => st.status)).toEqual(['ok', ...Array(5).fill('skipped')])
+  })
+
+  it('lists leftovers in the dry-run plan and touches none', async () => {
+    const orphan = leftover(world.ci.id, 3_600_000)
+    const h = harness()
+    h.report.dryRun = true
+    await rotate(settings({ 'dry-run': 'true' }), h.deps, h.report)
+    expect(h.report.plan.at(-1)).toContain(`Revoke the leftovers of earlier runs: ${orphan.id}`)
+    expect(active(orphan.id)).toBe(true)
+    expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
+  })
+})
+
+describe('grace, emergency, usage', () => {
+  it('fails the retire step when Hive does not shorten the expiry as asked', async () => {
+    const h = harness({ keys: { update: async () => ({ ...world.hive.key(world.ci.id)! }) } })
+    await expect(
+      rotate(settings({ 'old-key-grace-minutes': '10' }), h.deps, h.report)
+    ).rejects.toThrow(/reports it expiring .*, not .*Every destination holds the new key/)
+    expect(h.report.rotated).toBe(true)
+    expect(active(world.ci.id)).toBe(true)
+  })
+
+  it('emergency: stops before creating anything when the compromised key still works', async () => {
+    const h = harness({ keys: { confirmRevoked: async () => false } })
+    await expect(rotate(settings({ mode: 'emergency' }), h.deps, h.report)).rejects.toThrow(
+      /still accepts it\. Nothing else was changed/
+    )
+    expect(created()).toEqual([])
+    expect(world.github.secretWrites()).toBe(0)
+  })
+
+  it('emergency: a new key that fails its test is revoked, and says consumers are down', async () => {
+    world.hive.options.propagationCalls = 1000
+    const h = harness()
+    await expect(
+      rotate(settings({ mode: 'emergency', 'verify-timeout-seconds': '0' }), h.deps, h.report)
+    ).rejects.toThrow(/stays revoked and no destination was written: every consumer fails/)
+    expect(world.hive.activeKeys().map(k => k.id)).toEqual([world.admin.id])
+  })
+
+  it('emergency: a key Hive already refuses gets an explanation, and nothing is made', async () => {
+    await new HiveClient(new HiveHttp({ baseUrl: world.hive.url })).revoke(
+      world.admin.value,
+      world.ci.id
+    )
+    const h = harness()
+    await expect(rotate(settings({ mode: 'emergency' }), h.deps, h.report)).rejects.toThrow(
+      /hive-api-key answers 401: Hive no longer accepts it .* make a key in Hive by hand/
+    )
+    expect(world.hive.requests.filter(r => r.method !== 'GET')).toHaveLength(1)
+    expect(created()).toEqual([])
+  })
+
+  it('a usage read that fails is passed over: no warning, the rotation completes', async () => {
+    await world.statusOf(world.ci.value)
+    const h = harness({
+      keys: {
+        usage: async () => {
+          throw new Error('Hive answered 500')
+        }
+      }
+    })
+    await rotate(settings(), h.deps, h.report)
+    expect(h.report.warnings).toEqual([])
+    expect(active(world.ci.id)).toBe(false)
+  })
+})
+
+describe('mode check', () => {
+  it('fails on a key that may not read the verify path, writing nothing', async () => {
+    const h = harness({ keys: { probe: async () => 403 } })
+    await expect(rotate(settings({ mode: 'check' }), h.deps, h.report)).rejects.toThrow(
+      /valid but may not read \/executions-cli\/executions \(403\)/
+    )
+    expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
+    expect(world.github.requests).toEqual([])
+  })
+
+  it('passes a key that never expires, whatever the threshold', async () => {
+    const forever = world.hive.seedKey({ permission: 'read-only', expiresAt: null })
+    const h = harness()
+    await rotate(
+      settings({
+        mode: 'check',
+        'hive-api-key': forever.value,
+        'rotate-if-expiring-within-days': '365'
+      }),
+      h.deps,
+      h.report
+    )
+    expect(h.report.steps).toEqual([
+      expect.objectContaining({ step: 'Check the current key', status: 'ok' })
+    ])
+    expect(h.report.steps[0].detail).toContain('it never expires')
   })
 })

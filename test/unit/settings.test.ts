@@ -49,6 +49,10 @@ describe('getSettings', () => {
       verifyPath: '/executions-cli/executions',
       verifyTimeoutSeconds: 60,
       revokeOld: true,
+      oldKeyGraceMinutes: 0,
+      prune: true,
+      rotateIfExpiringWithinDays: undefined,
+      mode: 'rotate',
       dryRun: false
     })
     expect(masked).toEqual([KEY, TOKEN])
@@ -159,20 +163,60 @@ describe('getSettings', () => {
     ])
   })
 
-  it('refuses inputs of later versions instead of ignoring them', () => {
-    const problems = problemsOf({
-      'rotate-if-expiring-within-days': '7',
-      'old-key-grace-minutes': '30',
-      prune: 'true',
-      mode: 'emergency'
-    })
-    expect(problems.map(p => p.split(' ')[0])).toEqual([
-      'rotate-if-expiring-within-days',
-      'old-key-grace-minutes',
-      'prune',
-      'mode'
+  it('parses mode, grace, prune and the expiry threshold', () => {
+    const s = settingsFrom({
+      'hive-admin-key': 'hv_admin',
+      mode: 'rotate',
+      'old-key-grace-minutes': '1440',
+      prune: 'false',
+      'rotate-if-expiring-within-days': '0'
+    }).settings()
+    expect([s.mode, s.oldKeyGraceMinutes, s.prune, s.rotateIfExpiringWithinDays]).toEqual([
+      'rotate',
+      1440,
+      false,
+      0
     ])
-    expect(problems[3]).toContain('got "emergency"')
+  })
+
+  it('refuses a bad mode, grace, prune or threshold, naming each', () => {
+    const problems = problemsOf({
+      mode: 'panic',
+      'old-key-grace-minutes': '1441',
+      prune: 'yes',
+      'rotate-if-expiring-within-days': '366'
+    })
+    expect(problems).toEqual([
+      'mode must be one of rotate, check, emergency, got "panic"',
+      'old-key-grace-minutes must be a whole number from 0 to 1440, got "1441"',
+      'prune must be true or false, got "yes"',
+      'rotate-if-expiring-within-days must be a whole number from 0 to 365, got "366"'
+    ])
+  })
+
+  it('lets mode check run without github-token, and no other mode', () => {
+    const check = settingsFrom({ 'github-token': '', mode: 'check' }).settings()
+    expect([check.mode, check.github]).toEqual(['check', { kind: 'token', token: '' }])
+    expect(problemsOf({ 'github-token': '', mode: 'emergency' })).toContainEqual(
+      expect.stringMatching(/^github-token is required/)
+    )
+  })
+
+  it('refuses mode emergency without a separate admin key, or with a gentler retirement', () => {
+    expect(problemsOf({ mode: 'emergency' })).toEqual([
+      'mode emergency needs hive-admin-key, a separate admin key: the compromised hive-api-key ' +
+        'is revoked first, and a revoked key cannot create its successor'
+    ])
+    const problems = problemsOf({
+      mode: 'emergency',
+      'hive-admin-key': 'hv_admin',
+      'revoke-old': 'false',
+      'old-key-grace-minutes': '5',
+      'rotate-if-expiring-within-days': '7'
+    })
+    expect(
+      problems.map(p => p.replace(/^mode emergency cannot be combined with (\S+).*/, '$1'))
+    ).toEqual(['revoke-old:', 'old-key-grace-minutes', 'rotate-if-expiring-within-days'])
   })
 
   it.each([

@@ -55,7 +55,8 @@ function rotatedReport(): RotationReport {
 describe('outputs', () => {
   it('name the key the destinations hold after a rotation: the new one', () => {
     const outputs: Record<string, string> = {}
-    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, t => t)
+    const now = new Date('2026-11-30T12:00:00Z')
+    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, t => t, now)
     expect(outputs).toEqual({
       rotated: 'true',
       'key-id': 'key_new',
@@ -63,7 +64,9 @@ describe('outputs', () => {
       'expires-at': '2026-12-28T11:00:00Z',
       'revoked-key-ids': 'key_old',
       destinations:
-        '[{"destination":"repo:octo/app","status":"updated","public_key_id":"123","detail":"ok"}]'
+        '[{"destination":"repo:octo/app","status":"updated","public_key_id":"123","detail":"ok"}]',
+      // 2026-12-28T11:00Z is 27 days and 23 hours after 2026-11-30T12:00Z: rounded down.
+      'days-until-expiry': '27'
     })
   })
 
@@ -71,18 +74,26 @@ describe('outputs', () => {
     const report = rotatedReport()
     report.rotated = false
     const outputs: Record<string, string> = {}
-    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, t => t)
-    expect([outputs.rotated, outputs['key-id']]).toEqual(['false', 'key_old'])
+    report.oldKey = { ...report.oldKey!, expires_at: null }
+    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, t => t, new Date())
+    expect([outputs.rotated, outputs['key-id'], outputs['days-until-expiry']]).toEqual([
+      'false',
+      'key_old',
+      ''
+    ])
   })
 })
 
 describe('job summary', () => {
   it('shows steps, keys and destinations with ids and prefixes', async () => {
     const { sink, html } = recordingSummary()
-    await writeSummary(rotatedReport(), undefined, sink, t => t)
+    await writeSummary(rotatedReport(), undefined, sink, t => t, new Date('2026-11-30T12:00:00Z'))
     expect(html()).toContain('<h2>Hive key rotated</h2>')
     expect(html()).toContain('Store the new key | ✅ ok | 1.5 s | written')
     expect(html()).toContain('Old key | key_old | hv_aaaa… | read-only')
+    expect(html()).toContain(
+      'The key the destinations hold: key_new (hv_bbbb…), expires 2026-12-28T11:00:00Z: 27 day(s) left.'
+    )
     expect(html()).toContain('| revoked')
     expect(html()).toContain('New key | key_new | hv_bbbb…')
     expect(html()).toContain('repo:octo/app | updated | 123 | ok')
@@ -109,6 +120,52 @@ describe('job summary', () => {
     await writeSummary(report, undefined, sink, t => t)
     expect(html()).toContain('dry run, nothing changed')
     expect(html()).toContain('<li>Create a key</li><li>Write HIVE_API_KEY</li>')
+  })
+})
+
+describe('job summary of the other modes and outcomes', () => {
+  it('names a check by its mode, with the current key and its days left', async () => {
+    const report = emptyReport(false, 'check')
+    report.oldKey = { ...key('key_cur', 'hv_cccc'), expires_at: null }
+    const { sink, html } = recordingSummary()
+    await writeSummary(report, undefined, sink, t => t)
+    expect(html()).toContain('<h2>Hive key check: ok</h2>')
+    expect(html()).toContain('The current key: key_cur (hv_cccc…), never expires.')
+    expect(html()).toContain('Current key | key_cur')
+  })
+
+  it('shows warnings, leftovers and what became of them, and an old key in its grace', async () => {
+    const report = rotatedReport()
+    report.revokedKeyIds = ['key_left']
+    report.retired = 'grace'
+    report.oldKey = { ...report.oldKey!, expires_at: '2026-11-28T12:30:00Z' }
+    report.due = 'the current key expires soon'
+    report.warnings = ['Found 1 leftover key(s) <of> earlier runs']
+    report.leftovers = [
+      {
+        id: 'key_left',
+        prefix: 'hv_dddd',
+        name: 'n',
+        why: 'replaced by key_old',
+        expiresAt: null,
+        outcome: 'revoked'
+      }
+    ]
+    const { sink, html } = recordingSummary()
+    await writeSummary(report, undefined, sink, t => t)
+    expect(html()).toContain('<li>⚠️ Found 1 leftover key(s) &lt;of&gt; earlier runs</li>')
+    expect(html()).toContain('key_left | hv_dddd… | replaced by key_old | never | revoked')
+    expect(html()).toContain('Old key | key_old | hv_aaaa… | read-only')
+    expect(html()).toContain('2026-11-28T12:30:00Z | expires at 2026-11-28T12:30:00Z (grace)')
+    expect(html()).toContain('<p>Due: the current key expires soon.</p>')
+  })
+
+  it('names an emergency rotation as such', async () => {
+    const report = rotatedReport()
+    report.mode = 'emergency'
+    const { sink, html } = recordingSummary()
+    await writeSummary(report, undefined, sink, t => t)
+    expect(html()).toContain('<h2>Hive emergency key rotation: done</h2>')
   })
 })
 

@@ -1,0 +1,48 @@
+/**
+ * How a rotation names the keys it creates, and how it recognises them later.
+ *
+ *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
+ *
+ * The name is the only place the Hive contract lets a key carry our own data. It is what lets a
+ * run finish what a killed run left: the keys of this rotation are found by their name, and each
+ * one names the key it replaced, which may be a key someone made by hand, with any name.
+ */
+import type { HiveKey } from '../hive/types.js'
+
+/** ISO-8601 UTC to the second, as Hive writes timestamps. */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/** The name of a key this rotation creates at `now` to replace the key `replaces`. */
+export function newKeyName(keyName: string, now: Date, replaces: string): string {
+  return `${keyName} ${isoSeconds(now)} replaces ${replaces}`
+}
+
+export interface RotationKeyName {
+  /** The timestamp in the name: when the run that made the key created it. */
+  createdAt: string
+  /** The id of the key it replaced; undefined for names without one (made before 'replaces'). */
+  replaces?: string
+}
+
+const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: replaces (\S+))?$/
+
+/**
+ * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
+ * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
+ * so that the rotation "x" does not claim the keys of the rotation "x y".
+ */
+export function parseKeyName(keyName: string, name: string): RotationKeyName | undefined {
+  if (!name.startsWith(`${keyName} `)) return undefined
+  const match = SUFFIX.exec(name.slice(keyName.length + 1))
+  if (!match) return undefined
+  return match[2] === undefined
+    ? { createdAt: match[1] }
+    : { createdAt: match[1], replaces: match[2] }
+}
+
+/** True when the key belongs to the rotation `keyName`. */
+export function isRotationKey(keyName: string, key: HiveKey): boolean {
+  return parseKeyName(keyName, key.name) !== undefined
+}

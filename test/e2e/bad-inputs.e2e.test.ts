@@ -1,0 +1,85 @@
+/**
+ * Invariant 5 for the inputs of issue 4 (mode, old-key-grace-minutes, prune,
+ * rotate-if-expiring-within-days) and the combinations mode emergency refuses: each bad value is
+ * answered by dist/index.js with exit 1, an `::error::` line that names the input, states the rule
+ * and quotes what was given, no stack trace, a job summary that lists it, and not one request to
+ * Hive or GitHub, so nothing can have changed.
+ */
+import { describe, expect, it } from '@jest/globals'
+import {
+  act,
+  errors,
+  expectCleanFailure,
+  expectDestinationsHoldLiveKeys,
+  expectNoLeaks,
+  snapshot,
+  useWorld
+} from './helpers.js'
+import type { World } from '../support/world.js'
+
+const world = useWorld()
+
+interface Row {
+  /** The inputs every error line must name (at least one line each). */
+  named: string[]
+  /** The inputs changed from world.inputs(); a function when the value comes from the world. */
+  change: Record<string, string> | ((w: World) => Record<string, string>)
+  /** The rule the error states, quoting what was given where the value is not a secret. */
+  rule: RegExp
+}
+
+const ONE_OF = 'must be one of rotate, check, emergency'
+const WHOLE = (name: string, max: number, got: string) =>
+  new RegExp(`${name} must be a whole number from 0 to ${max}, got "${got.replace('.', '\\.')}"`)
+const BOOL = (got: string) => new RegExp(`prune must be true or false, got "${got}"`)
+
+// prettier-ignore
+const ROWS: Row[] = [
+  { named: ['mode'], change: { mode: 'Rotate' }, rule: new RegExp(`mode ${ONE_OF}, got "Rotate"`) },
+  { named: ['mode'], change: { mode: 'check,rotate' }, rule: new RegExp(`mode ${ONE_OF}, got "check,rotate"`) },
+  { named: ['mode', 'hive-admin-key'], change: w => ({ mode: 'emergency', 'hive-admin-key': w.ci.value }), rule: /mode emergency needs hive-admin-key, a separate admin key/ },
+  { named: ['mode', 'revoke-old'], change: { mode: 'emergency', 'revoke-old': 'false' }, rule: /mode emergency cannot be combined with revoke-old: false/ },
+  { named: ['mode', 'old-key-grace-minutes'], change: { mode: 'emergency', 'old-key-grace-minutes': '15' }, rule: /mode emergency cannot be combined with old-key-grace-minutes/ },
+  { named: ['mode', 'rotate-if-expiring-within-days'], change: { mode: 'emergency', 'rotate-if-expiring-within-days': '7' }, rule: /mode emergency cannot be combined with rotate-if-expiring-within-days/ },
+  { named: ['old-key-grace-minutes'], change: { 'old-key-grace-minutes': '1.5' }, rule: WHOLE('old-key-grace-minutes', 1440, '1.5') },
+  { named: ['old-key-grace-minutes'], change: { 'old-key-grace-minutes': '15m' }, rule: WHOLE('old-key-grace-minutes', 1440, '15m') },
+  { named: ['old-key-grace-minutes'], change: { 'old-key-grace-minutes': '0x10' }, rule: WHOLE('old-key-grace-minutes', 1440, '0x10') },
+  { named: ['prune'], change: { prune: 'on' }, rule: BOOL('on') },
+  { named: ['prune'], change: { prune: '1' }, rule: BOOL('1') },
+  { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '366' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '366') },
+  { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '7.5' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '7.5') },
+  { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '-1' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '-1') }
+]
+
+describe('bad values of the issue-4 inputs are refused before any request', () => {
+  it.each(ROWS.map(row => ({ ...row, label: row.named.join(' + ') })))(
+    '$label: $rule',
+    async ({ named, change, rule }) => {
+      const w = world()
+      const before = snapshot(w)
+      const outcome = await act(w, w.inputs(typeof change === 'function' ? change(w) : change))
+      const { run } = outcome
+
+      // Nothing was sent anywhere, so nothing can have changed.
+      expect(w.hive.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expect(w.github.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expect(snapshot(w)).toEqual(before)
+      expectDestinationsHoldLiveKeys(w)
+
+      // A clear error: exit 1, no stack trace, the rule stated, every input named, no value.
+      expectCleanFailure(run)
+      expectNoLeaks(outcome)
+      const lines = errors(run)
+      expect(lines.filter(line => rule.test(line))).toHaveLength(1)
+      for (const name of named) {
+        expect({ name, named: lines.some(line => line.includes(name)) }).toEqual({
+          name,
+          named: true
+        })
+        expect(run.summary).toContain(name)
+      }
+      expect(lines.at(-1)).toMatch(/input problem\(s\), listed above; nothing was changed/)
+    },
+    30_000
+  )
+})

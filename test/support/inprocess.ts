@@ -1,0 +1,157 @@
+/**
+ * The rotation in process, wired as main.ts wires it (settings, HiveClient over HiveHttp,
+ * GitHubSecretStore over the real Octokit), against a world's emulators, with one clock shared by
+ * the run and the Hive emulator so that tests can move time (the in-flight rule, grace periods).
+ *
+ * Used by the fault suite (test/faults/), which wraps the two ports to crash a run or counts what
+ * the rotation asked of them.
+ */
+import { rotate, type Log, type RotationDeps } from '../../src/rotation/rotate.js'
+import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
+import { HiveClient } from '../../src/hive/client.js'
+import { HiveHttp, type HiveHttpOptions } from '../../src/hive/http.js'
+import { GitHubSecretStore } from '../../src/github/store.js'
+import { createGitHubClient } from '../../src/github/octokit.js'
+import { getOctokit } from '@actions/github'
+import { getSettings, type Settings } from '../../src/settings.js'
+import { ENV, REPO, type World } from './world.js'
+import type { Ports } from './crash.js'
+
+export const SECRET = 'HIVE_API_KEY'
+export const TARGETS = [REPO, ENV]
+
+/** The time of the run and of the Hive emulator; `advance` moves both. */
+export class Clock {
+  private offsetMs = 0
+  readonly now = () => new Date(Date.now() + this.offsetMs)
+  advance(ms: number) {
+    this.offsetMs += ms
+  }
+}
+
+/** Puts the Hive emulator on the clock. */
+export function useClock(world: World, clock = new Clock()): Clock {
+  world.hive.options.now = clock.now
+  return clock
+}
+
+export interface InProcessOptions {
+  /** Inputs on top of world.inputs(). */
+  inputs?: Record<string, string>
+  clock?: Clock
+  /** HiveHttp options (timeouts, attempts); waits are recorded, not slept, unless `sleep` is. */
+  http?: Partial<HiveHttpOptions>
+  /** Wraps the real ports, e.g. to crash a run. */
+  wrap?: (ports: Ports) => Ports
+  /**
+   * Octokit as main.ts builds it (retry and throttling plugins): the default. `false` gives the
+   * store a plain Octokit, for suites that test the rotation rather than GitHub's rate limits:
+   * the throttling plugin spaces every write of the process one second apart.
+   */
+  githubPlugins?: boolean
+}
+
+export interface InProcessRun {
+  settings: Settings
+  deps: RotationDeps
+  report: RotationReport
+  /** What the run logged and masked, in order: [level, message] or ['mask', value]. */
+  events: [string, string][]
+  /** Every wait HiveHttp and HiveClient asked for, in ms (backoff, Retry-After, propagation). */
+  waits: number[]
+  /** Starts the rotation; main.ts's catch is the caller's. */
+  start(): Promise<void>
+}
+
+/** Reads the settings as main.ts does, from world.inputs() plus `inputs`. */
+export function settingsFor(world: World, inputs: Record<string, string> = {}): Settings {
+  const all = world.inputs(inputs)
+  return getSettings({ getInput: n => all[n] ?? '', env: world.env, mask: () => undefined })
+}
+
+export function inProcess(world: World, options: InProcessOptions = {}): InProcessRun {
+  const settings = settingsFor(world, options.inputs)
+  const events: [string, string][] = []
+  const waits: number[] = []
+  const sleep = async (ms: number) => {
+    waits.push(ms)
+  }
+  const log: Log = {
+    info: m => events.push(['info', m]),
+    warning: m => events.push(['warning', m]),
+    debug: m => events.push(['debug', m]),
+    group: async (name, fn) => {
+      events.push(['group', name])
+      return fn()
+    }
+  }
+  const mask = (value: string) => events.push(['mask', value])
+  const http = new HiveHttp({
+    baseUrl: settings.hiveUrl,
+    sleep,
+    debug: m => events.push(['debug', m]),
+    ...options.http
+  })
+  if (settings.github.kind !== 'token') throw new Error('the in-process harness uses a token')
+  const token = settings.github.token
+  const real: Ports = {
+    keys: new HiveClient(http, { sleep, mask }),
+    secrets: new GitHubSecretStore(
+      {
+        credential: 'github-token',
+        forDestination: async () =>
+          options.githubPlugins === false
+            ? getOctokit(token, { baseUrl: settings.githubApiUrl })
+            : createGitHubClient({
+                token,
+                baseUrl: settings.githubApiUrl,
+                warn: m => events.push(['warning', m]),
+                debug: m => events.push(['debug', m]),
+                // Retry-After and retry waits in milliseconds instead of seconds.
+                retryAfterBaseValue: 1
+              })
+      },
+      {
+        secretName: settings.secretName,
+        destinations: settings.destinations,
+        warn: m => events.push(['warning', m]),
+        debug: m => events.push(['debug', m])
+      }
+    )
+  }
+  const ports = options.wrap ? options.wrap(real) : real
+  const clock = options.clock ?? new Clock()
+  const report = emptyReport(settings.dryRun)
+  const deps: RotationDeps = { ...ports, mask, log, now: clock.now }
+  return { settings, deps, report, events, waits, start: () => rotate(settings, deps, report) }
+}
+
+/** What a destination holds now, as a workflow would read it (undefined: no secret). */
+export function heldValue(world: World, target = REPO): string | undefined {
+  return world.github.secretValue(target, SECRET)
+}
+
+/**
+ * The hive-api-key the next scheduled run would be given: what the workflow's own secret (the
+ * repository's HIVE_API_KEY) holds now.
+ */
+export function nextRunKey(world: World): string {
+  const value = heldValue(world, REPO)
+  if (value === undefined) throw new Error('the repository holds no HIVE_API_KEY')
+  return value
+}
+
+/**
+ * Invariant 3 in process: lines of what the runs logged (masks aside), their reports (which the
+ * outputs and summary are made from) and `texts` (error messages) that hold a key value Hive ever
+ * issued, or the GitHub token. Empty when nothing leaked.
+ */
+export function leakedInProcess(world: World, runs: InProcessRun[], texts: string[] = []) {
+  const values = [...world.hive.keys().map(k => k.value), world.inputs()['github-token']]
+  const lines = [
+    ...runs.flatMap(r => r.events.filter(([kind]) => kind !== 'mask').map(([, m]) => m)),
+    ...runs.map(r => JSON.stringify(r.report)),
+    ...texts
+  ]
+  return lines.filter(line => values.some(v => line.includes(v)))
+}
