@@ -42765,6 +42765,36 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
+ * with two rules added. Each attempt gets a deadline, so an API that never answers fails the run
+ * instead of hanging it. A redirect is never followed: a secret PUT that lands elsewhere must not
+ * count as a write, and Octokit would take the 2xx of wherever it was sent.
+ */
+function guardedFetch(timeoutMs) {
+    const base = (defaults.request?.fetch ?? globalThis.fetch);
+    return async (url, init) => {
+        const deadline = AbortSignal.timeout(timeoutMs);
+        const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+        let response;
+        try {
+            response = await base(url, { ...init, redirect: 'manual', signal });
+        }
+        catch (error) {
+            if (deadline.aborted) {
+                throw new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
+            }
+            throw error;
+        }
+        if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+            await response.body?.cancel();
+            throw new Error(`GitHub answered a redirect (${response.status}), which is not followed: check the ` +
+                'destination’s name (a renamed repository or organization redirects)');
+        }
+        return response;
+    };
+}
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
 const RATE_LIMIT_RETRIES = 3;
 /**
@@ -42790,6 +42820,7 @@ function pluginOptions(options) {
     return {
         baseUrl: options.baseUrl,
         userAgent: 'hive-rotate-key',
+        request: { fetch: guardedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
         throttle: {
             onRateLimit: onLimit('rate limit'),
@@ -43008,7 +43039,13 @@ class GitHubSecretStore {
                 headers: store_API_VERSION,
                 ...body
             });
-            return response.status === 201 ? 'created' : 'updated';
+            // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
+            if (response.status === 201)
+                return 'created';
+            if (response.status === 204)
+                return 'updated';
+            throw new DestinationError(`GitHub answered ${response.status} writing ${secretName} to ${destination.label}, not ` +
+                '201 or 204: the write is not confirmed; running again is safe.', false, response.status);
         }
         catch (error) {
             throw this.explain(error, destination, `writing ${secretName} to`);

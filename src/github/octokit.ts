@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github'
-import { GitHub } from '@actions/github/lib/utils'
+import { defaults, GitHub } from '@actions/github/lib/utils'
 import { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
@@ -12,6 +12,41 @@ export interface OctokitOptions {
   debug: (message: string) => void
   /** Multiplies every Retry-After wait (1000 ms per second); tests lower it. */
   retryAfterBaseValue?: number
+  /** How long one attempt may wait for GitHub's answer; default 30 s. */
+  timeoutMs?: number
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000
+
+/**
+ * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
+ * with two rules added. Each attempt gets a deadline, so an API that never answers fails the run
+ * instead of hanging it. A redirect is never followed: a secret PUT that lands elsewhere must not
+ * count as a write, and Octokit would take the 2xx of wherever it was sent.
+ */
+function guardedFetch(timeoutMs: number): typeof fetch {
+  const base = (defaults.request?.fetch ?? globalThis.fetch) as typeof fetch
+  return async (url, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs)
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+    let response: Response
+    try {
+      response = await base(url, { ...init, redirect: 'manual', signal })
+    } catch (error) {
+      if (deadline.aborted) {
+        throw new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error })
+      }
+      throw error
+    }
+    if (response.status >= 300 && response.status < 400 && response.status !== 304) {
+      await response.body?.cancel()
+      throw new Error(
+        `GitHub answered a redirect (${response.status}), which is not followed: check the ` +
+          'destination’s name (a renamed repository or organization redirects)'
+      )
+    }
+    return response
+  }
 }
 
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
@@ -45,6 +80,7 @@ function pluginOptions(options: OctokitOptions) {
   return {
     baseUrl: options.baseUrl,
     userAgent: 'hive-rotate-key',
+    request: { fetch: guardedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
     log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
     throttle: {
       onRateLimit: onLimit('rate limit'),

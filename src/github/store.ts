@@ -99,7 +99,15 @@ export class GitHubSecretStore implements SecretStore {
         headers: API_VERSION,
         ...body
       })
-      return response.status === 201 ? 'created' : 'updated'
+      // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
+      if (response.status === 201) return 'created'
+      if (response.status === 204) return 'updated'
+      throw new DestinationError(
+        `GitHub answered ${response.status} writing ${secretName} to ${destination.label}, not ` +
+          '201 or 204: the write is not confirmed; running again is safe.',
+        false,
+        response.status
+      )
     } catch (error) {
       throw this.explain(error, destination, `writing ${secretName} to`)
     }

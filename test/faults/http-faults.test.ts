@@ -22,12 +22,8 @@ const MINUTE = 60_000
 const HIVE_TIMEOUT_MS = 300
 /** How long a run may take here before it counts as hung (generous: the machine is loaded). */
 const HUNG_MS = 30_000
-/**
- * The same, for the cells known to hang today (see KNOWN_BUGS): long enough to show the hang (the
- * held answer comes 10 minutes later). The fix should give createGitHubClient a timeout option
- * that inProcess() can set short, as it does HiveHttp's; then these cells rejoin the table.
- */
-const KNOWN_HUNG_MS = 3_000
+/** The GitHub client's timeout per attempt in this suite, as HIVE_TIMEOUT_MS is Hive's. */
+const GITHUB_TIMEOUT_MS = 500
 
 /** One call of a clean rotation, as the emulator that answers it sees it. */
 interface Call {
@@ -78,8 +74,10 @@ type FaultName =
   | '503 html'
   | '503 html, lasting'
   | 'timeout'
+  | 'timeout, lasting'
   | 'malformed json'
   | 'redirect'
+  | 'redirect, lasting'
 const FAULTS: FaultName[] = [
   '429',
   '500 html',
@@ -87,8 +85,10 @@ const FAULTS: FaultName[] = [
   '503 html',
   '503 html, lasting',
   'timeout',
+  'timeout, lasting',
   'malformed json',
-  'redirect'
+  'redirect',
+  'redirect, lasting'
 ]
 
 type Expected = { outcome: 'recovers' } | { outcome: 'reports'; message: RegExp }
@@ -117,12 +117,17 @@ function expected(call: Call, fault: FaultName): Expected {
           : reports(/Hive answered 503 .*Gave up after 5 attempts/s)
       case 'timeout':
         return post ? reports(/Hive timed out .*creating the new key.*Not retried/s) : recovers
+      case 'timeout, lasting':
+        return post
+          ? reports(/Hive timed out .*creating the new key.*Not retried/s)
+          : reports(/Hive timed out/)
       case 'malformed json':
         if (call.success === 'json')
           return reports(/Hive answered 20\d with a body that is not JSON/)
         if (call.name === 'confirm the old key is dead') return reports(/still accepts it/)
         return recovers // an unread body, or a 502 (retried) where success has no body
       case 'redirect':
+      case 'redirect, lasting':
         return reports(/Hive answered a redirect \(302\).*not followed/s)
     }
   }
@@ -137,11 +142,15 @@ function expected(call: Call, fault: FaultName): Expected {
     case '503 html, lasting':
       return reports(/GitHub answered 503/)
     case 'timeout':
-      return reports(/GitHub .*(timed out|could not be reached)/)
+      return recovers // the attempt times out (no request waits forever), and is sent again
+    case 'timeout, lasting':
+      return reports(/GitHub could not be reached .*GitHub timed out: no answer within/s)
     case 'malformed json':
       return write ? recovers : reports(/public key/)
     case 'redirect':
-      return reports(write ? /writing HIVE_API_KEY to/ : /reading the public key of/)
+      return recovers // never followed: an error like a network failure, and sent again
+    case 'redirect, lasting':
+      return reports(/GitHub could not be reached .*a redirect \(302\), which is not followed/s)
   }
 }
 
@@ -187,6 +196,10 @@ function faultFor(call: Call, fault: FaultName, elsewhere: string): Fault {
       }
     case 'redirect':
       return { ...at, status: 302, headers: { Location: `${elsewhere}/somewhere` }, body: '' }
+    case 'redirect, lasting':
+      return { ...faultFor(call, 'redirect', elsewhere), times: Infinity }
+    case 'timeout, lasting':
+      return { ...faultFor(call, 'timeout', elsewhere), times: Infinity }
   }
 }
 
@@ -242,6 +255,7 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
       clock,
       inputs: call.inputs,
       http: { timeoutMs: HIVE_TIMEOUT_MS },
+      githubTimeoutMs: GITHUB_TIMEOUT_MS,
       // Hive's faults don't need GitHub's plugins, which space writes a second apart.
       githubPlugins: call.system === 'github'
     })
@@ -293,47 +307,18 @@ async function runCell(call: Call, fault: FaultName, hungMs = HUNG_MS) {
 
 const cells = CALLS.flatMap(call => FAULTS.map(fault => ({ call, fault })))
 
-/**
- * KNOWN BUGS in src/ (not this suite's to fix), marked rather than weakened: these cells fail
- * today, so they run as `it.failing`; each will start "failing" once its bug is fixed, and then
- * moves back to the table by deleting its entry here.
- */
-const KNOWN_BUGS: { system: string; fault: FaultName; bug: string }[] = [
-  {
-    system: 'github',
-    fault: 'timeout',
-    bug: 'GitHub requests have no timeout (src/github/octokit.ts): a held answer hangs the run'
-  },
-  {
-    system: 'github',
-    fault: 'redirect',
-    bug:
-      'Octokit follows redirects to any origin, and store.write takes any 2xx there for a ' +
-      'write: the old key is revoked while the destination still holds it (invariant 1)'
-  }
-]
-const bugOf = (c: { call: Call; fault: FaultName }) =>
-  KNOWN_BUGS.find(b => b.system === c.call.system && b.fault === c.fault)?.bug
-
 const row = (c: { call: Call; fault: FaultName }) => ({
   ...c,
   system: c.call.system,
   name: c.call.name,
-  outcome: expected(c.call, c.fault).outcome,
-  bug: bugOf(c) ?? ''
+  outcome: expected(c.call, c.fault).outcome
 })
 
 describe('every call × every fault: recovered, or reported with every destination live', () => {
-  it.each(cells.filter(c => !bugOf(c)).map(row))(
+  it.each(cells.map(row))(
     '$system: $name, $fault: $outcome',
     async ({ call, fault }) => runCell(call, fault),
     90_000
-  )
-
-  it.failing.each(cells.filter(c => bugOf(c)).map(row))(
-    '$system: $name, $fault: KNOWN BUG: $bug',
-    async ({ call, fault }) => runCell(call, fault, KNOWN_HUNG_MS),
-    60_000
   )
 })
 

@@ -49,6 +49,8 @@ export interface InProcessOptions {
    * the throttling plugin spaces every write of the process one second apart.
    */
   githubPlugins?: boolean
+  /** The GitHub client's timeout per attempt (with the plugins); default main.ts's. */
+  githubTimeoutMs?: number
 }
 
 export interface InProcessRun {
@@ -108,7 +110,8 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
                 warn: m => events.push(['warning', m]),
                 debug: m => events.push(['debug', m]),
                 // Retry-After and retry waits in milliseconds instead of seconds.
-                retryAfterBaseValue: 1
+                retryAfterBaseValue: 1,
+                ...(options.githubTimeoutMs ? { timeoutMs: options.githubTimeoutMs } : {})
               })
       },
       {
