@@ -43566,8 +43566,8 @@ const AFTER_PREFLIGHT = [
     'Create the new key',
     'Test the new key',
     'Store the new key',
-    'Retire the old key',
-    'Prune leftovers'
+    'Prune leftovers',
+    'Retire the old key'
 ];
 async function rotate(s, deps, report) {
     if (s.mode === 'check')
@@ -43656,8 +43656,11 @@ async function rotate(s, deps, report) {
                 `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
         };
     });
-    /** After the old key is retired a self-managed rotation has only the new key as admin. */
-    const adminAfterRetire = s.separateAdminKey ? s.hiveAdminKey : value;
+    /**
+     * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
+     * retire) with the new key: the old one is on its way out.
+     */
+    const adminAfterStore = s.separateAdminKey ? s.hiveAdminKey : value;
     const unchanged = emergency
         ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
             'consumer fails until a new key is stored. Fix the cause and run again.'
@@ -43771,7 +43774,17 @@ async function rotate(s, deps, report) {
             detail: `${s.secretName} written to ${prepared.length} destination(s).`
         };
     });
-    // 6. Retire the old key: only now, with every destination holding the new one.
+    // 6. Prune: every destination holds the new key, so the leftovers of earlier runs can go. Before
+    //    the old key is retired: its name may be the only record of a key it replaced, and a run
+    //    stopped between revoking it and pruning would lose that record for good.
+    await step('Prune leftovers', async () => ({
+        result: undefined,
+        detail: await pruneLeftovers(s, deps, report, leftovers, {
+            adminKey: adminAfterStore,
+            never: [newKey.id, oldKey.id]
+        })
+    }));
+    // 7. Retire the old key: only now, with every destination holding the new one.
     await step('Retire the old key', async () => {
         if (emergency) {
             return {
@@ -43791,7 +43804,7 @@ async function rotate(s, deps, report) {
             return { result: undefined, detail: await giveGrace() };
         }
         await noteOutsideUse('is revoked now');
-        const outcome = await retireByRevoking(adminAfterRetire);
+        const outcome = await retireByRevoking(adminAfterStore);
         return {
             result: undefined,
             detail: (outcome === 'revoked'
@@ -43857,14 +43870,6 @@ async function rotate(s, deps, report) {
             log.debug(`Could not read the usage of ${oldKey.id}: ${error.message}`);
         }
     }
-    // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
-    await step('Prune leftovers', async () => ({
-        result: undefined,
-        detail: await pruneLeftovers(s, deps, report, leftovers, {
-            adminKey: adminAfterRetire,
-            never: [newKey.id, oldKey.id]
-        })
-    }));
     /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
     async function readCurrentKey() {
         try {

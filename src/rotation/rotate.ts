@@ -8,8 +8,9 @@
  *   3. create     the new key; masked the moment it exists
  *   4. test       the new key answers the verify path and is what was asked for, or it is revoked
  *   5. store      sealed into every destination; on any failure nothing old is revoked
- *   6. retire     the old key, only now: revoked and confirmed dead, given a grace period, or kept
- *   7. prune      leftovers of earlier interrupted runs, now that every destination holds one key
+ *   6. prune      leftovers of earlier interrupted runs, now that every destination holds one key
+ *                 (before the retire step: the old key's name may be the only record of a leftover)
+ *   7. retire     the old key, only now: revoked and confirmed dead, given a grace period, or kept
  *   8. report     (main.ts, from the RotationReport filled in here)
  *
  * mode check is check.ts; the leftovers are found in leftovers.ts and pruned in prune.ts.
@@ -40,8 +41,8 @@ const AFTER_PREFLIGHT = [
   'Create the new key',
   'Test the new key',
   'Store the new key',
-  'Retire the old key',
-  'Prune leftovers'
+  'Prune leftovers',
+  'Retire the old key'
 ]
 
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
@@ -142,8 +143,11 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
     }
   })
-  /** After the old key is retired a self-managed rotation has only the new key as admin. */
-  const adminAfterRetire = s.separateAdminKey ? s.hiveAdminKey : value
+  /**
+   * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
+   * retire) with the new key: the old one is on its way out.
+   */
+  const adminAfterStore = s.separateAdminKey ? s.hiveAdminKey : value
   const unchanged = emergency
     ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
       'consumer fails until a new key is stored. Fix the cause and run again.'
@@ -266,7 +270,18 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     }
   })
 
-  // 6. Retire the old key: only now, with every destination holding the new one.
+  // 6. Prune: every destination holds the new key, so the leftovers of earlier runs can go. Before
+  //    the old key is retired: its name may be the only record of a key it replaced, and a run
+  //    stopped between revoking it and pruning would lose that record for good.
+  await step('Prune leftovers', async () => ({
+    result: undefined,
+    detail: await pruneLeftovers(s, deps, report, leftovers, {
+      adminKey: adminAfterStore,
+      never: [newKey.id, oldKey.id]
+    })
+  }))
+
+  // 7. Retire the old key: only now, with every destination holding the new one.
   await step('Retire the old key', async () => {
     if (emergency) {
       return {
@@ -286,7 +301,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       return { result: undefined, detail: await giveGrace() }
     }
     await noteOutsideUse('is revoked now')
-    const outcome = await retireByRevoking(adminAfterRetire)
+    const outcome = await retireByRevoking(adminAfterStore)
     return {
       result: undefined,
       detail:
@@ -363,15 +378,6 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       log.debug(`Could not read the usage of ${oldKey.id}: ${(error as Error).message}`)
     }
   }
-
-  // 7. Prune: every destination holds the new key, so the leftovers of earlier runs can go.
-  await step('Prune leftovers', async () => ({
-    result: undefined,
-    detail: await pruneLeftovers(s, deps, report, leftovers, {
-      adminKey: adminAfterRetire,
-      never: [newKey.id, oldKey.id]
-    })
-  }))
 
   /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
   async function readCurrentKey(): Promise<HiveKey> {

@@ -70,18 +70,6 @@ async function recordSecondRun(first: FirstCrash): Promise<PortCall[]> {
   }
 }
 
-/**
- * The boundaries of run 2 at which the known bug bites: after it revoked its old key and before it
- * revoked that key's predecessor (only when run 1 left a predecessor, i.e. it wrote somewhere).
- */
-function knownBug(first: FirstCrash, names: string[]): string[] {
-  if (first.at.method !== 'write') return []
-  return names.slice(
-    names.indexOf('after keys.revoke #1'),
-    names.indexOf('before keys.revoke #2') + 1
-  )
-}
-
 const traces = new Map<FirstCrash, PortCall[]>()
 for (const first of FIRST) traces.set(first, await recordSecondRun(first))
 
@@ -95,10 +83,6 @@ describe.each(FIRST.map(f => [f.name, f] as [string, FirstCrash]))(
     })
 
     const cases = boundariesOf(calls).map(b => [describeBoundary(b), b] as [string, Boundary])
-    const bug = knownBug(
-      first,
-      cases.map(([name]) => name)
-    )
 
     async function killSecondRun(name: string, boundary: Boundary) {
       const { world, clock, killed } = await afterFirstCrash(first)
@@ -126,23 +110,6 @@ describe.each(FIRST.map(f => [f.name, f] as [string, FirstCrash]))(
       }
     }
 
-    it.each(cases.filter(([name]) => !bug.includes(name)))(
-      'run 2 %s: invariant 1 holds, and run 3 converges',
-      killSecondRun,
-      90_000
-    )
-
-    // KNOWN BUG (src/rotation/leftovers.ts + the order of retire and prune in rotate.ts), marked
-    // rather than weakened; remove `.failing` once fixed. Run 2 revokes its old key (run 1's new
-    // key) before it prunes that key's predecessor, the key made by hand. Killed in between, the
-    // only record that the hand-made key was replaced is the name of a key that is now revoked,
-    // which GET /api-keys no longer lists: no later run finds it, and it stays active for good.
-    if (bug.length > 0) {
-      it.failing.each(cases.filter(([name]) => bug.includes(name)))(
-        'run 2 %s: KNOWN BUG: the hand-made predecessor is never pruned',
-        killSecondRun,
-        90_000
-      )
-    }
+    it.each(cases)('run 2 %s: invariant 1 holds, and run 3 converges', killSecondRun, 90_000)
   }
 )

@@ -140,41 +140,39 @@ describe('a leftover that Hive will not revoke', () => {
 })
 
 describe('a retire step that fails after the revocation', () => {
-  // KNOWN BUG, the same as in double-crash.test.ts, reached without a kill: when the retire step
-  // fails after Hive revoked the old key (here its 401 can't be confirmed: the verify path answers
-  // 503 for good), the prune step never runs; the old key's own predecessor, made by hand, was
-  // recorded only in the old key's name, which a revoked key no longer shows. No later run finds
-  // it. Remove `.failing` once fixed.
-  it.failing(
-    'KNOWN BUG: the next run still prunes the predecessor of the revoked old key',
-    async () => {
-      // Run 1 was killed after its first write: the repository holds its key, which names the
-      // hand-made key as the one it replaced.
-      const crash = crashAt({ port: 'secrets', method: 'write', nth: 1, when: 'after' })
-      const killed = inProcess(world, { clock, githubPlugins: false, wrap: crash.wrap })
-      expect(await runUntilCrash(killed.start(), crash.crashed)).toEqual({ outcome: 'crashed' })
-      const first = newest()
+  // The old key's name is the only record of the key it replaced (here one made by hand). The
+  // prune step runs before the retire step, so a retire that fails after Hive revoked the old key
+  // (its 401 can't be confirmed: the verify path answers 503 for good) has already pruned it.
+  it('the predecessor of the revoked old key is pruned before the old key is revoked', async () => {
+    // Run 1 was killed after its first write: the repository holds its key, which names the
+    // hand-made key as the one it replaced.
+    const crash = crashAt({ port: 'secrets', method: 'write', nth: 1, when: 'after' })
+    const killed = inProcess(world, { clock, githubPlugins: false, wrap: crash.wrap })
+    expect(await runUntilCrash(killed.start(), crash.crashed)).toEqual({ outcome: 'crashed' })
+    const first = newest()
 
-      // Run 2 revokes run 1's key, then cannot confirm it: the verify path answers 503 for good.
-      world.hive.addFault({
-        method: 'GET',
-        path: '/executions-cli/executions',
-        nth: 2,
-        status: 503,
-        times: Infinity
-      })
-      const message = await failure(next().start())
-      expect(message).toMatch(/503/)
-      expect(world.hive.accepts(first.value)).toBe(false)
-      expectEveryDestinationLive(world)
+    // Run 2 revokes run 1's key, then cannot confirm it: the verify path answers 503 for good.
+    world.hive.addFault({
+      method: 'GET',
+      path: '/executions-cli/executions',
+      nth: 2,
+      status: 503,
+      times: Infinity
+    })
+    const message = await failure(next().start())
+    expect(message).toMatch(/503/)
+    expect(world.hive.accepts(first.value)).toBe(false)
+    expect({ handMadeKeyActive: world.hive.accepts(world.ci.value) }).toEqual({
+      handMadeKeyActive: false
+    })
+    expectEveryDestinationLive(world)
 
-      world.hive.clearFaults()
-      clock.advance(11 * MINUTE)
-      await next().start()
-      expect({ handMadeKeyActive: world.hive.accepts(world.ci.value) }).toEqual({
-        handMadeKeyActive: false
-      })
-      expectConverged(world)
-    }
-  )
+    world.hive.clearFaults()
+    clock.advance(11 * MINUTE)
+    await next().start()
+    expect({ handMadeKeyActive: world.hive.accepts(world.ci.value) }).toEqual({
+      handMadeKeyActive: false
+    })
+    expectConverged(world)
+  })
 })

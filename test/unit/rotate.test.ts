@@ -115,8 +115,8 @@ describe('rotate', () => {
       ['Create the new key', 'ok'],
       ['Test the new key', 'ok'],
       ['Store the new key', 'ok'],
-      ['Retire the old key', 'ok'],
-      ['Prune leftovers', 'ok']
+      ['Prune leftovers', 'ok'],
+      ['Retire the old key', 'ok']
     ])
     expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'updated'])
   })
@@ -377,8 +377,8 @@ describe('prune', () => {
     expect(order).toEqual([
       'write repo:octo/app',
       'write env:octo/app/production',
-      `revoke ${world.ci.id}`,
-      `revoke ${orphan.id}`
+      `revoke ${orphan.id}`,
+      `revoke ${world.ci.id}`
     ])
     expect(activeIds()).toEqual([world.admin.id, created().at(-1)!.id])
     expect(h.report.leftovers.map(l => [l.id, l.outcome])).toEqual([[orphan.id, 'revoked']])
@@ -397,7 +397,7 @@ describe('prune', () => {
     })
     await rotate(settings(), h.deps, h.report)
     expect(h.report.rotated).toBe(true)
-    expect(h.report.steps.at(-1)).toMatchObject({ step: 'Prune leftovers', status: 'ok' })
+    expect(h.report.steps.at(-2)).toMatchObject({ step: 'Prune leftovers', status: 'ok' })
     expect(h.report.warnings.at(-1)).toMatch(
       new RegExp(`Could not revoke 1 leftover key\\(s\\).*\\n  - ${orphan.id} .*Hive answered 500`)
     )
