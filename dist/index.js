@@ -43759,7 +43759,11 @@ async function rotate(s, deps, report) {
                     'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
                     'rotate, hive-api-key read from a destination that holds the new key.'
                 : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-                    'works. Fix the cause and run again.';
+                    'works. Fix the cause and run again' +
+                    (report.revokedKeyIds.includes(newKey.id)
+                        ? '.'
+                        : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+                            'key for a rotation in flight).');
             throw new RotationError(`${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
                 `${old}\n` +
                 failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n'));
@@ -43913,8 +43917,12 @@ function describeKey(role, key) {
     return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
         `expires ${key.expires_at ?? 'never'}`);
 }
+/** When a key of this rotation stops counting as a rotation in flight. */
+function inFlightUntil(createdAt) {
+    return isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
+}
 function inFlightError({ key, createdAt }, emergency) {
-    const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
+    const after = inFlightUntil(createdAt);
     return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
         `this rotation was created at ${createdAt}, after the current key, less than ` +
         `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +

@@ -248,7 +248,11 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
           'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
           'rotate, hive-api-key read from a destination that holds the new key.'
         : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-          'works. Fix the cause and run again.'
+          'works. Fix the cause and run again' +
+          (report.revokedKeyIds.includes(newKey.id)
+            ? '.'
+            : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+              'key for a rotation in flight).')
       throw new RotationError(
         `${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
           `${old}\n` +
@@ -439,11 +443,16 @@ function describeKey(role: string, key: HiveKey) {
   )
 }
 
+/** When a key of this rotation stops counting as a rotation in flight. */
+function inFlightUntil(createdAt: string): string {
+  return isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS))
+}
+
 function inFlightError(
   { key, createdAt }: { key: HiveKey; createdAt: string },
   emergency: boolean
 ) {
-  const after = isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS))
+  const after = inFlightUntil(createdAt)
   return new RotationError(
     `Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
       `this rotation was created at ${createdAt}, after the current key, less than ` +

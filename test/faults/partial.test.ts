@@ -56,6 +56,9 @@ describe('a destination that refuses its write for good', () => {
     expect(message).toMatch(/1 of 2 destination\(s\) could not be written/)
     expect(message).toContain(`The new key ${fresh.id} stays active`)
     expect(message).toContain(`The old key ${world.ci.id} was not revoked`)
+    // It says when a rerun given the old key stops taking the new key for a run in flight.
+    const until = new Date(Date.parse(fresh.created_at) + 10 * MINUTE)
+    expect(message).toContain(`before ${until.toISOString().replace('.000Z', 'Z')} stops`)
     expect(holdings(world)).toEqual({ repo: world.ci.id, 'env:production': fresh.id })
     expectEveryDestinationLive(world)
 
