@@ -4,7 +4,8 @@
  * that GitHub's write guidance allows.
  *
  * The floor: every Hive request of the rotation is sequential by design (read the current key,
- * read the admin key, create, probe, confirm, revoke, confirm revoked), GitHub's reads could all
+ * read the admin key, list the active keys, create, probe, read the new key back, read the old
+ * key's usage, revoke, confirm revoked), GitHub's reads could all
  * go at once (the longest chain is an org secret's visibility and its pages of selected
  * repositories), and the writes go one at a time, at least a second apart:
  *
