@@ -42832,7 +42832,14 @@ function pluginOptions(options) {
 }
 /** A client that authenticates with a token: a PAT, or an installation token minted here. */
 function createGitHubClient(options) {
-    return getOctokit(options.token, pluginOptions(options), retry, throttling);
+    return withApiVersion(getOctokit(options.token, pluginOptions(options), retry, throttling));
+}
+/** Every request names the REST API version this code was written against. */
+function withApiVersion(client) {
+    client.hook.before('request', request => {
+        request.headers['x-github-api-version'] = '2022-11-28';
+    });
+    return client;
 }
 /**
  * The GitHub App's own client: @octokit/auth-app signs a JWT for the app's endpoints (finding an
@@ -42841,11 +42848,11 @@ function createGitHubClient(options) {
  */
 function createAppClient(options) {
     const App = GitHub.plugin(retry, throttling);
-    return new App({
+    return withApiVersion(new App({
         ...pluginOptions(options),
         authStrategy: createAppAuth,
         auth: { appId: options.appId, privateKey: options.privateKey }
-    });
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/ports.ts
@@ -42877,7 +42884,6 @@ function createGitHubClients(auth, options) {
         return createGitHubClient({ ...options, token });
     });
 }
-const API_VERSION = { 'x-github-api-version': '2022-11-28' };
 /** One installation token per owner, for that owner's destinations only. */
 class AppInstallations {
     appId;
@@ -42909,7 +42915,7 @@ class AppInstallations {
             : { url: '/orgs/{org}/installation', org: d.owner };
         let installationId;
         try {
-            const { data } = await this.app.request({ method: 'GET', headers: API_VERSION, ...route });
+            const { data } = await this.app.request({ method: 'GET', ...route });
             installationId = data.id;
         }
         catch (error) {
@@ -42981,7 +42987,6 @@ async function seal(value, publicKeyBase64) {
 
 
 
-const store_API_VERSION = { 'x-github-api-version': '2022-11-28' };
 /**
  * The SecretStore port over GitHub's REST API. The preflight (`prepare`) reads, per destination:
  * its public key; for an org-level kind the secret's visibility and selected repositories; and
@@ -43036,7 +43041,6 @@ class GitHubSecretStore {
             const response = await github.request({
                 method: 'PUT',
                 url: `${secretsPath(destination)}/${encodeURIComponent(secretName)}`,
-                headers: store_API_VERSION,
                 ...body
             });
             // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
@@ -43055,8 +43059,7 @@ class GitHubSecretStore {
         try {
             const { data } = await github.request({
                 method: 'GET',
-                url: `${secretsPath(destination)}/public-key`,
-                headers: store_API_VERSION
+                url: `${secretsPath(destination)}/public-key`
             });
             const { key_id: keyId, key } = (data ?? {});
             if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
@@ -43074,7 +43077,7 @@ class GitHubSecretStore {
         const doing = `reading the visibility of ${this.options.secretName} in`;
         let visibility;
         try {
-            const { data } = await github.request({ method: 'GET', url, headers: store_API_VERSION });
+            const { data } = await github.request({ method: 'GET', url });
             visibility = data.visibility;
         }
         catch (error) {
@@ -43094,7 +43097,7 @@ class GitHubSecretStore {
         if (visibility !== 'selected')
             return { visibility, exists: true };
         try {
-            const ids = await github.paginate({ method: 'GET', url: `${url}/repositories`, headers: store_API_VERSION, per_page: 100 }, response => response.data.map(r => r.id));
+            const ids = await github.paginate({ method: 'GET', url: `${url}/repositories`, per_page: 100 }, response => response.data.map(r => r.id));
             if (!ids.every(id => Number.isSafeInteger(id))) {
                 throw new DestinationError(`GitHub listed a repository of ${d.label} without an integer id; nothing was changed`, true);
             }
@@ -43149,7 +43152,6 @@ class GitHubSecretStore {
             url: '/repos/{owner}/{repo}/environments',
             owner,
             repo,
-            headers: store_API_VERSION,
             per_page: 100
         }, response => response.data.map(environment => environment.name))
             .catch((error) => {
@@ -43161,7 +43163,7 @@ class GitHubSecretStore {
     async exists(github, d) {
         const url = `${secretsPath(d)}/${encodeURIComponent(this.options.secretName)}`;
         try {
-            await github.request({ method: 'GET', url, headers: store_API_VERSION });
+            await github.request({ method: 'GET', url });
             return true;
         }
         catch (error) {
@@ -43258,8 +43260,8 @@ function describePlan(s, oldKey, permission, scope, leftovers = []) {
         `Write ${s.secretName} to ${s.destinations.length} destination(s): ` +
             s.destinations.map(d => d.label).join(', ') +
             '.',
-        retire,
-        prune
+        prune,
+        retire
     ];
 }
 function describeScope(scope) {
@@ -44062,64 +44064,48 @@ async function writeSummary(report, failure, summary, redact, now = new Date()) 
         summary.addHeading('Warnings', 3);
         summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));
     }
-    if (report.steps.length > 0) {
-        summary.addHeading('Steps', 3);
-        summary.addTable([
-            header('Step', 'Result', 'Time', 'Detail'),
-            ...report.steps.map(s => [
-                cell(s.step),
-                s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
-                `${(s.ms / 1000).toFixed(1)} s`,
-                cell(s.detail)
-            ])
-        ]);
-    }
+    /** A table under its own heading, left out when it has no rows. */
+    const table = (heading, names, rows) => {
+        if (rows.length === 0)
+            return;
+        summary.addHeading(heading, 3);
+        summary.addTable([header(...names), ...rows]);
+    };
+    table('Steps', ['Step', 'Result', 'Time', 'Detail'], report.steps.map(s => [
+        cell(s.step),
+        s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
+        `${(s.ms / 1000).toFixed(1)} s`,
+        cell(s.detail)
+    ]));
     const keys = [
         [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
         ['New key', report.newKey],
         ['Admin key', report.adminKey]
     ];
-    const known = keys.filter((k) => k[1] !== undefined);
-    if (known.length > 0) {
-        summary.addHeading('Keys', 3);
-        summary.addTable([
-            header('Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'),
-            ...known.map(([role, k]) => [
-                role,
-                cell(k.id),
-                cell(`${k.prefix}…`),
-                cell(k.permission),
-                cell(describeScope(k.scope)),
-                cell(k.expires_at ?? 'never'),
-                cell(keyState(report, k))
-            ])
-        ]);
-    }
-    if (report.leftovers.length > 0) {
-        summary.addHeading('Leftovers of earlier runs', 3);
-        summary.addTable([
-            header('Id', 'Prefix', 'Why', 'Expires', 'Outcome'),
-            ...report.leftovers.map(l => [
-                cell(l.id),
-                cell(`${l.prefix}…`),
-                cell(l.why),
-                cell(l.expiresAt ?? 'never'),
-                cell(l.outcome)
-            ])
-        ]);
-    }
-    if (report.destinations.length > 0) {
-        summary.addHeading('Destinations', 3);
-        summary.addTable([
-            header('Destination', 'Status', 'Public key id', 'Detail'),
-            ...report.destinations.map(d => [
-                cell(d.destination),
-                cell(d.status),
-                cell(d.publicKeyId ?? ''),
-                cell(d.detail ?? '')
-            ])
-        ]);
-    }
+    table('Keys', ['Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'], keys
+        .filter((k) => k[1] !== undefined)
+        .map(([role, k]) => [
+        role,
+        cell(k.id),
+        cell(`${k.prefix}…`),
+        cell(k.permission),
+        cell(describeScope(k.scope)),
+        cell(k.expires_at ?? 'never'),
+        cell(keyState(report, k))
+    ]));
+    table('Leftovers of earlier runs', ['Id', 'Prefix', 'Why', 'Expires', 'Outcome'], report.leftovers.map(l => [
+        cell(l.id),
+        cell(`${l.prefix}…`),
+        cell(l.why),
+        cell(l.expiresAt ?? 'never'),
+        cell(l.outcome)
+    ]));
+    table('Destinations', ['Destination', 'Status', 'Public key id', 'Detail'], report.destinations.map(d => [
+        cell(d.destination),
+        cell(d.status),
+        cell(d.publicKeyId ?? ''),
+        cell(d.detail ?? '')
+    ]));
     if (report.dryRun && report.plan.length > 0) {
         summary.addHeading('Plan', 3);
         summary.addList(report.plan.map(cell));
@@ -44215,7 +44201,7 @@ async function run() {
     try {
         await rotate(settings, {
             keys,
-            secrets: secretStore(settings, mask, secrets.redact),
+            secrets: secretStore(settings, mask, secrets.redact, report),
             mask,
             log,
             now: () => new Date()
@@ -44240,14 +44226,18 @@ async function run() {
         setFailed(failure);
 }
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
-function secretStore(settings, mask, redact) {
+function secretStore(settings, mask, redact, report) {
     if (settings.mode === 'check') {
         const refuse = async () => {
             throw new Error('mode check reads no secrets and writes none');
         };
         return { prepare: refuse, write: refuse };
     }
-    const warn = (message) => warning(redact(message));
+    // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
+    const warn = (message) => {
+        warning(redact(message));
+        report.warnings.push(message);
+    };
     const debug = (message) => core_debug(redact(message));
     const github = createGitHubClients(settings.github, {
         baseUrl: settings.githubApiUrl,

@@ -57,7 +57,7 @@ export async function run(): Promise<void> {
       settings,
       {
         keys,
-        secrets: secretStore(settings, mask, secrets.redact),
+        secrets: secretStore(settings, mask, secrets.redact, report),
         mask,
         log,
         now: () => new Date()
@@ -86,7 +86,8 @@ export async function run(): Promise<void> {
 function secretStore(
   settings: Settings,
   mask: (value: string) => void,
-  redact: (text: string) => string
+  redact: (text: string) => string,
+  report: RotationReport
 ): SecretStore {
   if (settings.mode === 'check') {
     const refuse = async (): Promise<never> => {
@@ -94,7 +95,11 @@ function secretStore(
     }
     return { prepare: refuse, write: refuse }
   }
-  const warn = (message: string) => core.warning(redact(message))
+  // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
+  const warn = (message: string) => {
+    core.warning(redact(message))
+    report.warnings.push(message)
+  }
   const debug = (message: string) => core.debug(redact(message))
   const github = createGitHubClients(settings.github, {
     baseUrl: settings.githubApiUrl,

@@ -38,8 +38,6 @@ export function createGitHubClients(
   })
 }
 
-const API_VERSION = { 'x-github-api-version': '2022-11-28' }
-
 /** One installation token per owner, for that owner's destinations only. */
 export class AppInstallations implements GitHubClients {
   readonly credential = 'app-id/app-private-key'
@@ -70,7 +68,7 @@ export class AppInstallations implements GitHubClients {
       : { url: '/orgs/{org}/installation', org: d.owner }
     let installationId: number
     try {
-      const { data } = await this.app.request({ method: 'GET', headers: API_VERSION, ...route })
+      const { data } = await this.app.request({ method: 'GET', ...route })
       installationId = (data as { id: number }).id
     } catch (error) {
       throw this.refusal(error, d)

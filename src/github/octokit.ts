@@ -93,7 +93,15 @@ function pluginOptions(options: OctokitOptions) {
 
 /** A client that authenticates with a token: a PAT, or an installation token minted here. */
 export function createGitHubClient(options: OctokitOptions & { token: string }): GitHubClient {
-  return getOctokit(options.token, pluginOptions(options), retry, throttling)
+  return withApiVersion(getOctokit(options.token, pluginOptions(options), retry, throttling))
+}
+
+/** Every request names the REST API version this code was written against. */
+function withApiVersion(client: GitHubClient): GitHubClient {
+  client.hook.before('request', request => {
+    request.headers['x-github-api-version'] = '2022-11-28'
+  })
+  return client
 }
 
 /**
@@ -105,9 +113,11 @@ export function createAppClient(
   options: OctokitOptions & { appId: string; privateKey: string }
 ): GitHubClient {
   const App = GitHub.plugin(retry, throttling)
-  return new App({
-    ...pluginOptions(options),
-    authStrategy: createAppAuth,
-    auth: { appId: options.appId, privateKey: options.privateKey }
-  }) as unknown as GitHubClient
+  return withApiVersion(
+    new App({
+      ...pluginOptions(options),
+      authStrategy: createAppAuth,
+      auth: { appId: options.appId, privateKey: options.privateKey }
+    }) as unknown as GitHubClient
+  )
 }

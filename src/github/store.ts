@@ -11,8 +11,6 @@ import { seal } from './seal.js'
 import { sanitize } from '../text.js'
 import { DestinationError, type PreparedDestination, type SecretStore } from '../rotation/ports.js'
 
-const API_VERSION = { 'x-github-api-version': '2022-11-28' }
-
 /** An org secret's access, read in the preflight and written back unchanged. */
 export interface OrgAccess {
   visibility: OrgVisibility
@@ -96,7 +94,6 @@ export class GitHubSecretStore implements SecretStore {
       const response = await github.request({
         method: 'PUT',
         url: `${secretsPath(destination)}/${encodeURIComponent(secretName)}`,
-        headers: API_VERSION,
         ...body
       })
       // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
@@ -117,8 +114,7 @@ export class GitHubSecretStore implements SecretStore {
     try {
       const { data } = await github.request({
         method: 'GET',
-        url: `${secretsPath(destination)}/public-key`,
-        headers: API_VERSION
+        url: `${secretsPath(destination)}/public-key`
       })
       const { key_id: keyId, key } = (data ?? {}) as { key_id?: unknown; key?: unknown }
       if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
@@ -139,7 +135,7 @@ export class GitHubSecretStore implements SecretStore {
     const doing = `reading the visibility of ${this.options.secretName} in`
     let visibility: unknown
     try {
-      const { data } = await github.request({ method: 'GET', url, headers: API_VERSION })
+      const { data } = await github.request({ method: 'GET', url })
       visibility = (data as { visibility?: unknown }).visibility
     } catch (error) {
       if ((error as { status?: number }).status === 404) {
@@ -163,7 +159,7 @@ export class GitHubSecretStore implements SecretStore {
     if (visibility !== 'selected') return { visibility, exists: true }
     try {
       const ids = await github.paginate(
-        { method: 'GET', url: `${url}/repositories`, headers: API_VERSION, per_page: 100 },
+        { method: 'GET', url: `${url}/repositories`, per_page: 100 },
         response => (response.data as unknown as { id: unknown }[]).map(r => r.id)
       )
       if (!ids.every(id => Number.isSafeInteger(id))) {
@@ -231,7 +227,6 @@ export class GitHubSecretStore implements SecretStore {
           url: '/repos/{owner}/{repo}/environments',
           owner,
           repo,
-          headers: API_VERSION,
           per_page: 100
         },
         response =>
@@ -249,7 +244,7 @@ export class GitHubSecretStore implements SecretStore {
   private async exists(github: GitHubClient, d: Destination): Promise<boolean> {
     const url = `${secretsPath(d)}/${encodeURIComponent(this.options.secretName)}`
     try {
-      await github.request({ method: 'GET', url, headers: API_VERSION })
+      await github.request({ method: 'GET', url })
       return true
     } catch (error) {
       this.options.debug(`Shadowing check: ${d.label}: ${String(error)}`)

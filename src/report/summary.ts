@@ -83,30 +83,35 @@ export async function writeSummary(
     summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`))
   }
 
-  if (report.steps.length > 0) {
-    summary.addHeading('Steps', 3)
-    summary.addTable([
-      header('Step', 'Result', 'Time', 'Detail'),
-      ...report.steps.map(s => [
-        cell(s.step),
-        s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
-        `${(s.ms / 1000).toFixed(1)} s`,
-        cell(s.detail)
-      ])
-    ])
+  /** A table under its own heading, left out when it has no rows. */
+  const table = (heading: string, names: string[], rows: string[][]) => {
+    if (rows.length === 0) return
+    summary.addHeading(heading, 3)
+    summary.addTable([header(...names), ...rows])
   }
+
+  table(
+    'Steps',
+    ['Step', 'Result', 'Time', 'Detail'],
+    report.steps.map(s => [
+      cell(s.step),
+      s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
+      `${(s.ms / 1000).toFixed(1)} s`,
+      cell(s.detail)
+    ])
+  )
 
   const keys: [string, HiveKey | undefined][] = [
     [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
     ['New key', report.newKey],
     ['Admin key', report.adminKey]
   ]
-  const known = keys.filter((k): k is [string, HiveKey] => k[1] !== undefined)
-  if (known.length > 0) {
-    summary.addHeading('Keys', 3)
-    summary.addTable([
-      header('Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'),
-      ...known.map(([role, k]) => [
+  table(
+    'Keys',
+    ['Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'],
+    keys
+      .filter((k): k is [string, HiveKey] => k[1] !== undefined)
+      .map(([role, k]) => [
         role,
         cell(k.id),
         cell(`${k.prefix}…`),
@@ -115,35 +120,30 @@ export async function writeSummary(
         cell(k.expires_at ?? 'never'),
         cell(keyState(report, k))
       ])
-    ])
-  }
+  )
 
-  if (report.leftovers.length > 0) {
-    summary.addHeading('Leftovers of earlier runs', 3)
-    summary.addTable([
-      header('Id', 'Prefix', 'Why', 'Expires', 'Outcome'),
-      ...report.leftovers.map(l => [
-        cell(l.id),
-        cell(`${l.prefix}…`),
-        cell(l.why),
-        cell(l.expiresAt ?? 'never'),
-        cell(l.outcome)
-      ])
+  table(
+    'Leftovers of earlier runs',
+    ['Id', 'Prefix', 'Why', 'Expires', 'Outcome'],
+    report.leftovers.map(l => [
+      cell(l.id),
+      cell(`${l.prefix}…`),
+      cell(l.why),
+      cell(l.expiresAt ?? 'never'),
+      cell(l.outcome)
     ])
-  }
+  )
 
-  if (report.destinations.length > 0) {
-    summary.addHeading('Destinations', 3)
-    summary.addTable([
-      header('Destination', 'Status', 'Public key id', 'Detail'),
-      ...report.destinations.map(d => [
-        cell(d.destination),
-        cell(d.status),
-        cell(d.publicKeyId ?? ''),
-        cell(d.detail ?? '')
-      ])
+  table(
+    'Destinations',
+    ['Destination', 'Status', 'Public key id', 'Detail'],
+    report.destinations.map(d => [
+      cell(d.destination),
+      cell(d.status),
+      cell(d.publicKeyId ?? ''),
+      cell(d.detail ?? '')
     ])
-  }
+  )
 
   if (report.dryRun && report.plan.length > 0) {
     summary.addHeading('Plan', 3)

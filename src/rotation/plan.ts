@@ -40,8 +40,8 @@ export function describePlan(
     `Write ${s.secretName} to ${s.destinations.length} destination(s): ` +
       s.destinations.map(d => d.label).join(', ') +
       '.',
-    retire,
-    prune
+    prune,
+    retire
   ]
 }
 

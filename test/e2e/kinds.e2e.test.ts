@@ -127,6 +127,8 @@ describe('every kind of destination', () => {
     expect(outcome.run.stdout).toMatch(
       /::warning::org:octo: workflows of octo\/app read HIVE_API_KEY from environment "production" of octo\/app instead/
     )
+    // The job summary lists them too, among its warnings.
+    expect(outcome.run.summary).toMatch(/Warnings[\s\S]*workflows of octo\/app read HIVE_API_KEY/)
   }, 60_000)
 })
 
