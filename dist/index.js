@@ -43307,13 +43307,14 @@ function isRotationKey(keyName, key) {
 
 ;// CONCATENATED MODULE: ./src/rotation/leftovers.ts
 
+
 /** A key of this rotation created this recently, after the current key, is a run in flight. */
 const IN_FLIGHT_MS = 10 * 60_000;
 /**
  * The longest grace a run gives an old key (old-key-grace-minutes: at most 1440). A leftover that
  * expires within this window was given grace by an earlier run: it is left to expire.
  */
-const MAX_GRACE_MS = 24 * 60 * 60_000;
+const MAX_GRACE_MS = MAX_GRACE_MINUTES * 60_000;
 /**
  * Sorts the active keys. Never returns the current key or the admin key as a leftover: the
  * current key is retired by the retire step, as the user asked (revoke, grace or keep).

@@ -10,6 +10,7 @@
  */
 import type { HiveKey } from '../hive/types.js'
 import { parseKeyName } from './names.js'
+import { MAX_GRACE_MINUTES } from '../settings.js'
 
 /** A key of this rotation created this recently, after the current key, is a run in flight. */
 export const IN_FLIGHT_MS = 10 * 60_000
@@ -17,7 +18,7 @@ export const IN_FLIGHT_MS = 10 * 60_000
  * The longest grace a run gives an old key (old-key-grace-minutes: at most 1440). A leftover that
  * expires within this window was given grace by an earlier run: it is left to expire.
  */
-export const MAX_GRACE_MS = 24 * 60 * 60_000
+export const MAX_GRACE_MS = MAX_GRACE_MINUTES * 60_000
 
 export interface Leftover {
   key: HiveKey
