@@ -65,6 +65,19 @@ export interface InProcessRun {
   start(): Promise<void>
 }
 
+/** A Log that records each line in `events` as [level, message], each group as ['group', name]. */
+export function recordingLog(events: [string, string][]): Log {
+  return {
+    info: m => events.push(['info', m]),
+    warning: m => events.push(['warning', m]),
+    debug: m => events.push(['debug', m]),
+    group: async (name, fn) => {
+      events.push(['group', name])
+      return fn()
+    }
+  }
+}
+
 /** Reads the settings as main.ts does, from world.inputs() plus `inputs`. */
 export function settingsFor(world: World, inputs: Record<string, string> = {}): Settings {
   const all = world.inputs(inputs)
@@ -78,15 +91,7 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
   const sleep = async (ms: number) => {
     waits.push(ms)
   }
-  const log: Log = {
-    info: m => events.push(['info', m]),
-    warning: m => events.push(['warning', m]),
-    debug: m => events.push(['debug', m]),
-    group: async (name, fn) => {
-      events.push(['group', name])
-      return fn()
-    }
-  }
+  const log = recordingLog(events)
   const mask = (value: string) => events.push(['mask', value])
   const http = new HiveHttp({
     baseUrl: settings.hiveUrl,

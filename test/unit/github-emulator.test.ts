@@ -7,6 +7,7 @@ import { generateKeyPairSync, sign, type KeyLike } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { seal } from '../../src/github/seal.js'
 import { GitHubEmulator, targetOf, type SecretTarget } from '../emulators/github.js'
+import { fetchAnswer, type Answer } from '../support/fetch-answer.js'
 
 const TOKEN = 'ghp_emulatorTestToken0000000000000000'
 const ACTIONS_TOKEN = 'ghs_workflowToken000000000000000000'
@@ -38,18 +39,11 @@ afterEach(async () => {
   await emu.stop()
 })
 
-interface Answer {
-  status: number
-  headers: Headers
-  text: string
-  json: Record<string, unknown>
-}
-
 async function call(
   method: string,
   path: string,
   opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}
-): Promise<Answer> {
+): Promise<Answer<Record<string, unknown>>> {
   const token = opts.token === undefined ? TOKEN : opts.token
   const headers: Record<string, string> = {
     accept: 'application/vnd.github+json',
@@ -63,15 +57,8 @@ async function call(
       : typeof opts.body === 'string'
         ? opts.body
         : JSON.stringify(opts.body)
-  const res = await fetch(emu.url + path, { method, headers, body })
-  const text = await res.text()
-  let json: Record<string, unknown> = {}
-  try {
-    json = JSON.parse(text) as Record<string, unknown>
-  } catch {
-    // not JSON (204s, or a fault's raw body)
-  }
-  return { status: res.status, headers: res.headers, text, json }
+  // json is {} when the body is not JSON (204s, or a fault's raw body)
+  return fetchAnswer(emu.url + path, { method, headers, body }, {})
 }
 
 /** Seal `value` for a destination's current key, as a correct client does. */

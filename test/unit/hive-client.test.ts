@@ -3,6 +3,7 @@ import { HiveClient } from '../../src/hive/client.js'
 import { HiveHttp, HiveHttpError } from '../../src/hive/http.js'
 import type { CreateKeyRequest } from '../../src/hive/types.js'
 import { LoopbackServer } from '../emulators/loopback.js'
+import { rejection } from '../support/rejection.js'
 
 // A real HTTP server on 127.0.0.1 whose answers each test writes; the clock is injected.
 
@@ -81,15 +82,7 @@ const notFound = { status: 404, body: { error: { code: 'not_found', message: 'no
 const unauthorized = { status: 401, body: { error: { code: 'unauthorized', message: 'bad key' } } }
 const forbidden = { status: 403, body: { error: { code: 'forbidden', message: 'no' } } }
 
-async function failure(promise: Promise<unknown>): Promise<HiveHttpError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(HiveHttpError)
-    return error as HiveHttpError
-  }
-  throw new Error('expected a failure')
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, HiveHttpError)
 
 describe('current and get', () => {
   it('current() reads /api-keys/current and copies only the contract fields', async () => {

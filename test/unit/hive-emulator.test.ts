@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 
 import type { HiveKey, KeyUsage, NewHiveKey } from '../../src/hive/types.js'
 import { HiveEmulator, hiveErrorBody } from '../emulators/hive.js'
+import { fetchAnswer, type Answer } from '../support/fetch-answer.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -27,19 +28,12 @@ afterEach(async () => {
   await emu.stop()
 })
 
-interface Answer {
-  status: number
-  headers: Headers
-  text: string
-  json: unknown
-}
-
 async function call(
   method: string,
   path: string,
   key: string | undefined,
   body?: unknown
-): Promise<Answer> {
+): Promise<Answer<unknown>> {
   const headers: Record<string, string> = {}
   if (key !== undefined) headers['X-Api-Key'] = key
   let payload: string | undefined
@@ -47,15 +41,8 @@ async function call(
     headers['Content-Type'] = 'application/json'
     payload = typeof body === 'string' ? body : JSON.stringify(body)
   }
-  const res = await fetch(emu.url + path, { method, headers, body: payload, redirect: 'manual' })
-  const text = await res.text()
-  let json: unknown
-  try {
-    json = text === '' ? undefined : JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, text, json }
+  const init: RequestInit = { method, headers, body: payload, redirect: 'manual' }
+  return fetchAnswer(emu.url + path, init, undefined)
 }
 
 function inDays(days: number): string {
@@ -78,11 +65,11 @@ async function create(key: string, overrides: Record<string, unknown> = {}): Pro
   return res.json as NewHiveKey
 }
 
-function errorCode(answer: Answer): string {
+function errorCode(answer: Answer<unknown>): string {
   return (answer.json as { error: { code: string } }).error.code
 }
 
-function errorMessage(answer: Answer): string {
+function errorMessage(answer: Answer<unknown>): string {
   return (answer.json as { error: { message: string } }).error.message
 }
 

@@ -10,6 +10,7 @@ import {
 } from '../../src/hive/http.js'
 import { redact, sanitize } from '../../src/text.js'
 import { LoopbackServer } from '../emulators/loopback.js'
+import { rejection } from '../support/rejection.js'
 
 // Real HTTP servers on 127.0.0.1; only the clock (sleep, random, now) is injected.
 
@@ -100,15 +101,7 @@ const post = (extra: Partial<HiveRequest> = {}): HiveRequest => ({
   ...extra
 })
 
-async function failure(promise: Promise<unknown>): Promise<HiveHttpError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(HiveHttpError)
-    return error as HiveHttpError
-  }
-  throw new Error('expected the request to fail')
-}
+const failure = (promise: Promise<unknown>) => rejection(promise, HiveHttpError)
 
 const ok = { status: 200, body: { ok: true } }
 const unavailable = { status: 503, headers: { 'Content-Type': 'text/html' }, body: HTML }

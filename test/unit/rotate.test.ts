@@ -4,15 +4,15 @@
  * through the two ports. Every test asserts what Hive and GitHub hold afterwards.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { rotate, RotationError, type Log, type RotationDeps } from '../../src/rotation/rotate.js'
+import { rotate, RotationError, type RotationDeps } from '../../src/rotation/rotate.js'
 import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
 import { DestinationError, type KeyService, type SecretStore } from '../../src/rotation/ports.js'
 import { HiveClient } from '../../src/hive/client.js'
 import { HiveHttp } from '../../src/hive/http.js'
 import { GitHubSecretStore } from '../../src/github/store.js'
 import { createGitHubClient } from '../../src/github/octokit.js'
-import { getSettings, type Settings } from '../../src/settings.js'
 import { ENV, REPO, startWorld, type World } from '../support/world.js'
+import { recordingLog, settingsFor } from '../support/inprocess.js'
 
 let world: World
 beforeEach(async () => {
@@ -29,22 +29,12 @@ interface Harness {
   events: [string, string][]
 }
 
-function settings(extra: Record<string, string> = {}): Settings {
-  const inputs = world.inputs(extra)
-  return getSettings({ getInput: n => inputs[n] ?? '', env: world.env, mask: () => undefined })
-}
+/** The settings of this world's inputs plus `extra`, read as main.ts reads them. */
+const settings = (extra: Record<string, string> = {}) => settingsFor(world, extra)
 
 function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretStore> } = {}) {
   const events: [string, string][] = []
-  const log: Log = {
-    info: m => events.push(['info', m]),
-    warning: m => events.push(['warning', m]),
-    debug: m => events.push(['debug', m]),
-    group: async (name, fn) => {
-      events.push(['group', name])
-      return fn()
-    }
-  }
+  const log = recordingLog(events)
   const http = new HiveHttp({ baseUrl: world.hive.url, sleep: async () => undefined })
   const client = new HiveClient(http, { sleep: async () => undefined })
   const keys: KeyService = {

@@ -3,7 +3,8 @@ import { GitHubSecretStore, type StoreOptions } from '../../src/github/store.js'
 import { createGitHubClient } from '../../src/github/octokit.js'
 import { parseDestination, type Destination } from '../../src/github/destinations.js'
 import { DestinationError } from '../../src/rotation/ports.js'
-import { GitHubEmulator, targetOf } from '../emulators/github.js'
+import { GitHubEmulator, targetOf, type GitHubFault } from '../emulators/github.js'
+import { rejection } from '../support/rejection.js'
 
 const TOKEN = 'github_pat_store_test'
 const ACTIONS_TOKEN = 'ghs_workflow_token'
@@ -49,14 +50,23 @@ function destination(text: string): Destination {
   return d
 }
 
-async function failure(promise: Promise<unknown>): Promise<DestinationError> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(DestinationError)
-    return error as DestinationError
-  }
-  throw new Error('expected a DestinationError')
+const failure = (promise: Promise<unknown>) => rejection(promise, DestinationError)
+
+/** A store that has read the public key of repo:octo/app, and what it read, ready to write. */
+async function preparedRepo() {
+  const s = store()
+  return { s, prepared: await s.prepare(destination('repo:octo/app')) }
+}
+
+/** The next `fault.times` writes of HIVE_API_KEY (default one) answer as `fault` says. */
+function failWrites(fault: Omit<GitHubFault, 'method' | 'path'>) {
+  github.addFault({ method: 'PUT', path: /secrets\/HIVE_API_KEY$/, ...fault })
+}
+
+/** GitHub's answer over its secondary rate limit: 403, Retry-After 1 s, `message`. */
+function secondaryRateLimit(message: string) {
+  const body = { message, documentation_url: 'https://docs.github.com/rest', status: '403' }
+  return { status: 403, headers: { 'retry-after': '1' }, body: JSON.stringify(body) }
 }
 
 describe('GitHubSecretStore', () => {
@@ -110,8 +120,7 @@ describe('GitHubSecretStore', () => {
   })
 
   it('refuses a write sealed for a public key that has since changed (definite)', async () => {
-    const s = store()
-    const prepared = await s.prepare(destination('repo:octo/app'))
+    const { s, prepared } = await preparedRepo()
     github.rotateKey({ owner: 'octo', repo: 'app' })
     const e = await failure(s.write(prepared, 'HIVE_API_KEY', 'hv_value'))
     expect([e.status, e.definite]).toEqual([422, true])
@@ -119,49 +128,31 @@ describe('GitHubSecretStore', () => {
   })
 
   it('retries a 5xx on the write, and reports it as not definite when it persists', async () => {
-    const s = store()
-    const prepared = await s.prepare(destination('repo:octo/app'))
-    github.addFault({ method: 'PUT', path: /secrets\/HIVE_API_KEY$/, status: 502, times: 1 })
+    const { s, prepared } = await preparedRepo()
+    failWrites({ status: 502 })
     expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_after_retry')).toBe('created')
     expect(github.secretValue({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY')).toBe(
       'hv_after_retry'
     )
 
-    github.addFault({
-      method: 'PUT',
-      path: /secrets\/HIVE_API_KEY$/,
-      status: 503,
-      times: 10
-    })
+    failWrites({ status: 503, times: 10 })
     const e = await failure(s.write(prepared, 'HIVE_API_KEY', 'hv_never'))
     expect([e.status, e.definite]).toEqual([503, false])
     expect(e.message).toContain('It is not known whether a write landed')
   })
 
   it('waits out a secondary rate limit as GitHub asks, through the throttling plugin', async () => {
-    const s = store()
-    const prepared = await s.prepare(destination('repo:octo/app'))
-    github.addFault({
-      method: 'PUT',
-      path: /secrets\/HIVE_API_KEY$/,
-      status: 403,
-      headers: { 'retry-after': '1' },
-      body: JSON.stringify({
-        message: 'You have exceeded a secondary rate limit. Please wait a few minutes.',
-        documentation_url: 'https://docs.github.com/rest',
-        status: '403'
-      })
-    })
+    const { s, prepared } = await preparedRepo()
+    failWrites(
+      secondaryRateLimit('You have exceeded a secondary rate limit. Please wait a few minutes.')
+    )
     expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_after_limit')).toBe('created')
     expect(warnings.join('\n')).toMatch(/secondary rate limit on PUT .*: waiting 1 s/)
   })
 
   it('waits for the primary rate limit to reset', async () => {
-    const s = store()
-    const prepared = await s.prepare(destination('repo:octo/app'))
-    github.addFault({
-      method: 'PUT',
-      path: /secrets\/HIVE_API_KEY$/,
+    const { s, prepared } = await preparedRepo()
+    failWrites({
       status: 403,
       headers: {
         'x-ratelimit-remaining': '0',
@@ -174,16 +165,8 @@ describe('GitHubSecretStore', () => {
   })
 
   it('gives up on a rate limit that does not lift, saying so rather than blaming permissions', async () => {
-    const s = store()
-    const prepared = await s.prepare(destination('repo:octo/app'))
-    github.addFault({
-      method: 'PUT',
-      path: /secrets\/HIVE_API_KEY$/,
-      status: 403,
-      times: 10,
-      headers: { 'retry-after': '1' },
-      body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.', status: '403' })
-    })
+    const { s, prepared } = await preparedRepo()
+    failWrites({ ...secondaryRateLimit('You have exceeded a secondary rate limit.'), times: 10 })
     const e = await failure(s.write(prepared, 'HIVE_API_KEY', 'hv_never'))
     expect(e.definite).toBe(true)
     expect(e.message).toContain('GitHub is rate-limiting the token')
