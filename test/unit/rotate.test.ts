@@ -464,7 +464,9 @@ describe('prune', () => {
     const h = harness()
     h.report.dryRun = true
     await rotate(settings({ 'dry-run': 'true' }), h.deps, h.report)
-    expect(h.report.plan.at(-1)).toContain(`Revoke the leftovers of earlier runs: ${orphan.id}`)
+    // In the order the steps run: prune, then retire.
+    expect(h.report.plan.at(-2)).toContain(`Revoke the leftovers of earlier runs: ${orphan.id}`)
+    expect(h.report.plan.at(-1)).toContain(`Revoke the current key ${world.ci.id}`)
     expect(active(orphan.id)).toBe(true)
     expect(world.hive.requests.every(r => r.method === 'GET')).toBe(true)
   })
