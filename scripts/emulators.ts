@@ -392,7 +392,8 @@ async function checkCommand(args: string[]): Promise<boolean> {
       'control-port': { type: 'string', default: String(DEFAULT_PORTS.control) },
       'key-id': { type: 'string' },
       'revoked-key-ids': { type: 'string' },
-      rotated: { type: 'string' }
+      rotated: { type: 'string' },
+      destinations: { type: 'string' }
     }
   })
   const query = new URLSearchParams()
@@ -410,7 +411,26 @@ async function checkCommand(args: string[]): Promise<boolean> {
       ok: values.rotated === 'true'
     })
   }
+  if (values.destinations !== undefined) checks.push(...destinationsOutput(values.destinations))
   return printChecks(checks)
+}
+
+/** The `destinations` output (a JSON array): every destination of the world was updated. */
+export function destinationsOutput(json: string): Check[] {
+  let statuses: { destination?: unknown; status?: unknown }[] = []
+  try {
+    const parsed: unknown = JSON.parse(json)
+    if (Array.isArray(parsed)) statuses = parsed as typeof statuses
+  } catch {
+    // Not JSON: every check below fails.
+  }
+  return DESTINATIONS.map(d => {
+    const status = statuses.find(s => s.destination === d.label)?.status
+    return {
+      what: `the output destinations says ${d.label} was updated (${String(status)})`,
+      ok: status === 'updated'
+    }
+  })
 }
 
 function portArg(name: string, value: string | undefined): number {
