@@ -3,17 +3,19 @@
  * subprocess, as a user runs it, with the committed .env.example pointed at emulators on free
  * ports. Judged by what the emulators hold afterwards, since local-action exits 0 whatever the
  * action reports. Also: `npm run local-action` fails when the rotation did not happen, and the
- * test-action workflow passes the same emulator values as .env.example.
+ * test-action workflow's set-up works: the same emulator values as .env.example, and its route
+ * from https://api.github.com to the GitHub emulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { parse } from 'yaml'
 import { ENV, REPO } from '../support/world.js'
+import { leaks, runAction } from '../support/run-action.js'
 import {
   DEFAULT_PORTS,
   EMULATOR_KEYS,
@@ -22,8 +24,10 @@ import {
   emulatorPorts,
   keyValues,
   leakedLines,
+  outcome,
   runLocalAction,
-  startEmulators
+  startEmulators,
+  startGitHubProxy
 } from '../../scripts/emulators.js'
 
 const EXAMPLE = readFileSync(join(ROOT, '.env.example'), 'utf8')
@@ -176,3 +180,65 @@ describe('the test-action workflow', () => {
     expect(env['INPUT_HIVE-API-KEY']).toBe(EMULATOR_KEYS.ci)
   })
 })
+
+describe("the workflow's route to the GitHub emulator", () => {
+  let world: Awaited<ReturnType<typeof startEmulators>>
+  let proxy: Awaited<ReturnType<typeof startGitHubProxy>>
+  let proxyUrl: string
+  const caFile = join(dir, 'emulator-ca.pem')
+
+  beforeAll(async () => {
+    world = await startEmulators()
+    const githubPort = Number(new URL(world.github.url).port)
+    proxy = await startGitHubProxy(githubPort, 0, caFile)
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
+  })
+  afterAll(async () => {
+    proxy.closeAllConnections()
+    await new Promise(done => proxy.close(done))
+    await world.stop()
+  })
+
+  it('the bundled action, told GITHUB_API_URL https://api.github.com as on a runner, rotates into the emulator', async () => {
+    const run = await runAction({
+      inputs: {
+        'hive-url': world.hive.url,
+        'hive-api-key': EMULATOR_KEYS.ci,
+        'hive-admin-key': EMULATOR_KEYS.admin,
+        'github-token': EMULATOR_TOKEN,
+        destinations: 'repo:octo/app\nenv:octo/app/production'
+      },
+      env: {
+        GITHUB_API_URL: 'https://api.github.com',
+        GITHUB_REPOSITORY: 'hive/rotate-key',
+        HTTPS_PROXY: proxyUrl,
+        NODE_EXTRA_CA_CERTS: caFile
+      }
+    })
+    expect(run.code).toBe(0)
+    const checks = await outcome(world, {
+      keyId: run.outputs['key-id'],
+      revokedKeyIds: run.outputs['revoked-key-ids']
+    })
+    expect(checks.filter(c => !c.ok)).toEqual([])
+    expect(checks.length).toBeGreaterThanOrEqual(6)
+    expect(leaks(run, [...keyValues(world), EMULATOR_TOKEN])).toEqual([])
+  })
+
+  it('tunnels nothing but api.github.com:443', async () => {
+    const answer = await new Promise<string>((done, fail) => {
+      const socket = connectTo(proxyUrl)
+      socket.on('error', fail)
+      let text = ''
+      socket.on('data', chunk => (text += chunk.toString()))
+      socket.on('close', () => done(text))
+      socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n')
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 403/)
+  })
+})
+
+function connectTo(url: string) {
+  const { hostname, port } = new URL(url)
+  return connect(Number(port), hostname)
+}
