@@ -6,12 +6,15 @@
  *                                     @github/local-action, check what the emulators then hold,
  *                                     stop them. Exits 1 when the rotation did not happen.
  *   tsx scripts/emulators.ts serve    start them and keep them up until SIGINT/SIGTERM (the
- *                                     test-action workflow runs `uses: ./` against them)
- *   tsx scripts/emulators.ts check    ask a running `serve` what its emulators hold
+ *                                     test-action workflow runs `uses: ./` against them);
+ *                                     --ca-file F adds the GitHub proxy (see startGitHubProxy)
+ *   tsx scripts/emulators.ts check    ask a running `serve` what its emulators hold, and check
+ *                                     the step outputs given (--rotated, --key-id, ...)
  *
  * The world is the demo's (test/support/world.ts) on fixed loopback ports and with fixed key
  * values, so that a committed .env.example can point at it. These values open nothing but the
- * emulators in this process. Ports: `serve --hive-port N --github-port N --control-port N`.
+ * emulators in this process. Ports: DEFAULT_PORTS, or serve's --hive-port, --github-port,
+ * --control-port and --proxy-port.
  */
 import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -219,6 +222,9 @@ export async function runLocalAction(
 
 async function localActionCommand(file: string | undefined): Promise<boolean> {
   const dotenvFile = file ?? (existsSync(join(ROOT, '.env')) ? '.env' : '.env.example')
+  if (!existsSync(resolve(ROOT, dotenvFile))) {
+    throw new Error(`no file ${dotenvFile}: give a dotenv file, or cp .env.example .env`)
+  }
   const ports = emulatorPorts(resolve(ROOT, dotenvFile))
   const summaryFile = parseEnv(readFileSync(resolve(ROOT, dotenvFile), 'utf8')).GITHUB_STEP_SUMMARY
   if (summaryFile) {
@@ -235,7 +241,7 @@ async function localActionCommand(file: string | undefined): Promise<boolean> {
     const checks = await outcome(world)
     checks.push({
       what: 'no key value in the log',
-      ok: leakedLines(run.log, keyValues(world)).length === 0
+      ok: leakedLines(run.log, [...keyValues(world), EMULATOR_TOKEN]).length === 0
     })
     if (summaryFile) console.log(`  (job summary: ${summaryFile})`)
     return printChecks(checks) && run.code === 0
@@ -357,7 +363,7 @@ async function serveCommand(args: string[]): Promise<void> {
       'hive-port': { type: 'string', default: String(DEFAULT_PORTS.hive) },
       'github-port': { type: 'string', default: String(DEFAULT_PORTS.github) },
       'control-port': { type: 'string', default: String(DEFAULT_PORTS.control) },
-      'proxy-port': { type: 'string' },
+      'proxy-port': { type: 'string', default: String(DEFAULT_PORTS.proxy) },
       'ca-file': { type: 'string' }
     }
   })
@@ -367,8 +373,7 @@ async function serveCommand(args: string[]): Promise<void> {
   }
   const world = await startEmulators(ports)
   const servers = [await startControl(world, portArg('--control-port', values['control-port']))]
-  if (values['proxy-port'] !== undefined) {
-    if (!values['ca-file']) throw new Error('--proxy-port needs --ca-file, where the CA goes')
+  if (values['ca-file'] !== undefined) {
     const proxyPort = portArg('--proxy-port', values['proxy-port'])
     servers.push(await startGitHubProxy(ports.github, proxyPort, values['ca-file']))
     console.log(`GitHub proxy    http://127.0.0.1:${proxyPort} (CA ${values['ca-file']})`)
@@ -402,7 +407,13 @@ async function checkCommand(args: string[]): Promise<boolean> {
     query.set('revoked-key-ids', values['revoked-key-ids'])
   }
   const port = portArg('--control-port', values['control-port'])
-  const response = await fetch(`http://127.0.0.1:${port}/outcome?${query.toString()}`)
+  const response = await fetch(`http://127.0.0.1:${port}/outcome?${query.toString()}`).catch(
+    (error: unknown) => {
+      throw new Error(
+        `no emulators answer on 127.0.0.1:${port} (start them with serve): ${String(error)}`
+      )
+    }
+  )
   if (!response.ok) throw new Error(`the emulators answered ${response.status}`)
   const { checks } = (await response.json()) as { checks: Check[] }
   if (values.rotated !== undefined) {
