@@ -577,8 +577,11 @@ export class GitHubEmulator {
 
   // ----- lifecycle -----
 
-  /** Listen on 127.0.0.1 (random port); resolves to the base URL, usable as GITHUB_API_URL. */
-  async start(): Promise<string> {
+  /**
+   * Listen on 127.0.0.1 on `port` (default 0: a random one); resolves to the base URL, usable as
+   * GITHUB_API_URL. scripts/emulators.ts gives a fixed port, to match .env.example.
+   */
+  async start(port = 0): Promise<string> {
     if (this.server.url !== undefined) throw new Error('the GitHub emulator is already started')
     await loadValidators() // the first PUT should not pay for parsing GitHub's description
     this.abort = new AbortController()
@@ -587,7 +590,7 @@ export class GitHubEmulator {
         // Only reachable when the socket is already gone (e.g. stop() during a delay).
         res.destroy()
       })
-    })
+    }, port)
   }
 
   /** Close the server and every connection, keep-alive ones and delayed answers included. */

@@ -359,8 +359,11 @@ export class HiveEmulator {
 
   // --- lifecycle --------------------------------------------------------------------------------
 
-  /** Listens on 127.0.0.1 on a free port; returns the base URL (`http://127.0.0.1:PORT`). */
-  async start(): Promise<string> {
+  /**
+   * Listens on 127.0.0.1 on `port` (default 0: a free one); returns the base URL
+   * (`http://127.0.0.1:PORT`). scripts/emulators.ts gives a fixed port, to match .env.example.
+   */
+  async start(port = 0): Promise<string> {
     if (this.server.url !== undefined) return this.server.url
     return this.server.listen((req, res) => {
       this.handle(req, res).catch(err => {
@@ -373,7 +376,7 @@ export class HiveEmulator {
           res.destroy()
         }
       })
-    })
+    }, port)
   }
 
   /** Closes the server and every open socket; pending delayed answers are dropped. */

@@ -19,20 +19,20 @@ export class LoopbackServer {
     return this.baseUrl
   }
 
-  /** Listens on a free port with `handler`; resolves to the base URL. */
-  async listen(handler: RequestListener): Promise<string> {
+  /** Listens on `port` (0: a free one) with `handler`; resolves to the base URL. */
+  async listen(handler: RequestListener, port = 0): Promise<string> {
     if (this.server !== undefined) throw new Error('LoopbackServer: already listening')
     const server = createServer(handler)
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => {
+      server.listen(port, '127.0.0.1', () => {
         server.off('error', reject)
         resolve()
       })
     })
-    const { port } = server.address() as AddressInfo
+    const address = server.address() as AddressInfo
     this.server = server
-    this.baseUrl = `http://127.0.0.1:${String(port)}`
+    this.baseUrl = `http://127.0.0.1:${String(address.port)}`
     return this.baseUrl
   }
 

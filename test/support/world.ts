@@ -30,19 +30,39 @@ export interface World {
   stop(): Promise<void>
 }
 
+/**
+ * Where the world listens and which key values it seeds; by default free ports and fresh values.
+ * scripts/emulators.ts fixes them, so that a committed .env.example can point at the world.
+ */
+export interface WorldPlace {
+  hivePort?: number
+  githubPort?: number
+  adminKey?: string
+  ciKey?: string
+}
+
 export async function startWorld(
   hiveOptions: HiveEmulatorOptions = {},
-  githubOptions: GitHubEmulatorOptions = {}
+  githubOptions: GitHubEmulatorOptions = {},
+  place: WorldPlace = {}
 ): Promise<World> {
   const hive = new HiveEmulator(hiveOptions)
   const github = new GitHubEmulator(githubOptions)
-  await Promise.all([hive.start(), github.start()])
+  await Promise.all([hive.start(place.hivePort), github.start(place.githubPort)]).catch(
+    async (error: unknown) => {
+      // A fixed port may be taken: close the one that did start, so the process can end.
+      await Promise.all([hive.stop(), github.stop()])
+      throw error
+    }
+  )
   const admin = hive.seedKey({
+    value: place.adminKey,
     name: 'platform admin',
     permission: 'admin',
     scope: { type: 'all' }
   })
   const ci = hive.seedKey({
+    value: place.ciKey,
     name: 'aphids-cli CI (made by hand)',
     permission: 'read-only',
     scope: CI_SCOPE,
