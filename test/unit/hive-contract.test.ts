@@ -105,7 +105,9 @@ function refsIn(node: unknown, at = '#'): [string, string][] {
   if (Array.isArray(node)) return node.flatMap((v, i) => refsIn(v, `${at}/${i}`))
   if (typeof node !== 'object' || node === null) return []
   return Object.entries(node).flatMap(([k, v]): [string, string][] =>
-    k === '$ref' ? [[at, String(v)]] : refsIn(v, `${at}/${k}`)
+    k === '$ref'
+      ? [[at, String(v)]]
+      : refsIn(v, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`)
   )
 }
 
@@ -173,6 +175,34 @@ describe('docs/hive-api.openapi.yaml', () => {
         expect(inPath.map(p => p.name).sort()).toEqual([...names].sort())
         expect(inPath.every(p => p.required === true)).toBe(true)
       }
+    }
+  })
+
+  it("keeps OpenAPI 3.1's rules for names, status keys, headers and parameters", () => {
+    const components = doc.components as Record<string, Record<string, unknown>>
+    for (const [kind, entries] of Object.entries(components)) {
+      for (const name of Object.keys(entries))
+        expect([kind, name]).toEqual([kind, expect.stringMatching(/^[a-zA-Z0-9._-]+$/)])
+    }
+    for (const { method, template } of contract.operations()) {
+      const op = operation(method, template)
+      for (const [status, raw] of Object.entries(op.responses)) {
+        expect(status).toMatch(/^([1-5]([0-9]{2}|XX)|default)$/)
+        const response = deref(raw)
+        for (const header of Object.values((response.headers ?? {}) as Record<string, unknown>)) {
+          // A header has a schema (or content), and `required` is a boolean when given.
+          expect(deref(header)).toMatchObject({ schema: expect.any(Object) })
+          expect(['boolean', 'undefined']).toContain(typeof deref(header).required)
+        }
+        for (const type of Object.keys((response.content ?? {}) as object)) {
+          expect(type).toMatch(/^[a-z]+\/[a-z0-9.+-]+$/)
+        }
+      }
+    }
+    // Reference objects outside schemas hold nothing but the reference.
+    for (const [at] of refsIn(doc).filter(([at]) => !at.includes('/schema'))) {
+      const holder = contract.at(at) as Record<string, unknown>
+      expect([at, Object.keys(holder)]).toEqual([at, ['$ref']])
     }
   })
 
