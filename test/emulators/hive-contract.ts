@@ -311,9 +311,8 @@ export class HiveContract {
         continue
       }
       const schemaPointer = pointerOf(header.pointer, 'schema')
-      problems.push(
-        ...this.validate(schemaPointer, headerValue(this.at(schemaPointer), value), name)
-      )
+      const schema = this.resolve(this.at(schemaPointer), schemaPointer).node
+      problems.push(...this.validate(schemaPointer, headerValue(schema, value), name))
     }
 
     const content = isNode(response.node.content) ? response.node.content : undefined
@@ -323,7 +322,7 @@ export class HiveContract {
     }
     if (answer.body === undefined) return [...problems, 'body: required']
     const type = mediaType(headers.get('content-type'))
-    if (!(type in content)) {
+    if (!Object.hasOwn(content, type)) {
       return [...problems, `header Content-Type: must be one of ${Object.keys(content).join(', ')}`]
     }
     const schemaPointer = pointerOf(response.pointer, 'content', type, 'schema')
@@ -383,7 +382,7 @@ export class HiveContract {
     const content = isNode(spec.node.content) ? spec.node.content : {}
     if (request.body === '') return spec.node.required === true ? ['body: required'] : []
     const type = mediaType(request.contentType)
-    if (!(type in content)) {
+    if (!Object.hasOwn(content, type)) {
       return [`body: Content-Type must be ${Object.keys(content).join(' or ')}`]
     }
     let value: unknown
@@ -472,9 +471,8 @@ function mediaType(header: string | undefined): string {
 }
 
 /** A header value as its schema types it: integers are written as decimal digits. */
-function headerValue(schema: unknown, value: string): unknown {
-  const type = isNode(schema) ? schema.type : undefined
-  if (type === 'integer' || type === 'number') {
+function headerValue(schema: Node, value: string): unknown {
+  if (schema.type === 'integer' || schema.type === 'number') {
     return /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value
   }
   return value

@@ -488,6 +488,8 @@ describe('requests', () => {
       status: 422,
       message: 'body: Content-Type must be application/json'
     })
+    // A media type is looked up as a name of the contract, never as a property of any object.
+    expect(refusal({ body: JSON.stringify(CREATE), contentType: 'constructor' })?.status).toBe(422)
     expect(
       refusal({ body: JSON.stringify(CREATE), contentType: 'application/json; charset=utf-8' })
     ).toBeUndefined()
