@@ -9,7 +9,11 @@
  * - `options` simulate propagation delay (a new key answering 401 for a while) and latency;
  * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
  * - `requests` records every request: method, path, query, status, the id of the key that
- *   authenticated, and the parsed request body. The raw `X-Api-Key` value is never recorded.
+ *   authenticated, and the parsed request body. The raw `X-Api-Key` value is never recorded;
+ * - every request and every answer is checked against docs/hive-api.openapi.yaml
+ *   (`hive-contract.ts`): a request off the contract is answered as the contract says (404, 422);
+ *   an answer of the emulator off the contract becomes a 500 naming the violation. Both are in
+ *   `contractViolations()`. Scripted faults are deliberately off the contract and not checked.
  *
  * Fault counting (`faults.ts`) and listening/closing (`loopback.ts`) are shared with the GitHub
  * emulator; what a fault answers (rate-limit headers, contract error bodies) is this file's.
@@ -28,6 +32,7 @@ import { performance } from 'node:perf_hooks'
 
 import type { HiveKey, KeyUsage, Permission, Scope } from '../../src/hive/types.js'
 import { FaultList, type Fault } from './faults.js'
+import { ContractMonitor, type ContractViolation } from './hive-contract.js'
 import { LoopbackServer } from './loopback.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -344,6 +349,7 @@ export class HiveEmulator {
   private readonly byValue = new Map<string, string>()
   private nextSeq = 1
   private readonly faults = new FaultList<HiveFault>()
+  private readonly contract = new ContractMonitor()
   /** Pending delays (latency, slow faults), cancelled by stop(). */
   private readonly timers = new Set<NodeJS.Timeout>()
 
@@ -458,6 +464,14 @@ export class HiveEmulator {
     this.faults.clear()
   }
 
+  /**
+   * Requests that broke docs/hive-api.openapi.yaml (`side: 'request'`: the client's fault) and
+   * answers of the emulator that broke it (`side: 'answer'`: an emulator bug), in order.
+   */
+  contractViolations(): ContractViolation[] {
+    return this.contract.violations()
+  }
+
   // --- key store --------------------------------------------------------------------------------
 
   private insertKey(
@@ -531,6 +545,14 @@ export class HiveEmulator {
       at: stamp(this.options.now())
     }
     this.requests.push(record)
+    // Checked even when a fault answers: what the client sent is its own doing.
+    const offContract = this.contract.request({
+      method,
+      path,
+      query,
+      contentType: req.headers['content-type'],
+      body: raw.tooLarge ? undefined : raw.text
+    })
 
     // 1. Scripted faults come first, before authentication, and change no state.
     const fault = this.faults.take(method, path)
@@ -553,13 +575,18 @@ export class HiveEmulator {
       caller = auth
       record.keyId = caller.key.id
       caller.key.last_used_at = stamp(this.options.now())
-      reply = this.rateLimit(caller.entry, nowMs) ?? this.route(method, path, query, raw, caller)
+      reply =
+        this.rateLimit(caller.entry, nowMs) ??
+        offContract ??
+        this.route(method, path, query, raw, caller)
     }
+    // The honest answer must keep the contract. Anything off it on purpose comes after this.
+    const rateHeaders = this.rateHeaders(caller?.entry, nowMs)
+    reply = this.contract.answer({ method, path }, reply, rateHeaders)
     record.status = reply.status
     if (caller !== undefined) caller.entry.usage.push({ atMs: nowMs, status: reply.status })
 
     // 3. Latency comes after the request took effect: a slow answer can still have done its work.
-    const rateHeaders = this.rateHeaders(caller?.entry, nowMs)
     await this.sleep(this.options.latencyMs)
     send(res, reply, rateHeaders)
   }
