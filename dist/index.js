@@ -43746,10 +43746,16 @@ async function rotate(s, deps, report) {
             created = await keys.create(s.hiveAdminKey, asked);
         }
         catch (error) {
-            // An answer that broke the contract: Hive may have made the key all the same.
-            if (error.kind !== 'invalid-response')
+            // An answer that broke the contract, or none (a timeout, a 5xx): Hive may have made the
+            // key all the same. A definite refusal (4xx) made nothing.
+            const { kind, status } = error;
+            const refused = kind === 'status' && status !== undefined && status < 500;
+            if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
                 throw error;
-            return refuseCreated(error.message, asked.name);
+            }
+            return refuseCreated(error.message, asked.name, undefined, {
+                protocol: kind === 'invalid-response'
+            });
         }
         deps.mask(created.key);
         const problem = createdProblem(created, asked);
@@ -43795,20 +43801,22 @@ async function rotate(s, deps, report) {
         return 'a key that was active before this run';
     }
     /**
-     * A create answer that can't be used: revoke what this run provably made, and fail. Provably
-     * made: the answered id, when it is well-formed and no key before the create had it; and any
-     * active key carrying the exact name this run asked for that no key before the create had (that
-     * is how the key Hive really made is found when the answer named another).
+     * A create answer that can't be used (or none came): revoke what this run provably made, and
+     * fail. Provably made: the answered id, when it is well-formed and no key before the create had
+     * it; and any active key carrying the exact name this run asked for that no key before the
+     * create had (how the key Hive really made is found when the answer named another, or was lost).
      */
-    async function refuseCreated(reason, name, answeredId) {
+    async function refuseCreated(reason, name, answeredId, { protocol = true } = {}) {
         const revoked = [];
         const failed = [];
         const revoke = async (id) => {
             if (knownIds.has(id) || revoked.includes(id) || failed.includes(id))
                 return;
             try {
-                if ((await revokeOwn(id)) === 'revoked')
+                if ((await revokeOwn(id)) === 'revoked') {
                     revoked.push(id);
+                    report.revokedKeyIds.push(id);
+                }
             }
             catch (error) {
                 failed.push(`${id} (${error.message})`);
@@ -43829,11 +43837,15 @@ async function rotate(s, deps, report) {
         }
         const outcome = (revoked.length > 0
             ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
-            : ' No key made by this run is left active.') +
+            : search
+                ? ''
+                : ' No key made by this run is left active.') +
             (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
             search;
-        throw new RotationError(`${reason} This is a protocol error: the answer was not used and nothing was stored.` +
-            `${outcome} ${unchanged}`);
+        const used = protocol
+            ? ' This is a protocol error: the answer was not used and nothing was stored.'
+            : ' Nothing was stored.';
+        throw new RotationError(`${reason}${used}${outcome} ${unchanged}`);
     }
     /** A well-formed id that no key had before the create: one this run made. */
     function isNewId(id) {
