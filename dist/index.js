@@ -34466,6 +34466,11 @@ class HiveHttpError extends Error {
 }
 /** Hive may ask to wait longer than this (Retry-After); the action then stops rather than wait. */
 const MAX_RETRY_AFTER_MS = 120_000;
+/**
+ * The largest answer read. A page of 100 key objects is some 50 KiB; anything past this is a broken
+ * or hostile server, and reading on would only fill memory. Read as a stream and cut here.
+ */
+const MAX_BODY_BYTES = 1024 * 1024;
 /** A key is sent as a header, so it must be visible ASCII. Also what a created key must look like. */
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 const USER_AGENT = 'hive-rotate-key';
@@ -34548,6 +34553,36 @@ function parseRetryAfter(value, now) {
         return Number(trimmed) * 1000;
     const date = Date.parse(trimmed);
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+/**
+ * Reads a body up to `limit` bytes; undefined once it goes past (the caller then aborts the
+ * request). A declared Content-Length past the limit stops it before a byte is read.
+ */
+async function readCapped(response, limit) {
+    const declared = Number(response.headers.get('content-length') ?? '');
+    if (Number.isFinite(declared) && declared > limit)
+        return undefined;
+    if (response.body === null)
+        return new Uint8Array(0);
+    const chunks = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        size += value.byteLength;
+        if (size > limit)
+            return undefined;
+        chunks.push(value);
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+        bytes.set(chunk, at);
+        at += chunk.byteLength;
+    }
+    return bytes;
 }
 class HiveHttp {
     origin;
@@ -34645,7 +34680,13 @@ class HiveHttp {
             let error;
             let retryable;
             let retryAfterMs;
-            if (outcome.kind === 'timeout') {
+            if (outcome.kind === 'too-large') {
+                // Not retried: a server that sends this much once will do it again.
+                throw fail(`Hive answered ${outcome.status} with a body larger than ` +
+                    `${MAX_BODY_BYTES / 1024 / 1024} MiB while ${doing}; stopped reading it. Nothing ` +
+                    'was taken from it. Check hive-url: it must point at the Hive API.', { kind: 'invalid-response', doing, status: outcome.status, attempts: attempt });
+            }
+            else if (outcome.kind === 'timeout') {
                 retryable = mayRepeat;
                 error = fail(`Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
                     (retryable ? gaveUp : notRepeated), { kind: 'timeout', doing, attempts: attempt });
@@ -34714,7 +34755,10 @@ class HiveHttp {
             await this.sleep(delay);
         }
     }
-    /** One request with its own timeout, which covers reading the body too. */
+    /**
+     * One request with its own timeout, which covers reading the body too: a body that never ends
+     * is cut at the deadline, and one past MAX_BODY_BYTES is cut there.
+     */
     async attempt(url, method, headers, body) {
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(), this.timeoutMs);
@@ -34726,7 +34770,11 @@ class HiveHttp {
                 redirect: 'manual', // invariant 6: a 3xx comes back to us instead of being followed
                 signal: controller.signal
             });
-            const bytes = new Uint8Array(await response.arrayBuffer());
+            const bytes = await readCapped(response, MAX_BODY_BYTES);
+            if (bytes === undefined) {
+                controller.abort(); // closes the connection: the rest is never downloaded
+                return { kind: 'too-large', status: response.status };
+            }
             const text = new TextDecoder().decode(bytes);
             return {
                 kind: 'response',
@@ -35059,12 +35107,193 @@ function parseBoolean(name, raw, problems) {
     return false;
 }
 
+;// CONCATENATED MODULE: ./src/hive/parse.ts
+/**
+ * The formats of shared/design/hive-api.md, checked on every answer before anything reads it.
+ *
+ * Hive's fields travel far: into log lines, the job summary, outputs, the names of new keys and the
+ * paths of later requests. A field outside its format is a protocol error, and the answer is refused
+ * whole. A problem names the field and what is wrong with it, never the value: the value may hold a
+ * workflow command, markup, or a key.
+ */
+
+
+/** Key ids and scope ids: 1-64 characters of [A-Za-z0-9_-]. */
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A prefix: 1-16 characters of [A-Za-z0-9_-], the first characters of the value. */
+const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
+const MAX_KEY_LENGTH = 4096;
+const MAX_NAME_LENGTH = 200;
+/** A list page holds at most this many keys. */
+const MAX_PAGE_ITEMS = 100;
+/** next_cursor is opaque, but it goes into a URL and may be quoted: bounded, and a safe charset. */
+const CURSOR_PATTERN = /^[A-Za-z0-9._~+/=-]{1,512}$/;
+/** More engagement or campaign ids than any real scope has: a bound, not a rule of the contract. */
+const MAX_SCOPE_IDS = 1000;
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+/** An answer that breaks the contract; `problem` is safe to print (it never quotes a value). */
+class ContractViolation extends Error {
+    problem;
+    constructor(problem) {
+        super(problem);
+        this.problem = problem;
+        this.name = 'ContractViolation';
+    }
+}
+function violation(problem) {
+    throw new ContractViolation(problem);
+}
+function parse_isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+/**
+ * ISO-8601 UTC (`2026-11-28T11:00:00Z`, optionally with fractions), and a real date: no offsets,
+ * no February 30 (which Date.parse would quietly turn into March 2).
+ */
+function isIsoUtc(value) {
+    if (typeof value !== 'string' || !ISO_UTC.test(value))
+        return false;
+    const ms = Date.parse(value);
+    return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === value.slice(0, 19);
+}
+function isKeyId(value) {
+    return typeof value === 'string' && ID_PATTERN.test(value);
+}
+/** A key value a client could send: visible ASCII, no whitespace, bounded. */
+function isKeyValue(value) {
+    return typeof value === 'string' && value.length <= MAX_KEY_LENGTH && KEY_PATTERN.test(value);
+}
+function timestamp(body, field) {
+    if (!isIsoUtc(body[field]))
+        violation(`"${field}" is not an ISO-8601 UTC timestamp`);
+    return body[field];
+}
+/** A timestamp or null; a field left out counts as null. */
+function timestampOrNull(body, field) {
+    const value = body[field] ?? null;
+    if (value !== null && !isIsoUtc(value)) {
+        violation(`"${field}" is neither an ISO-8601 UTC timestamp nor null`);
+    }
+    return value;
+}
+function scopeIds(value, field) {
+    if (!Array.isArray(value) || value.length === 0) {
+        violation(`"scope.${field}" is not a list of at least one id`);
+    }
+    if (value.length > MAX_SCOPE_IDS)
+        violation(`"scope.${field}" has over ${MAX_SCOPE_IDS} ids`);
+    if (!value.every(isKeyId)) {
+        violation(`an id in "scope.${field}" is not 1-64 characters of A-Z, a-z, 0-9, _ and -`);
+    }
+    return [...value];
+}
+function parse_parseScope(value) {
+    if (!parse_isObject(value))
+        violation('"scope" is not an object');
+    if (value.type === 'all')
+        return { type: 'all' };
+    if (value.type === 'engagements') {
+        return { type: 'engagements', engagement_ids: scopeIds(value.engagement_ids, 'engagement_ids') };
+    }
+    if (value.type === 'campaigns') {
+        return { type: 'campaigns', campaign_ids: scopeIds(value.campaign_ids, 'campaign_ids') };
+    }
+    return violation('"scope" is not one it knows (all, engagements or campaigns)');
+}
+/**
+ * A key object, checked field by field and copied: nothing Hive adds (a stray `key`, say) is
+ * copied, so it travels no further than this file.
+ */
+function parseKey(body) {
+    if (!parse_isObject(body))
+        violation('it is not a key object');
+    const { id, name, prefix, permission } = body;
+    if (typeof id !== 'string' || !id)
+        violation('"id" is missing or empty');
+    if (!ID_PATTERN.test(id))
+        violation('"id" is not 1-64 characters of A-Z, a-z, 0-9, _ and -');
+    if (typeof name !== 'string')
+        violation('"name" is missing');
+    if (name.length > MAX_NAME_LENGTH)
+        violation(`"name" is longer than ${MAX_NAME_LENGTH} characters`);
+    if (typeof prefix !== 'string' || !prefix)
+        violation('"prefix" is missing or empty');
+    if (!PREFIX_PATTERN.test(prefix)) {
+        violation('"prefix" is not 1-16 characters of A-Z, a-z, 0-9, _ and -');
+    }
+    if (!PERMISSIONS.includes(permission))
+        violation('"permission" is not one it knows');
+    const scope = parse_parseScope(body.scope);
+    return {
+        id,
+        name,
+        prefix,
+        permission: permission,
+        scope,
+        created_at: timestamp(body, 'created_at'),
+        expires_at: timestampOrNull(body, 'expires_at'),
+        last_used_at: timestampOrNull(body, 'last_used_at'),
+        revoked_at: timestampOrNull(body, 'revoked_at')
+    };
+}
+/** The answer to POST /api-keys: a key object plus its value, whose prefix is really a prefix. */
+function parseNewKey(body) {
+    const key = parseKey(body);
+    const value = body.key;
+    // Described, never quoted.
+    if (typeof value !== 'string' || value === '')
+        violation('its "key" is missing or empty');
+    if (!isKeyValue(value)) {
+        violation(`its "key" is not visible ASCII without spaces, up to ${MAX_KEY_LENGTH} characters ` +
+            '(a key must be usable as a header)');
+    }
+    if (key.prefix.length >= value.length) {
+        violation('its "prefix" is as long as the key itself (a prefix must be shorter)');
+    }
+    if (!value.startsWith(key.prefix))
+        violation('its "prefix" is not the start of its "key"');
+    return { ...key, key: value };
+}
+/** One page of GET /api-keys. */
+function parsePage(body) {
+    if (!parse_isObject(body) || !Array.isArray(body.items))
+        violation('it has no "items" list');
+    if (body.items.length > MAX_PAGE_ITEMS) {
+        violation(`its page holds ${body.items.length} keys, more than ${MAX_PAGE_ITEMS}`);
+    }
+    const next = body.next_cursor;
+    if (next !== null && (typeof next !== 'string' || !CURSOR_PATTERN.test(next))) {
+        violation('"next_cursor" is neither null nor 1-512 characters of A-Z, a-z, 0-9 and ._~+/=-');
+    }
+    return { items: body.items, nextCursor: next };
+}
+function count(body, field) {
+    const value = body[field];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+        violation(`"${field}" is not a whole number of 0 or more`);
+    }
+    return value;
+}
+/** GET /api-keys/{id}/usage. */
+function parseUsage(body) {
+    if (!parse_isObject(body))
+        violation('it is not a usage object');
+    return {
+        requests_24h: count(body, 'requests_24h'),
+        errors_24h: count(body, 'errors_24h'),
+        last_used_at: timestampOrNull(body, 'last_used_at')
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/hive/client.ts
 
 
 
-/** A guard against a server that hands out cursors forever (100 keys a page: 100 000 keys). */
-const MAX_PAGES = 1000;
+/**
+ * A guard against a server that hands out fresh cursors forever: 100 pages of 100 keys is 10 000
+ * active keys, far more than an organisation keeps.
+ */
+const MAX_PAGES = 100;
 /** Propagation retries: 1 s, 2 s, 4 s, 8 s, then every 10 s until the deadline. */
 const PROPAGATION_FIRST_DELAY_MS = 1_000;
 const PROPAGATION_MAX_DELAY_MS = 10_000;
@@ -35087,7 +35316,7 @@ class HiveClient {
             apiKey,
             doing
         });
-        return parseKey(response, doing);
+        return checked(response, doing, parseKey);
     }
     /** GET /api-keys/{id}; null when Hive answers 404 (unknown or revoked). */
     async get(apiKey, id) {
@@ -35099,35 +35328,39 @@ class HiveClient {
             doing,
             expect: [404]
         });
-        return response.status === 404 ? null : parseKey(response, doing);
+        return response.status === 404 ? null : checked(response, doing, parseKey);
     }
-    /** GET /api-keys, every page: the active keys. */
+    /**
+     * GET /api-keys, every page: the active keys. Stops with a protocol error on a cursor seen
+     * before (a loop), a key listed twice, or more than MAX_PAGES pages.
+     */
     async list(adminKey) {
         const keys = [];
-        const seen = new Set();
+        const ids = new Set();
+        const cursors = new Set();
         let cursor = null;
         for (let page = 1; page <= MAX_PAGES; page++) {
             const doing = `listing keys (page ${page})`;
             const path = cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`;
             const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing });
-            const body = response.body;
-            if (!client_isObject(body) || !Array.isArray(body.items)) {
-                throw invalid(response, doing, 'it has no "items" list');
+            const { items, nextCursor } = checked(response, doing, parsePage);
+            for (const [i, item] of items.entries()) {
+                const key = checked({ ...response, body: item }, doing, parseKey, `key ${i + 1} of the page: `);
+                if (ids.has(key.id))
+                    throw invalid(response, doing, `it lists key ${key.id} twice`);
+                ids.add(key.id);
+                keys.push(key);
             }
-            for (const item of body.items)
-                keys.push(parseKey({ ...response, body: item }, doing));
-            const next = body.next_cursor;
-            if (next === null || next === undefined || next === '')
+            if (nextCursor === null)
                 return keys;
-            if (typeof next !== 'string')
-                throw invalid(response, doing, '"next_cursor" is not a string');
-            if (seen.has(next)) {
+            if (cursors.has(nextCursor)) {
                 throw invalid(response, doing, 'it handed out a page cursor it had given before (a loop)');
             }
-            seen.add(next);
-            cursor = next;
+            cursors.add(nextCursor);
+            cursor = nextCursor;
         }
-        throw new HiveHttpError(`Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages.`, { kind: 'invalid-response', doing: 'listing keys' });
+        throw new HiveHttpError(`Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages ` +
+            `(${MAX_PAGES * 100} keys), a protocol error: nothing was changed.`, { kind: 'invalid-response', doing: 'listing keys' });
     }
     /**
      * POST /api-keys (201). Never retried on 5xx or timeout: the key may exist already, and a second
@@ -35143,18 +35376,13 @@ class HiveClient {
             doing
         });
         const body = response.body;
-        if (client_isObject(body) && typeof body.key === 'string' && body.key !== '')
+        // Masked before any check can throw, so no message built from here on can show it.
+        if (parse_isObject(body) && typeof body.key === 'string' && body.key !== '')
             this.mask(body.key);
         // If Hive created a key but answered oddly, the id is what lets someone find and revoke it.
-        const id = client_isObject(body) && typeof body.id === 'string' ? body.id : undefined;
-        const created = id ? ` Hive may have created key ${label(id)}: revoke it in Hive.` : '';
-        const key = parseKey(response, doing, created);
-        const value = client_isObject(body) ? body.key : undefined;
-        // The message names what is wrong with the value, never the value.
-        if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
-            throw invalid(response, doing, 'its "key" is missing, empty or not a printable string', created);
-        }
-        return { ...key, key: value };
+        const id = parse_isObject(body) && isKeyId(body.id) ? body.id : undefined;
+        const created = id ? ` Hive may have created key ${id}.` : '';
+        return checked(response, doing, parseNewKey, '', created);
     }
     /** PATCH /api-keys/{id}: change name, permission, scope or expiry (the grace period). */
     async update(adminKey, id, patch) {
@@ -35166,7 +35394,7 @@ class HiveClient {
             body: patch,
             doing
         });
-        return parseKey(response, doing);
+        return checked(response, doing, parseKey);
     }
     /** DELETE /api-keys/{id}. Idempotent: a 404 means it is already revoked or unknown. */
     async revoke(apiKey, id) {
@@ -35192,18 +35420,7 @@ class HiveClient {
         });
         if (response.status === 404)
             return null;
-        const body = response.body;
-        if (!client_isObject(body) ||
-            typeof body.requests_24h !== 'number' ||
-            typeof body.errors_24h !== 'number' ||
-            !isTimestampOrNull(body.last_used_at ?? null)) {
-            throw invalid(response, doing, 'it is not a usage object');
-        }
-        return {
-            requests_24h: body.requests_24h,
-            errors_24h: body.errors_24h,
-            last_used_at: (body.last_used_at ?? null)
-        };
+        return checked(response, doing, parseUsage);
     }
     /**
      * One GET of the verify path. Returns the status when it is 2xx, 401 or 403; any other answer
@@ -35256,64 +35473,21 @@ function keyPath(id) {
 function label(id) {
     return sanitize(String(id), [], 80);
 }
-function client_isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function isTimestampOrNull(value) {
-    return value === null || typeof value === 'string';
-}
-function isIdList(value) {
-    return Array.isArray(value) && value.length > 0 && value.every(v => typeof v === 'string' && v);
-}
 function invalid(response, doing, problem, extra = '') {
     // Never the body: it may be the answer to POST /api-keys, which holds a key value.
     return new HiveHttpError(`Hive answered ${response.status} while ${doing}, but its answer is not what the Hive API ` +
         `contract describes: ${problem}.${extra}`, { kind: 'invalid-response', doing, status: response.status });
 }
-function client_parseScope(value) {
-    if (!client_isObject(value))
-        return undefined;
-    if (value.type === 'all')
-        return { type: 'all' };
-    if (value.type === 'engagements' && isIdList(value.engagement_ids)) {
-        return { type: 'engagements', engagement_ids: [...value.engagement_ids] };
+/** Parses an answer's body; a contract violation becomes a protocol error that names the field. */
+function checked(response, doing, parse, where = '', extra = '') {
+    try {
+        return parse(response.body);
     }
-    if (value.type === 'campaigns' && isIdList(value.campaign_ids)) {
-        return { type: 'campaigns', campaign_ids: [...value.campaign_ids] };
+    catch (error) {
+        if (!(error instanceof ContractViolation))
+            throw error;
+        throw invalid(response, doing, where + error.problem, extra);
     }
-    return undefined;
-}
-/** A key object, copied field by field (a `key` value in it is not copied). */
-function parseKey(response, doing, extra = '') {
-    const body = response.body;
-    const fail = (problem) => invalid(response, doing, problem, extra);
-    if (!client_isObject(body))
-        throw fail('it is not a key object');
-    const { id, name, prefix, permission, created_at, expires_at, last_used_at, revoked_at } = body;
-    if (typeof id !== 'string' || !id)
-        throw fail('"id" is missing or empty');
-    if (typeof name !== 'string')
-        throw fail('"name" is missing');
-    if (typeof prefix !== 'string' || !prefix)
-        throw fail('"prefix" is missing or empty');
-    if (!PERMISSIONS.includes(permission))
-        throw fail('"permission" is not one it knows');
-    const scope = client_parseScope(body.scope);
-    if (!scope)
-        throw fail('"scope" is not one it knows');
-    if (!isTimestampOrNull(expires_at))
-        throw fail('"expires_at" is neither a timestamp nor null');
-    return {
-        id,
-        name,
-        prefix,
-        permission: permission,
-        scope,
-        created_at: typeof created_at === 'string' ? created_at : '',
-        expires_at,
-        last_used_at: typeof last_used_at === 'string' ? last_used_at : null,
-        revoked_at: typeof revoked_at === 'string' ? revoked_at : null
-    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
@@ -43452,12 +43626,16 @@ async function checkKey(s, deps, report) {
 
 
 
+
+
 /**
  * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
  * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
  */
 const READ_CONCURRENCY = 10;
 const rotate_DAY_MS = 86_400_000;
+/** How far the expiry Hive grants may be from the one asked (Hive may round it). */
+const EXPIRY_TOLERANCE_MS = 60_000;
 const AFTER_PREFLIGHT = [
     'Create the new key',
     'Test the new key',
@@ -43468,9 +43646,17 @@ const AFTER_PREFLIGHT = [
 async function rotate(s, deps, report) {
     if (s.mode === 'check')
         return checkKey(s, deps, report);
-    const { keys, secrets, log } = deps;
+    const { secrets, log } = deps;
     const step = stepRunner(log, report);
     const emergency = s.mode === 'emergency';
+    /**
+     * The old and admin keys: revoked by the retire step (or the emergency step) alone, which use
+     * deps.keys. Every other path gets `keys`, which refuses to revoke them whatever Hive answers.
+     */
+    const protectedIds = new Set();
+    const keys = guardRevocations(deps.keys, protectedIds);
+    /** Every key id that existed before the create: a created key must have none of them. */
+    const knownIds = new Set();
     // 2. Preflight: read-only. Anything wrong here fails the run before anything changes.
     const pre = await step('Preflight', async () => {
         const oldKey = await readCurrentKey();
@@ -43480,11 +43666,17 @@ async function rotate(s, deps, report) {
             admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
             report.adminKey = admin;
         }
+        for (const id of [oldKey.id, admin.id]) {
+            protectedIds.add(id);
+            knownIds.add(id);
+        }
         const permission = s.permission === 'inherit' ? oldKey.permission : s.permission;
         const scope = s.scope === 'inherit' ? oldKey.scope : s.scope;
         checkAdmin(s, admin, permission, scope);
         const now = deps.now();
         const active = await keys.list(s.hiveAdminKey);
+        for (const key of active)
+            knownIds.add(key.id);
         const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
         if (found.inFlight)
             throw inFlightError(found.inFlight, emergency);
@@ -43534,33 +43726,143 @@ async function rotate(s, deps, report) {
             };
         });
     }
+    const unchanged = emergency
+        ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
+            'consumer fails until a new key is stored. Fix the cause and run again.'
+        : 'The old key and every destination are unchanged.';
     // 3. Create. The value is masked before anything else happens, and lives only in `value`.
+    //    Hive's answer is checked before it is used: a key that is not new, or not what was asked
+    //    for, is a protocol error, and only a key this run provably made is revoked because of it.
     const { value, newKey } = await step('Create the new key', async () => {
         const now = deps.now();
-        const created = await keys.create(s.hiveAdminKey, {
+        const asked = {
             name: newKeyName(s.keyName, now, oldKey.id),
             permission,
             scope,
             expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * rotate_DAY_MS))
-        });
+        };
+        let created;
+        try {
+            created = await keys.create(s.hiveAdminKey, asked);
+        }
+        catch (error) {
+            // An answer that broke the contract, or none (a timeout, a 5xx): Hive may have made the
+            // key all the same. A definite refusal (4xx) made nothing.
+            const { kind, status } = error;
+            const refused = kind === 'status' && status !== undefined && status < 500;
+            if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
+                throw error;
+            }
+            return refuseCreated(error.message, asked.name, undefined, {
+                protocol: kind === 'invalid-response'
+            });
+        }
         deps.mask(created.key);
+        const problem = createdProblem(created, asked);
+        if (problem) {
+            return refuseCreated(`Hive's answer to the create is not the key that was asked for: ${problem}.`, asked.name, created.id);
+        }
         const { key: value, ...newKey } = created;
         report.newKey = newKey;
         return {
             result: { value, newKey: newKey },
-            detail: `Created ${newKey.id} (${newKey.prefix}…) "${newKey.name}", ${newKey.permission}, ` +
-                `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
+            detail: `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
+                `${newKey.permission}, ${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
         };
     });
+    /** Why Hive's answer to the create can't be the key asked for; '' when it can. */
+    function createdProblem(created, asked) {
+        if (knownIds.has(created.id)) {
+            return `its id ${created.id} is that of ${knownRole(created.id)}, not a new key`;
+        }
+        if (created.key === s.hiveApiKey)
+            return 'its value is that of hive-api-key, not a new key';
+        if (created.key === s.hiveAdminKey)
+            return 'its value is that of hive-admin-key, not a new key';
+        if (created.prefix.length >= created.key.length || !created.key.startsWith(created.prefix)) {
+            return 'its prefix is not the start of its value';
+        }
+        if (created.permission !== asked.permission) {
+            return `its permission is ${created.permission}, not ${asked.permission}`;
+        }
+        if (!sameScope(created.scope, asked.scope)) {
+            return `it has ${describeScope(created.scope)}, not ${describeScope(asked.scope)}`;
+        }
+        if (!sameExpiry(created.expires_at, asked.expires_at)) {
+            return `it expires ${created.expires_at ?? 'never'}, not ${asked.expires_at}`;
+        }
+        return '';
+    }
+    function knownRole(id) {
+        if (id === oldKey.id)
+            return 'the key being rotated (hive-api-key)';
+        if (protectedIds.has(id))
+            return 'the admin key (hive-admin-key)';
+        return 'a key that was active before this run';
+    }
+    /**
+     * A create answer that can't be used (or none came): revoke what this run provably made, and
+     * fail. Provably made: the answered id, when it is well-formed and no key before the create had
+     * it; and any active key carrying the exact name this run asked for that no key before the
+     * create had (how the key Hive really made is found when the answer named another, or was lost).
+     */
+    async function refuseCreated(reason, name, answeredId, { protocol = true } = {}) {
+        const revoked = [];
+        const failed = [];
+        const revoke = async (id) => {
+            if (knownIds.has(id) || revoked.includes(id) || failed.includes(id))
+                return;
+            try {
+                if ((await revokeOwn(id)) === 'revoked') {
+                    revoked.push(id);
+                    report.revokedKeyIds.push(id);
+                }
+            }
+            catch (error) {
+                failed.push(`${id} (${error.message})`);
+            }
+        };
+        if (answeredId !== undefined && isNewId(answeredId))
+            await revoke(answeredId);
+        let search = '';
+        try {
+            const named = (await keys.list(s.hiveAdminKey)).filter(k => k.name === name);
+            for (const key of named)
+                await revoke(key.id);
+        }
+        catch (error) {
+            search =
+                ` Looking for the key Hive made also failed (${error.message}): revoke by ` +
+                    `hand any key named "${name}".`;
+        }
+        const outcome = (revoked.length > 0
+            ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
+            : search
+                ? ''
+                : ' No key made by this run is left active.') +
+            (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
+            search;
+        const used = protocol
+            ? ' This is a protocol error: the answer was not used and nothing was stored.'
+            : ' Nothing was stored.';
+        throw new RotationError(`${reason}${used}${outcome} ${unchanged}`);
+    }
+    /** A well-formed id that no key had before the create: one this run made. */
+    function isNewId(id) {
+        return isKeyId(id) && !knownIds.has(id);
+    }
+    /** Revoke a key this run made; any id that existed before the create is refused. */
+    async function revokeOwn(id) {
+        if (knownIds.has(id)) {
+            throw new RotationError(`Refused to revoke ${id}: it existed before this run.`);
+        }
+        return keys.revoke(s.hiveAdminKey, id);
+    }
     /**
      * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
      * retire) with the new key: the old one is on its way out.
      */
     const adminAfterStore = s.separateAdminKey ? s.hiveAdminKey : value;
-    const unchanged = emergency
-        ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
-            'consumer fails until a new key is stored. Fix the cause and run again.'
-        : 'The old key and every destination are unchanged.';
     // 4. Test. A new key that fails is revoked, and nothing else has changed.
     await step('Test the new key', async () => {
         try {
@@ -43589,7 +43891,9 @@ async function rotate(s, deps, report) {
                 ? `its permission is ${seen.permission}, not ${permission}`
                 : !sameScope(seen.scope, scope)
                     ? `it has ${describeScope(seen.scope)}, not ${describeScope(scope)}`
-                    : '';
+                    : !sameExpiry(seen.expires_at, newKey.expires_at)
+                        ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
+                        : '';
         if (mismatch)
             await discardNewKey(`The new key is not what was asked for: ${mismatch}.`);
         return {
@@ -43601,7 +43905,7 @@ async function rotate(s, deps, report) {
     /** Revoke the new key (no destination holds it) and fail the run. */
     async function discardNewKey(reason) {
         try {
-            await keys.revoke(s.hiveAdminKey, newKey.id);
+            await revokeOwn(newKey.id);
             report.revokedKeyIds.push(newKey.id);
         }
         catch (error) {
@@ -43679,7 +43983,7 @@ async function rotate(s, deps, report) {
     //    stopped between revoking it and pruning would lose that record for good.
     await step('Prune leftovers', async () => ({
         result: undefined,
-        detail: await pruneLeftovers(s, deps, report, leftovers, {
+        detail: await pruneLeftovers(s, { ...deps, keys }, report, leftovers, {
             adminKey: adminAfterStore,
             never: [newKey.id, oldKey.id]
         })
@@ -43712,9 +44016,9 @@ async function rotate(s, deps, report) {
                 : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
         };
     });
-    /** Revoke the old key and check that Hive refuses it now. */
+    /** Revoke the old key and check that Hive refuses it now. The one revocation of the old key. */
     async function retireByRevoking(adminKey) {
-        const outcome = await keys.revoke(adminKey, oldKey.id);
+        const outcome = await deps.keys.revoke(adminKey, oldKey.id);
         report.revokedKeyIds.push(oldKey.id);
         report.retired = 'revoked';
         if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
@@ -43890,7 +44194,7 @@ function asDestinationError(error) {
         ? error
         : new DestinationError(error instanceof Error ? error.message : String(error), false);
 }
-function scopeIds(scope) {
+function rotate_scopeIds(scope) {
     return scope.type === 'engagements'
         ? scope.engagement_ids
         : scope.type === 'campaigns'
@@ -43902,12 +44206,41 @@ function scopeCovers(outer, inner) {
         return true;
     if (outer.type !== inner.type)
         return false;
-    const allowed = new Set(scopeIds(outer));
-    return scopeIds(inner).every(id => allowed.has(id));
+    const allowed = new Set(rotate_scopeIds(outer));
+    return rotate_scopeIds(inner).every(id => allowed.has(id));
 }
 function sameScope(a, b) {
-    const ids = (s) => [...scopeIds(s)].sort().join(',');
+    const ids = (s) => [...rotate_scopeIds(s)].sort().join(',');
     return a.type === b.type && ids(a) === ids(b);
+}
+function sameExpiry(granted, asked) {
+    if (granted === null || asked === null)
+        return granted === asked;
+    return Math.abs(Date.parse(granted) - Date.parse(asked)) <= EXPIRY_TOLERANCE_MS;
+}
+/**
+ * The key service every step but the retire step uses: the same, except that it refuses to
+ * revoke a protected id (the old and admin keys), whatever the caller was told by Hive.
+ */
+function guardRevocations(keys, protectedIds) {
+    return {
+        current: (apiKey, doing) => keys.current(apiKey, doing),
+        list: adminKey => keys.list(adminKey),
+        create: (adminKey, request) => keys.create(adminKey, request),
+        update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
+        probe: (apiKey, path) => keys.probe(apiKey, path),
+        waitUntilAccepted: (apiKey, path, ms) => keys.waitUntilAccepted(apiKey, path, ms),
+        revoke: async (apiKey, id) => {
+            if (protectedIds.has(id)) {
+                throw new RotationError(`Refused to revoke ${id}: it is the key being rotated or the admin key, which only ` +
+                    'the retire step revokes.');
+            }
+            return keys.revoke(apiKey, id);
+        },
+        confirmRevoked: (apiKey, path) => keys.confirmRevoked(apiKey, path),
+        usage: (adminKey, id) => keys.usage(adminKey, id),
+        sentWith: apiKey => keys.sentWith(apiKey)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts

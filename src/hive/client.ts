@@ -1,14 +1,15 @@
-import { HiveHttp, HiveHttpError, KEY_PATTERN, type HiveResponse } from './http.js'
+import { HiveHttp, HiveHttpError, type HiveResponse } from './http.js'
 import { sanitize } from '../text.js'
 import {
-  PERMISSIONS,
-  type CreateKeyRequest,
-  type HiveKey,
-  type KeyUsage,
-  type NewHiveKey,
-  type Permission,
-  type Scope
-} from './types.js'
+  ContractViolation,
+  isKeyId,
+  isObject,
+  parseKey,
+  parseNewKey,
+  parsePage,
+  parseUsage
+} from './parse.js'
+import type { CreateKeyRequest, HiveKey, KeyUsage, NewHiveKey } from './types.js'
 
 /**
  * One method per endpoint of shared/design/hive-api.md, over HiveHttp (which owns origin pinning,
@@ -37,8 +38,11 @@ export interface AcceptanceResult {
   elapsedMs: number
 }
 
-/** A guard against a server that hands out cursors forever (100 keys a page: 100 000 keys). */
-const MAX_PAGES = 1000
+/**
+ * A guard against a server that hands out fresh cursors forever: 100 pages of 100 keys is 10 000
+ * active keys, far more than an organisation keeps.
+ */
+export const MAX_PAGES = 100
 /** Propagation retries: 1 s, 2 s, 4 s, 8 s, then every 10 s until the deadline. */
 const PROPAGATION_FIRST_DELAY_MS = 1_000
 const PROPAGATION_MAX_DELAY_MS = 10_000
@@ -65,7 +69,7 @@ export class HiveClient {
       apiKey,
       doing
     })
-    return parseKey(response, doing)
+    return checked(response, doing, parseKey)
   }
 
   /** GET /api-keys/{id}; null when Hive answers 404 (unknown or revoked). */
@@ -78,36 +82,45 @@ export class HiveClient {
       doing,
       expect: [404]
     })
-    return response.status === 404 ? null : parseKey(response, doing)
+    return response.status === 404 ? null : checked(response, doing, parseKey)
   }
 
-  /** GET /api-keys, every page: the active keys. */
+  /**
+   * GET /api-keys, every page: the active keys. Stops with a protocol error on a cursor seen
+   * before (a loop), a key listed twice, or more than MAX_PAGES pages.
+   */
   async list(adminKey: string): Promise<HiveKey[]> {
     const keys: HiveKey[] = []
-    const seen = new Set<string>()
+    const ids = new Set<string>()
+    const cursors = new Set<string>()
     let cursor: string | null = null
     for (let page = 1; page <= MAX_PAGES; page++) {
       const doing = `listing keys (page ${page})`
       const path: string =
         cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`
       const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing })
-      const body = response.body
-      if (!isObject(body) || !Array.isArray(body.items)) {
-        throw invalid(response, doing, 'it has no "items" list')
+      const { items, nextCursor } = checked(response, doing, parsePage)
+      for (const [i, item] of items.entries()) {
+        const key = checked(
+          { ...response, body: item },
+          doing,
+          parseKey,
+          `key ${i + 1} of the page: `
+        )
+        if (ids.has(key.id)) throw invalid(response, doing, `it lists key ${key.id} twice`)
+        ids.add(key.id)
+        keys.push(key)
       }
-      for (const item of body.items) keys.push(parseKey({ ...response, body: item }, doing))
-
-      const next = body.next_cursor
-      if (next === null || next === undefined || next === '') return keys
-      if (typeof next !== 'string') throw invalid(response, doing, '"next_cursor" is not a string')
-      if (seen.has(next)) {
+      if (nextCursor === null) return keys
+      if (cursors.has(nextCursor)) {
         throw invalid(response, doing, 'it handed out a page cursor it had given before (a loop)')
       }
-      seen.add(next)
-      cursor = next
+      cursors.add(nextCursor)
+      cursor = nextCursor
     }
     throw new HiveHttpError(
-      `Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages.`,
+      `Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages ` +
+        `(${MAX_PAGES * 100} keys), a protocol error: nothing was changed.`,
       { kind: 'invalid-response', doing: 'listing keys' }
     )
   }
@@ -126,22 +139,12 @@ export class HiveClient {
       doing
     })
     const body = response.body
+    // Masked before any check can throw, so no message built from here on can show it.
     if (isObject(body) && typeof body.key === 'string' && body.key !== '') this.mask(body.key)
     // If Hive created a key but answered oddly, the id is what lets someone find and revoke it.
-    const id = isObject(body) && typeof body.id === 'string' ? body.id : undefined
-    const created = id ? ` Hive may have created key ${label(id)}: revoke it in Hive.` : ''
-    const key = parseKey(response, doing, created)
-    const value = isObject(body) ? body.key : undefined
-    // The message names what is wrong with the value, never the value.
-    if (typeof value !== 'string' || !KEY_PATTERN.test(value)) {
-      throw invalid(
-        response,
-        doing,
-        'its "key" is missing, empty or not a printable string',
-        created
-      )
-    }
-    return { ...key, key: value }
+    const id = isObject(body) && isKeyId(body.id) ? body.id : undefined
+    const created = id ? ` Hive may have created key ${id}.` : ''
+    return checked(response, doing, parseNewKey, '', created)
   }
 
   /** PATCH /api-keys/{id}: change name, permission, scope or expiry (the grace period). */
@@ -154,7 +157,7 @@ export class HiveClient {
       body: patch,
       doing
     })
-    return parseKey(response, doing)
+    return checked(response, doing, parseKey)
   }
 
   /** DELETE /api-keys/{id}. Idempotent: a 404 means it is already revoked or unknown. */
@@ -181,20 +184,7 @@ export class HiveClient {
       expect: [404]
     })
     if (response.status === 404) return null
-    const body = response.body
-    if (
-      !isObject(body) ||
-      typeof body.requests_24h !== 'number' ||
-      typeof body.errors_24h !== 'number' ||
-      !isTimestampOrNull(body.last_used_at ?? null)
-    ) {
-      throw invalid(response, doing, 'it is not a usage object')
-    }
-    return {
-      requests_24h: body.requests_24h,
-      errors_24h: body.errors_24h,
-      last_used_at: (body.last_used_at ?? null) as string | null
-    }
+    return checked(response, doing, parseUsage)
   }
 
   /**
@@ -258,18 +248,6 @@ function label(id: string): string {
   return sanitize(String(id), [], 80)
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function isTimestampOrNull(value: unknown): value is string | null {
-  return value === null || typeof value === 'string'
-}
-
-function isIdList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length > 0 && value.every(v => typeof v === 'string' && v)
-}
-
 function invalid(
   response: HiveResponse,
   doing: string,
@@ -284,41 +262,18 @@ function invalid(
   )
 }
 
-function parseScope(value: unknown): Scope | undefined {
-  if (!isObject(value)) return undefined
-  if (value.type === 'all') return { type: 'all' }
-  if (value.type === 'engagements' && isIdList(value.engagement_ids)) {
-    return { type: 'engagements', engagement_ids: [...value.engagement_ids] }
-  }
-  if (value.type === 'campaigns' && isIdList(value.campaign_ids)) {
-    return { type: 'campaigns', campaign_ids: [...value.campaign_ids] }
-  }
-  return undefined
-}
-
-/** A key object, copied field by field (a `key` value in it is not copied). */
-function parseKey(response: HiveResponse, doing: string, extra = ''): HiveKey {
-  const body = response.body
-  const fail = (problem: string) => invalid(response, doing, problem, extra)
-  if (!isObject(body)) throw fail('it is not a key object')
-  const { id, name, prefix, permission, created_at, expires_at, last_used_at, revoked_at } = body
-  if (typeof id !== 'string' || !id) throw fail('"id" is missing or empty')
-  if (typeof name !== 'string') throw fail('"name" is missing')
-  if (typeof prefix !== 'string' || !prefix) throw fail('"prefix" is missing or empty')
-  if (!PERMISSIONS.includes(permission as Permission))
-    throw fail('"permission" is not one it knows')
-  const scope = parseScope(body.scope)
-  if (!scope) throw fail('"scope" is not one it knows')
-  if (!isTimestampOrNull(expires_at)) throw fail('"expires_at" is neither a timestamp nor null')
-  return {
-    id,
-    name,
-    prefix,
-    permission: permission as Permission,
-    scope,
-    created_at: typeof created_at === 'string' ? created_at : '',
-    expires_at,
-    last_used_at: typeof last_used_at === 'string' ? last_used_at : null,
-    revoked_at: typeof revoked_at === 'string' ? revoked_at : null
+/** Parses an answer's body; a contract violation becomes a protocol error that names the field. */
+function checked<T>(
+  response: HiveResponse,
+  doing: string,
+  parse: (body: unknown) => T,
+  where = '',
+  extra = ''
+): T {
+  try {
+    return parse(response.body)
+  } catch (error) {
+    if (!(error instanceof ContractViolation)) throw error
+    throw invalid(response, doing, where + error.problem, extra)
   }
 }

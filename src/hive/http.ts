@@ -109,6 +109,12 @@ export class HiveHttpError extends Error {
 /** Hive may ask to wait longer than this (Retry-After); the action then stops rather than wait. */
 export const MAX_RETRY_AFTER_MS = 120_000
 
+/**
+ * The largest answer read. A page of 100 key objects is some 50 KiB; anything past this is a broken
+ * or hostile server, and reading on would only fill memory. Read as a stream and cut here.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024
+
 /** A key is sent as a header, so it must be visible ASCII. Also what a created key must look like. */
 export const KEY_PATTERN = /^[\x21-\x7e]+$/
 
@@ -189,8 +195,36 @@ function parseRetryAfter(value: string | null, now: number): number | undefined 
 /** What one attempt came back with. */
 type Outcome =
   | { kind: 'response'; status: number; headers: Headers; text: string; bytes: number }
+  | { kind: 'too-large'; status: number }
   | { kind: 'timeout' }
   | { kind: 'network'; detail: string }
+
+/**
+ * Reads a body up to `limit` bytes; undefined once it goes past (the caller then aborts the
+ * request). A declared Content-Length past the limit stops it before a byte is read.
+ */
+async function readCapped(response: Response, limit: number): Promise<Uint8Array | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? '')
+  if (Number.isFinite(declared) && declared > limit) return undefined
+  if (response.body === null) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = response.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) return undefined
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return bytes
+}
 
 export class HiveHttp {
   private readonly origin: string
@@ -301,7 +335,15 @@ export class HiveHttp {
       let retryable: boolean
       let retryAfterMs: number | undefined
 
-      if (outcome.kind === 'timeout') {
+      if (outcome.kind === 'too-large') {
+        // Not retried: a server that sends this much once will do it again.
+        throw fail(
+          `Hive answered ${outcome.status} with a body larger than ` +
+            `${MAX_BODY_BYTES / 1024 / 1024} MiB while ${doing}; stopped reading it. Nothing ` +
+            'was taken from it. Check hive-url: it must point at the Hive API.',
+          { kind: 'invalid-response', doing, status: outcome.status, attempts: attempt }
+        )
+      } else if (outcome.kind === 'timeout') {
         retryable = mayRepeat
         error = fail(
           `Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
@@ -395,7 +437,10 @@ export class HiveHttp {
     }
   }
 
-  /** One request with its own timeout, which covers reading the body too. */
+  /**
+   * One request with its own timeout, which covers reading the body too: a body that never ends
+   * is cut at the deadline, and one past MAX_BODY_BYTES is cut there.
+   */
   private async attempt(
     url: URL,
     method: HiveMethod,
@@ -412,7 +457,11 @@ export class HiveHttp {
         redirect: 'manual', // invariant 6: a 3xx comes back to us instead of being followed
         signal: controller.signal
       })
-      const bytes = new Uint8Array(await response.arrayBuffer())
+      const bytes = await readCapped(response, MAX_BODY_BYTES)
+      if (bytes === undefined) {
+        controller.abort() // closes the connection: the rest is never downloaded
+        return { kind: 'too-large', status: response.status }
+      }
       const text = new TextDecoder().decode(bytes)
       return {
         kind: 'response',

@@ -17,8 +17,8 @@
  * Everything talks to Hive and GitHub only through the two ports, KeyService and SecretStore.
  */
 import type { Settings } from '../settings.js'
-import type { HiveKey, Permission, Scope } from '../hive/types.js'
-import type { PreparedDestination, SecretStore } from './ports.js'
+import type { CreateKeyRequest, HiveKey, NewHiveKey, Permission, Scope } from '../hive/types.js'
+import type { KeyService, PreparedDestination, SecretStore } from './ports.js'
 import { DestinationError } from './ports.js'
 import type { DestinationRecord, RotationReport } from './report.js'
 import { describePlan, describeScope } from './plan.js'
@@ -27,6 +27,8 @@ import { pruneLeftovers, recordLeftovers } from './prune.js'
 import { isoSeconds, newKeyName } from './names.js'
 import { checkKey } from './check.js'
 import { RotationError, skipSteps, stepRunner, warn, type Log, type RotationDeps } from './steps.js'
+import { sanitize } from '../text.js'
+import { isKeyId } from '../hive/parse.js'
 
 export { RotationError, type Log, type RotationDeps }
 
@@ -36,6 +38,8 @@ export { RotationError, type Log, type RotationDeps }
  */
 const READ_CONCURRENCY = 10
 const DAY_MS = 86_400_000
+/** How far the expiry Hive grants may be from the one asked (Hive may round it). */
+const EXPIRY_TOLERANCE_MS = 60_000
 
 const AFTER_PREFLIGHT = [
   'Create the new key',
@@ -47,9 +51,17 @@ const AFTER_PREFLIGHT = [
 
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
   if (s.mode === 'check') return checkKey(s, deps, report)
-  const { keys, secrets, log } = deps
+  const { secrets, log } = deps
   const step = stepRunner(log, report)
   const emergency = s.mode === 'emergency'
+  /**
+   * The old and admin keys: revoked by the retire step (or the emergency step) alone, which use
+   * deps.keys. Every other path gets `keys`, which refuses to revoke them whatever Hive answers.
+   */
+  const protectedIds = new Set<string>()
+  const keys = guardRevocations(deps.keys, protectedIds)
+  /** Every key id that existed before the create: a created key must have none of them. */
+  const knownIds = new Set<string>()
 
   // 2. Preflight: read-only. Anything wrong here fails the run before anything changes.
   const pre = await step<Preflight>('Preflight', async () => {
@@ -60,12 +72,17 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
       report.adminKey = admin
     }
+    for (const id of [oldKey.id, admin.id]) {
+      protectedIds.add(id)
+      knownIds.add(id)
+    }
     const permission = s.permission === 'inherit' ? oldKey.permission : s.permission
     const scope = s.scope === 'inherit' ? oldKey.scope : s.scope
     checkAdmin(s, admin, permission, scope)
 
     const now = deps.now()
     const active = await keys.list(s.hiveAdminKey)
+    for (const key of active) knownIds.add(key.id)
     const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
     if (found.inFlight) throw inFlightError(found.inFlight, emergency)
     // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
@@ -124,34 +141,151 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     })
   }
 
+  const unchanged = emergency
+    ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
+      'consumer fails until a new key is stored. Fix the cause and run again.'
+    : 'The old key and every destination are unchanged.'
+
   // 3. Create. The value is masked before anything else happens, and lives only in `value`.
+  //    Hive's answer is checked before it is used: a key that is not new, or not what was asked
+  //    for, is a protocol error, and only a key this run provably made is revoked because of it.
   const { value, newKey } = await step('Create the new key', async () => {
     const now = deps.now()
-    const created = await keys.create(s.hiveAdminKey, {
+    const asked: CreateKeyRequest = {
       name: newKeyName(s.keyName, now, oldKey.id),
       permission,
       scope,
       expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * DAY_MS))
-    })
+    }
+    let created: NewHiveKey
+    try {
+      created = await keys.create(s.hiveAdminKey, asked)
+    } catch (error) {
+      // An answer that broke the contract, or none (a timeout, a 5xx): Hive may have made the
+      // key all the same. A definite refusal (4xx) made nothing.
+      const { kind, status } = error as { kind?: string; status?: number }
+      const refused = kind === 'status' && status !== undefined && status < 500
+      if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
+        throw error
+      }
+      return refuseCreated((error as Error).message, asked.name, undefined, {
+        protocol: kind === 'invalid-response'
+      })
+    }
     deps.mask(created.key)
+    const problem = createdProblem(created, asked)
+    if (problem) {
+      return refuseCreated(
+        `Hive's answer to the create is not the key that was asked for: ${problem}.`,
+        asked.name,
+        created.id
+      )
+    }
     const { key: value, ...newKey } = created
     report.newKey = newKey
     return {
       result: { value, newKey: newKey as HiveKey },
       detail:
-        `Created ${newKey.id} (${newKey.prefix}…) "${newKey.name}", ${newKey.permission}, ` +
-        `${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
+        `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
+        `${newKey.permission}, ${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
     }
   })
+
+  /** Why Hive's answer to the create can't be the key asked for; '' when it can. */
+  function createdProblem(created: NewHiveKey, asked: CreateKeyRequest): string {
+    if (knownIds.has(created.id)) {
+      return `its id ${created.id} is that of ${knownRole(created.id)}, not a new key`
+    }
+    if (created.key === s.hiveApiKey) return 'its value is that of hive-api-key, not a new key'
+    if (created.key === s.hiveAdminKey) return 'its value is that of hive-admin-key, not a new key'
+    if (created.prefix.length >= created.key.length || !created.key.startsWith(created.prefix)) {
+      return 'its prefix is not the start of its value'
+    }
+    if (created.permission !== asked.permission) {
+      return `its permission is ${created.permission}, not ${asked.permission}`
+    }
+    if (!sameScope(created.scope, asked.scope)) {
+      return `it has ${describeScope(created.scope)}, not ${describeScope(asked.scope)}`
+    }
+    if (!sameExpiry(created.expires_at, asked.expires_at)) {
+      return `it expires ${created.expires_at ?? 'never'}, not ${asked.expires_at}`
+    }
+    return ''
+  }
+
+  function knownRole(id: string): string {
+    if (id === oldKey.id) return 'the key being rotated (hive-api-key)'
+    if (protectedIds.has(id)) return 'the admin key (hive-admin-key)'
+    return 'a key that was active before this run'
+  }
+
+  /**
+   * A create answer that can't be used (or none came): revoke what this run provably made, and
+   * fail. Provably made: the answered id, when it is well-formed and no key before the create had
+   * it; and any active key carrying the exact name this run asked for that no key before the
+   * create had (how the key Hive really made is found when the answer named another, or was lost).
+   */
+  async function refuseCreated(
+    reason: string,
+    name: string,
+    answeredId?: string,
+    { protocol = true } = {}
+  ): Promise<never> {
+    const revoked: string[] = []
+    const failed: string[] = []
+    const revoke = async (id: string) => {
+      if (knownIds.has(id) || revoked.includes(id) || failed.includes(id)) return
+      try {
+        if ((await revokeOwn(id)) === 'revoked') {
+          revoked.push(id)
+          report.revokedKeyIds.push(id)
+        }
+      } catch (error) {
+        failed.push(`${id} (${(error as Error).message})`)
+      }
+    }
+    if (answeredId !== undefined && isNewId(answeredId)) await revoke(answeredId)
+    let search = ''
+    try {
+      const named = (await keys.list(s.hiveAdminKey)).filter(k => k.name === name)
+      for (const key of named) await revoke(key.id)
+    } catch (error) {
+      search =
+        ` Looking for the key Hive made also failed (${(error as Error).message}): revoke by ` +
+        `hand any key named "${name}".`
+    }
+    const outcome =
+      (revoked.length > 0
+        ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
+        : search
+          ? ''
+          : ' No key made by this run is left active.') +
+      (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
+      search
+    const used = protocol
+      ? ' This is a protocol error: the answer was not used and nothing was stored.'
+      : ' Nothing was stored.'
+    throw new RotationError(`${reason}${used}${outcome} ${unchanged}`)
+  }
+
+  /** A well-formed id that no key had before the create: one this run made. */
+  function isNewId(id: string): boolean {
+    return isKeyId(id) && !knownIds.has(id)
+  }
+
+  /** Revoke a key this run made; any id that existed before the create is refused. */
+  async function revokeOwn(id: string) {
+    if (knownIds.has(id)) {
+      throw new RotationError(`Refused to revoke ${id}: it existed before this run.`)
+    }
+    return keys.revoke(s.hiveAdminKey, id)
+  }
+
   /**
    * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
    * retire) with the new key: the old one is on its way out.
    */
   const adminAfterStore = s.separateAdminKey ? s.hiveAdminKey : value
-  const unchanged = emergency
-    ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
-      'consumer fails until a new key is stored. Fix the cause and run again.'
-    : 'The old key and every destination are unchanged.'
 
   // 4. Test. A new key that fails is revoked, and nothing else has changed.
   await step('Test the new key', async () => {
@@ -182,7 +316,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
           ? `its permission is ${seen.permission}, not ${permission}`
           : !sameScope(seen.scope, scope)
             ? `it has ${describeScope(seen.scope)}, not ${describeScope(scope)}`
-            : ''
+            : !sameExpiry(seen.expires_at, newKey.expires_at)
+              ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
+              : ''
     if (mismatch) await discardNewKey(`The new key is not what was asked for: ${mismatch}.`)
     return {
       result: undefined,
@@ -195,7 +331,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   /** Revoke the new key (no destination holds it) and fail the run. */
   async function discardNewKey(reason: string): Promise<never> {
     try {
-      await keys.revoke(s.hiveAdminKey, newKey.id)
+      await revokeOwn(newKey.id)
       report.revokedKeyIds.push(newKey.id)
     } catch (error) {
       throw new RotationError(
@@ -279,7 +415,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   //    stopped between revoking it and pruning would lose that record for good.
   await step('Prune leftovers', async () => ({
     result: undefined,
-    detail: await pruneLeftovers(s, deps, report, leftovers, {
+    detail: await pruneLeftovers(s, { ...deps, keys }, report, leftovers, {
       adminKey: adminAfterStore,
       never: [newKey.id, oldKey.id]
     })
@@ -315,9 +451,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     }
   })
 
-  /** Revoke the old key and check that Hive refuses it now. */
+  /** Revoke the old key and check that Hive refuses it now. The one revocation of the old key. */
   async function retireByRevoking(adminKey: string) {
-    const outcome = await keys.revoke(adminKey, oldKey.id)
+    const outcome = await deps.keys.revoke(adminKey, oldKey.id)
     report.revokedKeyIds.push(oldKey.id)
     report.retired = 'revoked'
     if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
@@ -558,4 +694,36 @@ function scopeCovers(outer: Scope, inner: Scope): boolean {
 function sameScope(a: Scope, b: Scope): boolean {
   const ids = (s: Scope) => [...scopeIds(s)].sort().join(',')
   return a.type === b.type && ids(a) === ids(b)
+}
+
+function sameExpiry(granted: string | null, asked: string | null): boolean {
+  if (granted === null || asked === null) return granted === asked
+  return Math.abs(Date.parse(granted) - Date.parse(asked)) <= EXPIRY_TOLERANCE_MS
+}
+
+/**
+ * The key service every step but the retire step uses: the same, except that it refuses to
+ * revoke a protected id (the old and admin keys), whatever the caller was told by Hive.
+ */
+function guardRevocations(keys: KeyService, protectedIds: ReadonlySet<string>): KeyService {
+  return {
+    current: (apiKey, doing) => keys.current(apiKey, doing),
+    list: adminKey => keys.list(adminKey),
+    create: (adminKey, request) => keys.create(adminKey, request),
+    update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
+    probe: (apiKey, path) => keys.probe(apiKey, path),
+    waitUntilAccepted: (apiKey, path, ms) => keys.waitUntilAccepted(apiKey, path, ms),
+    revoke: async (apiKey, id) => {
+      if (protectedIds.has(id)) {
+        throw new RotationError(
+          `Refused to revoke ${id}: it is the key being rotated or the admin key, which only ` +
+            'the retire step revokes.'
+        )
+      }
+      return keys.revoke(apiKey, id)
+    },
+    confirmRevoked: (apiKey, path) => keys.confirmRevoked(apiKey, path),
+    usage: (adminKey, id) => keys.usage(adminKey, id),
+    sentWith: apiKey => keys.sentWith(apiKey)
+  }
 }

@@ -8,8 +8,13 @@
  * - `seedKey()` puts a key in place without an HTTP call (seeded keys are usable at once);
  * - `options` simulate propagation delay (a new key answering 401 for a while) and latency;
  * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
+ *   a rate limit of a day is `addFault({ status: 429, headers: { 'Retry-After': '86401' } })`;
+ * - `tamper()` makes it lie (a field replaced, an existing key answered for a created one, a
+ *   different grant, a looping cursor, a huge or endless body), on the way out: the honest answer
+ *   is computed and takes effect first, so a lie never changes what the emulator holds;
  * - `requests` records every request: method, path, query, status, the id of the key that
- *   authenticated, and the parsed request body. The raw `X-Api-Key` value is never recorded;
+ *   authenticated, the parsed request body, and the bytes of a streamed (huge or endless) body
+ *   sent before the client hung up. The raw `X-Api-Key` value is never recorded;
  * - every request and every answer is checked against docs/hive-api.openapi.yaml
  *   (`hive-contract.ts`): a request off the contract is answered as the contract says (404, 422);
  *   an answer of the emulator off the contract becomes a 500 naming the violation. Both are in
@@ -54,6 +59,46 @@ export interface HiveFault extends Fault {
   body?: string
   /** Default `application/json`; use `text/html` for proxy pages. */
   contentType?: string
+}
+
+/**
+ * A lie told on the way out (see `tamper()`). It matches calls as a fault does (method, path,
+ * `nth`, `times`; default every matching call) but only answers that succeeded: the honest answer
+ * is computed, takes effect, and is then altered or replaced.
+ */
+export interface HiveTamper {
+  method?: string
+  /** Default: every path. */
+  path?: string | RegExp
+  nth?: number
+  times?: number
+  /**
+   * Replace a field of every key object in the answer (the key object itself, the items of a list
+   * page; the created key's `key` too), or only of the key `keyId`. `name` is a dotted path into
+   * the object (`prefix`, `scope.engagement_ids.0`); `value` may be computed from the honest key
+   * object (e.g. `k => k.key`: a prefix that is the whole value).
+   */
+  field?: {
+    name: string
+    value: unknown | ((honest: Record<string, unknown>) => unknown)
+    keyId?: string
+  }
+  /** Answer a create with this existing key's object instead (and its value, with `withValue`). */
+  answerKey?: { id: string; withValue?: boolean }
+  /**
+   * A create that grants something else than asked: the created key is changed in the store (a
+   * lifetime of `expiresInMs` from now, another permission or scope) and answered as it now is.
+   */
+  grant?: { expiresInMs?: number; permission?: Permission; scope?: Scope }
+  /**
+   * A list page's next_cursor: `loop` hands out one cursor that leads back to itself; `endless` a
+   * fresh cursor on every page. The pages they lead to are empty.
+   */
+  cursor?: 'loop' | 'endless'
+  /** Stream a body of this many bytes instead of the answer (written as it drains, never held). */
+  hugeBodyBytes?: number
+  /** Stream a body that never ends, a few bytes at a time, until the client hangs up. */
+  endlessBody?: boolean
 }
 
 export interface HiveEmulatorOptions {
@@ -102,6 +147,10 @@ export interface HiveRequestRecord {
   body?: unknown
   /** When the request arrived, per `options.now()` (ISO-8601 UTC). */
   at: string
+  /** True when a tamper altered the answer. */
+  tampered?: boolean
+  /** Bytes of a streamed body (huge or endless) written before it ended or the client left. */
+  bytesSent?: number
 }
 
 /** A key as the emulator stores it: the contract's key object plus its value. */
@@ -350,6 +399,10 @@ export class HiveEmulator {
   private nextSeq = 1
   private readonly faults = new FaultList<HiveFault>()
   private readonly contract = new ContractMonitor()
+  /** Tampers, counted as faults are (FaultList wants a status: it is not used). */
+  private readonly tampers = new FaultList<HiveTamper & { status: number; path: string | RegExp }>()
+  /** Bumped by the `endless` cursor so that every page has a cursor never seen before. */
+  private endlessCursor = 1_000_000
   /** Pending delays (latency, slow faults), cancelled by stop(). */
   private readonly timers = new Set<NodeJS.Timeout>()
 
@@ -472,6 +525,16 @@ export class HiveEmulator {
     return this.contract.violations()
   }
 
+  /** Adds a lie (see HiveTamper); lies are told in the order they were added. */
+  tamper(tamper: HiveTamper): void {
+    const every = { path: tamper.path ?? /^/, times: tamper.times ?? Infinity, status: 0 }
+    this.tampers.add({ ...tamper, ...every })
+  }
+
+  clearTampers(): void {
+    this.tampers.clear()
+  }
+
   // --- key store --------------------------------------------------------------------------------
 
   private insertKey(
@@ -588,7 +651,91 @@ export class HiveEmulator {
 
     // 3. Latency comes after the request took effect: a slow answer can still have done its work.
     await this.sleep(this.options.latencyMs)
+
+    // 4. Lies, told last: the honest answer above took effect, and only what is sent changes.
+    const tamper = reply.status < 300 ? this.tampers.take(method, path) : undefined
+    if (tamper !== undefined) {
+      record.tampered = true
+      if (tamper.hugeBodyBytes !== undefined || tamper.endlessBody === true) {
+        return this.stream(res, record, reply.status, rateHeaders, tamper.hugeBodyBytes)
+      }
+      reply = this.lie(reply, tamper, query)
+    }
     send(res, reply, rateHeaders)
+  }
+
+  /** The answer as `tamper` alters it (a copy: the honest reply may hold stored objects). */
+  private lie(honest: Reply, tamper: HiveTamper, query: string): Reply {
+    const reply: Reply = { ...honest, body: clone(honest.body) }
+    const body = reply.body
+    if (!isPlainObject(body)) return reply
+    if (tamper.grant !== undefined && typeof body.id === 'string') {
+      const entry = this.entries.get(body.id)
+      if (entry !== undefined) {
+        const { expiresInMs, permission, scope } = tamper.grant
+        if (expiresInMs !== undefined) {
+          entry.key.expires_at = stamp(new Date(this.options.now().getTime() + expiresInMs))
+        }
+        if (permission !== undefined) entry.key.permission = permission
+        if (scope !== undefined) entry.key.scope = clone(scope)
+        reply.body = { ...publicView(entry.key), ...('key' in body ? { key: body.key } : {}) }
+      }
+    }
+    if (tamper.answerKey !== undefined) {
+      const existing = this.entries.get(tamper.answerKey.id)
+      if (existing === undefined)
+        throw new Error(`HiveEmulator.tamper: no key ${tamper.answerKey.id}`)
+      reply.body = {
+        ...publicView(existing.key),
+        ...(tamper.answerKey.withValue === true ? { key: existing.key.value } : {})
+      }
+    }
+    if (tamper.cursor !== undefined && Array.isArray(body.items)) {
+      // A cursor this server decodes, leading to an empty page that hands out (loop) the same
+      // cursor again, or (endless) a fresh one.
+      const seq = tamper.cursor === 'loop' ? 1 : this.endlessCursor++
+      body.next_cursor = encodeCursor(seq)
+      if (new URLSearchParams(query).has('cursor')) body.items = []
+    }
+    if (tamper.field !== undefined) {
+      const { name, value, keyId } = tamper.field
+      const target = reply.body as Record<string, unknown>
+      const objects = Array.isArray(target.items) ? (target.items as unknown[]) : [target]
+      for (const object of objects) {
+        if (!isPlainObject(object) || (keyId !== undefined && object.id !== keyId)) continue
+        setPath(object, name, typeof value === 'function' ? value(clone(object)) : value)
+      }
+    }
+    return reply
+  }
+
+  /**
+   * Streams a body instead of the answer: `bytes` of JSON whitespace after an opening brace, or,
+   * when `bytes` is undefined, a byte every 50 ms forever. Written as the socket drains, so a huge
+   * body is never held in memory; it stops when the client hangs up or the emulator stops.
+   */
+  private async stream(
+    res: ServerResponse,
+    record: HiveRequestRecord,
+    status: number,
+    rateHeaders: Record<string, string>,
+    bytes: number | undefined
+  ): Promise<void> {
+    record.bytesSent = 0
+    let gone = false
+    res.on('close', () => (gone = true))
+    res.writeHead(status, { ...rateHeaders, 'Content-Type': 'application/json' })
+    res.write('{')
+    const chunk = Buffer.alloc(bytes === undefined ? 1 : 64 * 1024, 0x20)
+    while (!gone && (bytes === undefined || record.bytesSent < bytes)) {
+      const more = res.write(chunk)
+      record.bytesSent += chunk.length
+      if (bytes === undefined) await this.sleep(50)
+      else if (!more)
+        await new Promise(resolve => res.once('drain', resolve).once('close', resolve))
+      if (this.server.url === undefined) gone = true // stopped: stop() ends the socket
+    }
+    if (!gone) res.end('}')
   }
 
   private sendFault(res: ServerResponse, fault: HiveFault): void {
@@ -968,6 +1115,18 @@ function decodeCursor(cursor: string): number | undefined {
   const text = Buffer.from(cursor.slice(2), 'base64url').toString('utf8')
   if (!/^[1-9]\d{0,9}$/.test(text)) return undefined
   return Number(text)
+}
+
+/** Sets `object.a.b.0` (a dotted path through objects and arrays) to `value`. */
+function setPath(object: Record<string, unknown>, path: string, value: unknown): void {
+  const names = path.split('.')
+  let at: unknown = object
+  for (const name of names.slice(0, -1)) {
+    at = isPlainObject(at) || Array.isArray(at) ? (at as Record<string, unknown>)[name] : undefined
+  }
+  if (isPlainObject(at) || Array.isArray(at)) {
+    ;(at as Record<string, unknown>)[names[names.length - 1]] = value
+  }
 }
 
 function send(res: ServerResponse, reply: Reply, rateHeaders: Record<string, string>): void {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { HiveClient } from '../../src/hive/client.js'
+import { HiveClient, MAX_PAGES } from '../../src/hive/client.js'
 import { HiveHttp, HiveHttpError } from '../../src/hive/http.js'
 import type { CreateKeyRequest } from '../../src/hive/types.js'
 import { LoopbackServer } from '../emulators/loopback.js'
@@ -8,7 +8,7 @@ import { rejection } from '../support/rejection.js'
 // A real HTTP server on 127.0.0.1 whose answers each test writes; the clock is injected.
 
 const ADMIN = 'hv_admin_S3cr3t_0123456789'
-const NEW_VALUE = 'hv_new_V4lue_9876543210'
+const NEW_VALUE = 'hv_3f9a_V4lue_9876543210'
 
 interface Seen {
   method: string
@@ -128,8 +128,8 @@ describe('current and get', () => {
 describe('list', () => {
   it('follows next_cursor through every page', async () => {
     const pages: Record<string, { items: unknown[]; next_cursor: string | null }> = {
-      '': { items: [key('k1'), key('k2')], next_cursor: 'c/2 & more' },
-      'c/2 & more': { items: [key('k3')], next_cursor: 'c3' },
+      '': { items: [key('k1'), key('k2')], next_cursor: 'c/2+more==' },
+      'c/2+more==': { items: [key('k3')], next_cursor: 'c3' },
       c3: { items: [], next_cursor: null }
     }
     const { client, seen } = await hive(request => {
@@ -140,7 +140,7 @@ describe('list', () => {
     expect(keys.map(k => k.id)).toEqual(['k1', 'k2', 'k3'])
     expect(seen.map(s => s.url)).toEqual([
       '/api-keys',
-      '/api-keys?cursor=c%2F2%20%26%20more',
+      '/api-keys?cursor=c%2F2%2Bmore%3D%3D',
       '/api-keys?cursor=c3'
     ])
   })
@@ -148,7 +148,10 @@ describe('list', () => {
   it('stops on a cursor loop', async () => {
     const { client, seen } = await hive(request => ({
       status: 200,
-      body: { items: [key('k')], next_cursor: request.url.endsWith('c1') ? 'c2' : 'c1' }
+      body: {
+        items: [key(`k${seen.length}`)],
+        next_cursor: request.url.endsWith('c1') ? 'c2' : 'c1'
+      }
     }))
     const error = await failure(client.list(ADMIN))
     expect(error.message).toMatch(/page cursor it had given before \(a loop\)/)
@@ -193,13 +196,13 @@ describe('create and update', () => {
   it.each([
     [{ ...key('key_new') }, 'its "key" is missing'],
     [{ ...key('key_new'), key: '' }, 'its "key" is missing'],
-    [{ ...key('key_new'), key: 'two\nlines' }, 'its "key" is missing'],
+    [{ ...key('key_new'), key: 'two\nlines' }, 'its "key" is not visible ASCII without spaces'],
     [{ ...key('key_new', { prefix: '' }), key: NEW_VALUE }, '"prefix" is missing']
   ])('rejects an answer without a usable key, naming the id (%#)', async (body, problem) => {
     const { client } = await hive(() => ({ status: 201, body }))
     const error = await failure(client.create(ADMIN, request))
     expect(error.message).toContain(problem)
-    expect(error.message).toContain('Hive may have created key key_new: revoke it in Hive.')
+    expect(error.message).toContain('Hive may have created key key_new.')
     expect(error.message).not.toContain(NEW_VALUE)
     expect(error.message).not.toContain('two')
   })
@@ -269,7 +272,9 @@ describe('usage', () => {
 
   it('rejects an answer that is not a usage object', async () => {
     const { client } = await hive(() => ({ status: 200, body: { requests_24h: 'many' } }))
-    await expect(client.usage(ADMIN, 'key_1')).rejects.toThrow('it is not a usage object')
+    await expect(client.usage(ADMIN, 'key_1')).rejects.toThrow(
+      '"requests_24h" is not a whole number of 0 or more'
+    )
   })
 })
 
@@ -381,5 +386,186 @@ describe('secrets', () => {
       expect(text).not.toContain(ADMIN)
       expect(text).not.toContain(NEW_VALUE)
     }
+  })
+})
+
+/** What an attacker puts in a field: each would be a workflow command or markup if printed. */
+const HOSTILE = [
+  '\n::set-output name=x::y',
+  'key_1\r::warning::owned',
+  '::stop-commands::x',
+  'key_##[group]x',
+  '<img src=x>',
+  'a'.repeat(65)
+]
+
+describe('the formats of the contract, on every key object', () => {
+  const fields: [string, Record<string, unknown>, RegExp][] = [
+    ['id', { id: '' }, /"id" is missing or empty/],
+    ['id', { id: 7 }, /"id" is missing or empty/],
+    ['prefix', { prefix: 'hv_3f9a_0123456789' }, /"prefix" is not 1-16 characters/],
+    ['name', { name: 'n'.repeat(201) }, /"name" is longer than 200 characters/],
+    ['name', { name: null }, /"name" is missing/],
+    ['permission', { permission: 'root' }, /"permission" is not one it knows/],
+    ['scope', { scope: { type: 'engagements', engagement_ids: [] } }, /at least one id/],
+    ['scope', { scope: { type: 'campaigns' } }, /"scope.campaign_ids" is not a list/],
+    ['scope', { scope: { type: 'everything' } }, /"scope" is not one it knows/],
+    ['scope', { scope: 'all' }, /"scope" is not an object/],
+    ['created_at', { created_at: undefined }, /"created_at" is not an ISO-8601 UTC timestamp/],
+    ['created_at', { created_at: '2026-02-30T11:00:00Z' }, /"created_at" is not an ISO-8601/],
+    ['expires_at', { expires_at: '2027-02-26T11:00:00+01:00' }, /"expires_at" is neither/],
+    ['expires_at', { expires_at: '2027-02-26 11:00:00' }, /"expires_at" is neither/],
+    ['expires_at', { expires_at: 1796209200 }, /"expires_at" is neither/],
+    ['last_used_at', { last_used_at: 'yesterday' }, /"last_used_at" is neither/],
+    ['revoked_at', { revoked_at: true }, /"revoked_at" is neither/]
+  ]
+  it.each(fields)('refuses a bad %s, naming the field', async (_field, change, problem) => {
+    const { client } = await hive(() => ({ status: 200, body: key('key_1', change) }))
+    const error = await failure(client.current(ADMIN))
+    expect(error.kind).toBe('invalid-response')
+    expect(error.message).toMatch(problem)
+  })
+
+  it.each(HOSTILE)('refuses %j in id, prefix or a scope id, and never quotes it', async text => {
+    for (const change of [
+      { id: text },
+      { prefix: text },
+      { scope: { type: 'engagements', engagement_ids: ['eng_1', text] } }
+    ]) {
+      const { client } = await hive(() => ({ status: 200, body: key('key_1', change) }))
+      const error = await failure(client.current(ADMIN))
+      expect(error.message).toMatch(/"(id|prefix)" is not 1-\d\d characters|an id in "scope/)
+      expect(error.message).not.toContain(text)
+      expect(error.message).not.toMatch(/[\r\n]|::|##\[|</)
+    }
+  })
+
+  it('keeps a name as free text: it is cleaned where it is printed', async () => {
+    const { client } = await hive(() => ({
+      status: 200,
+      body: key('key_1', { name: 'ci key\n::set-output name=x::y' })
+    }))
+    expect((await client.current(ADMIN)).name).toBe('ci key\n::set-output name=x::y')
+  })
+
+  it('accepts fractions of a second, and null or missing optional timestamps', async () => {
+    const { client } = await hive(() => ({
+      status: 200,
+      body: key('key_1', {
+        created_at: '2026-11-28T11:00:00.123456Z',
+        expires_at: null,
+        last_used_at: undefined,
+        revoked_at: undefined
+      })
+    }))
+    expect(await client.current(ADMIN)).toMatchObject({
+      created_at: '2026-11-28T11:00:00.123456Z',
+      expires_at: null,
+      last_used_at: null,
+      revoked_at: null
+    })
+  })
+
+  it('checks the keys of every list page, saying which one is wrong', async () => {
+    const { client } = await hive(() => ({
+      status: 200,
+      body: { items: [key('k1'), key('k2', { id: '::stop-commands::x' })], next_cursor: null }
+    }))
+    const error = await failure(client.list(ADMIN))
+    expect(error.message).toContain('key 2 of the page: "id" is not 1-64 characters')
+    expect(error.message).not.toContain('stop-commands')
+  })
+})
+
+describe('the create answer', () => {
+  const request: CreateKeyRequest = {
+    name: 'hive-rotate-key octo/app HIVE_API_KEY 2026-11-28T11:00:00Z',
+    permission: 'read-only',
+    scope: { type: 'engagements', engagement_ids: ['eng_12'] },
+    expires_at: '2026-12-28T11:00:00Z'
+  }
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['a prefix that is the whole value', { prefix: 'hv_3f9a', key: 'hv_3f9a' }, 'as long as'],
+    ['a prefix that is not its start', { prefix: 'hv_0000' }, 'not the start of its "key"'],
+    ['a value with a space', { key: 'hv_3f9a two' }, 'not visible ASCII'],
+    ['a value over 4096 characters', { key: 'hv_3f9a' + 'x'.repeat(4090) }, 'up to 4096']
+  ]
+  it.each(cases)('refuses %s, never quoting the value', async (_label, change, problem) => {
+    const value = (change.key as string | undefined) ?? NEW_VALUE
+    const masked: string[] = []
+    const { url } = await hive(() => ({
+      status: 201,
+      body: { ...key('key_new'), key: NEW_VALUE, ...change }
+    }))
+    const client = new HiveClient(new HiveHttp({ baseUrl: url }), { mask: v => masked.push(v) })
+    const error = await failure(client.create(ADMIN, request))
+    expect(error.kind).toBe('invalid-response')
+    expect(error.message).toContain(problem)
+    expect(error.message).toContain('Hive may have created key key_new.')
+    expect(error.message).not.toContain(value)
+    expect(masked).toEqual([value])
+  })
+})
+
+describe('list pages', () => {
+  it('refuses a page of more than 100 keys', async () => {
+    const items = Array.from({ length: 101 }, (_, i) => key(`k${i}`))
+    const { client } = await hive(() => ({ status: 200, body: { items, next_cursor: null } }))
+    const error = await failure(client.list(ADMIN))
+    expect(error.message).toContain('its page holds 101 keys, more than 100')
+  })
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['a number', 2],
+    ['unsafe', 'c2\n::set-output name=x::y'],
+    ['too long', 'c'.repeat(513)]
+  ])('refuses a next_cursor that is %s, and asks for no further page', async (_label, next) => {
+    const { client, seen } = await hive(() => ({
+      status: 200,
+      body: { items: [key('k1')], next_cursor: next }
+    }))
+    const error = await failure(client.list(ADMIN))
+    expect(error.message).toContain('"next_cursor" is neither null nor 1-512 characters')
+    expect(error.message).not.toContain('set-output')
+    expect(seen).toHaveLength(1)
+  })
+
+  it('refuses a key listed twice, on two pages', async () => {
+    const { client } = await hive(request => ({
+      status: 200,
+      body: request.url.includes('cursor')
+        ? { items: [key('k1')], next_cursor: null }
+        : { items: [key('k1')], next_cursor: 'c2' }
+    }))
+    const error = await failure(client.list(ADMIN))
+    expect(error.message).toContain('it lists key k1 twice')
+  })
+
+  it(`stops after ${MAX_PAGES} pages of fresh cursors`, async () => {
+    const { client, seen } = await hive(() => ({
+      status: 200,
+      body: { items: [], next_cursor: `c${seen.length}` }
+    }))
+    const error = await failure(client.list(ADMIN))
+    expect(error.message).toBe(
+      `Hive kept answering with more pages while listing keys; stopped after ${MAX_PAGES} pages ` +
+        `(${MAX_PAGES * 100} keys), a protocol error: nothing was changed.`
+    )
+    expect(seen).toHaveLength(MAX_PAGES)
+  })
+})
+
+describe('usage numbers', () => {
+  it.each([
+    [{ requests_24h: -1, errors_24h: 0 }, 'requests_24h'],
+    [{ requests_24h: 1.5, errors_24h: 0 }, 'requests_24h'],
+    [{ requests_24h: 1, errors_24h: '0' }, 'errors_24h'],
+    [{ requests_24h: 1, errors_24h: 0, last_used_at: 'now' }, 'last_used_at']
+  ])('refuses %j', async (body, field) => {
+    const { client } = await hive(() => ({ status: 200, body }))
+    const error = await failure(client.usage(ADMIN, 'key_1'))
+    expect(error.message).toContain(`"${field}"`)
   })
 })

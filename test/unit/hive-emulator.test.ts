@@ -593,3 +593,111 @@ describe('hiveErrorBody', () => {
     expect(JSON.parse(hiveErrorBody(503, 'x')).error.code).toBe('unavailable')
   })
 })
+
+describe('tamper: lies told on the way out', () => {
+  it('replaces a field of every key object, or of one key, and changes nothing held', async () => {
+    const other = emu.seedKey({ name: 'other' })
+    emu.tamper({ method: 'GET', path: '/api-keys', field: { name: 'prefix', value: '::x' } })
+    emu.tamper({
+      method: 'GET',
+      path: '/api-keys/current',
+      field: { name: 'scope.type', value: 'everything', keyId: other.id }
+    })
+    const list = (await call('GET', '/api-keys', admin.value)).json as { items: HiveKey[] }
+    expect(list.items.map(k => k.prefix)).toEqual(['::x', '::x'])
+    // keyId: only that key's object is changed.
+    const own = (await call('GET', '/api-keys/current', admin.value)).json as HiveKey
+    const others = (await call('GET', '/api-keys/current', other.value)).json as HiveKey
+    expect([own.scope.type, others.scope.type]).toEqual(['all', 'everything'])
+    expect(emu.key(admin.id)?.prefix).toBe(admin.value.slice(0, 7))
+    expect(emu.requests.map(r => r.tampered ?? false)).toEqual([true, true, true])
+  })
+
+  it('computes a value from the honest object: a create whose prefix is its value', async () => {
+    emu.tamper({
+      method: 'POST',
+      path: '/api-keys',
+      field: { name: 'prefix', value: (k: Record<string, unknown>) => k.key }
+    })
+    const created = await create(admin.value)
+    expect(created.prefix).toBe(created.key)
+    expect(emu.accepts(created.key)).toBe(true) // the honest create took effect
+  })
+
+  it('answers a create with an existing key, value included, while the new key exists', async () => {
+    const old = emu.seedKey({ name: 'old' })
+    emu.tamper({ method: 'POST', path: '/api-keys', answerKey: { id: old.id, withValue: true } })
+    const created = await create(admin.value)
+    expect([created.id, created.key]).toEqual([old.id, old.value])
+    expect(emu.keys().map(k => k.name)).toEqual(['admin', 'old', 'rotated'])
+  })
+
+  it('grants another expiry and permission than asked, and answers as granted', async () => {
+    emu.tamper({
+      method: 'POST',
+      path: '/api-keys',
+      grant: { expiresInMs: 90_000, permission: 'admin' }
+    })
+    const created = await create(admin.value)
+    expect(created).toMatchObject({ permission: 'admin', expires_at: '2026-11-28T11:01:30Z' })
+    expect(emu.key(created.id)).toMatchObject({
+      permission: 'admin',
+      expires_at: created.expires_at
+    })
+  })
+
+  it('does not lie about a failure: only 2xx answers are altered', async () => {
+    emu.tamper({ field: { name: 'id', value: 'x' } })
+    const res = await call('GET', '/api-keys/current', 'hv_unknown')
+    expect(res.status).toBe(401)
+    expect(emu.requests[0].tampered).toBeUndefined()
+  })
+
+  it.each(['loop', 'endless'] as const)('makes next_cursor %s', async mode => {
+    emu.tamper({ method: 'GET', path: '/api-keys', cursor: mode })
+    const cursors: string[] = []
+    let path = '/api-keys'
+    for (let i = 0; i < 3; i++) {
+      const page = (await call('GET', path, admin.value)).json as {
+        items: HiveKey[]
+        next_cursor: string
+      }
+      expect(page.items).toHaveLength(i === 0 ? 1 : 0)
+      cursors.push(page.next_cursor)
+      path = `/api-keys?cursor=${page.next_cursor}`
+    }
+    expect(new Set(cursors).size).toBe(mode === 'loop' ? 1 : 3)
+  })
+
+  it('streams a huge body as it drains, and stops when the client hangs up', async () => {
+    emu.tamper({ method: 'GET', path: '/api-keys/current', hugeBodyBytes: 4 * 1024 * 1024 })
+    const whole = await fetch(emu.url + '/api-keys/current', {
+      headers: { 'X-Api-Key': admin.value }
+    })
+    expect((await whole.arrayBuffer()).byteLength).toBe(4 * 1024 * 1024 + 2)
+    const controller = new AbortController()
+    const cut = await fetch(emu.url + '/api-keys/current', {
+      headers: { 'X-Api-Key': admin.value },
+      signal: controller.signal
+    })
+    await cut.body!.getReader().read()
+    controller.abort()
+    await new Promise(resolve => setTimeout(resolve, 100))
+    expect(emu.requests[1].bytesSent).toBeLessThan(4 * 1024 * 1024)
+  })
+
+  it('streams an endless body until the client hangs up', async () => {
+    emu.tamper({ method: 'GET', path: '/api-keys/current', endlessBody: true })
+    const controller = new AbortController()
+    const res = await fetch(emu.url + '/api-keys/current', {
+      headers: { 'X-Api-Key': admin.value },
+      signal: controller.signal
+    })
+    const reader = res.body!.getReader()
+    let bytes = 0
+    while (bytes < 3) bytes += (await reader.read()).value?.byteLength ?? 0
+    controller.abort()
+    expect(res.status).toBe(200)
+    expect(emu.requests[0].bytesSent).toBeGreaterThanOrEqual(2)
+  })
+})

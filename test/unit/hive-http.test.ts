@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import {
   HiveHttp,
   HiveHttpError,
+  MAX_BODY_BYTES,
   MAX_RETRY_AFTER_MS,
   type HiveHttpOptions,
   type HiveRequest
@@ -530,6 +531,123 @@ describe('bodies', () => {
     expect(response).toMatchObject({ status: 200, body: undefined, text: 'fine' })
   })
 })
+
+/**
+ * A server that streams its answer: `chunkBytes` every `everyMs`, until `totalBytes` (or forever),
+ * with an optional declared Content-Length. `sent` counts what it managed to write before the
+ * client hung up: what proves a body was cut rather than downloaded.
+ */
+async function stream(opts: {
+  status?: number
+  chunkBytes: number
+  everyMs: number
+  totalBytes?: number
+  contentLength?: number
+}) {
+  const state = { sent: 0, closed: false, requests: 0 }
+  const server = new LoopbackServer()
+  servers.push(server)
+  const chunk = Buffer.alloc(opts.chunkBytes, 0x20) // spaces: valid JSON whitespace, never ends
+  const url = await server.listen((req, res) => {
+    state.requests += 1
+    res.writeHead(opts.status ?? 200, {
+      'Content-Type': 'application/json',
+      ...(opts.contentLength !== undefined ? { 'Content-Length': opts.contentLength } : {})
+    })
+    res.write('{"items": [')
+    const timer = setInterval(() => {
+      if (opts.totalBytes !== undefined && state.sent >= opts.totalBytes) {
+        clearInterval(timer)
+        return res.end(']}')
+      }
+      state.sent += chunk.length
+      res.write(chunk)
+    }, opts.everyMs)
+    res.on('close', () => {
+      state.closed = true
+      clearInterval(timer)
+    })
+  })
+  return { url, state }
+}
+
+describe('bounded answers', () => {
+  it(`cut a body past ${MAX_BODY_BYTES / 1024 / 1024} MiB, without reading the rest`, async () => {
+    const { url, state } = await stream({ chunkBytes: 64 * 1024, everyMs: 1 })
+    const { hive, sleeps } = setup(url)
+    const error = await failure(hive.request(get()))
+    expect(error.kind).toBe('invalid-response')
+    expect(error.message).toBe(
+      'Hive answered 200 with a body larger than 1 MiB while reading the current key; stopped ' +
+        'reading it. Nothing was taken from it. Check hive-url: it must point at the Hive API.'
+    )
+    // Not retried: a server that sends this much once does it again.
+    expect([state.requests, sleeps]).toEqual([1, []])
+    await until(() => state.closed)
+    expect(state.sent).toBeLessThan(8 * MAX_BODY_BYTES)
+  })
+
+  it('refuse a declared Content-Length past the cap before reading the body', async () => {
+    const { url, state } = await stream({
+      chunkBytes: 1024,
+      everyMs: 50,
+      contentLength: 700 * 1024 * 1024
+    })
+    const { hive } = setup(url)
+    const error = await failure(hive.request(get({ expect: [500] })))
+    expect(error.message).toContain('a body larger than 1 MiB')
+    await until(() => state.closed)
+    expect(state.sent).toBeLessThan(64 * 1024)
+  })
+
+  it('cut an error body past the cap too', async () => {
+    const { url } = await stream({ status: 503, chunkBytes: 64 * 1024, everyMs: 1 })
+    const { hive } = setup(url)
+    const error = await failure(hive.request(get()))
+    expect(error.message).toMatch(/^Hive answered 503 with a body larger than 1 MiB/)
+  })
+
+  it('read a body of exactly the cap', async () => {
+    const filler = ' '.repeat(MAX_BODY_BYTES - '{"ok":true}'.length)
+    const { url } = await serve({ status: 200, body: `{"ok":true}${filler}` })
+    const { hive } = setup(url)
+    expect((await hive.request(get())).body).toEqual({ ok: true })
+  })
+
+  it('cut a body that never ends at the deadline of the attempt', async () => {
+    const { url, state } = await stream({ chunkBytes: 1, everyMs: 20 })
+    const { hive } = setup(url, { timeoutMs: 200, maxAttempts: 2 })
+    const started = Date.now()
+    const error = await failure(hive.request(get()))
+    expect(error.kind).toBe('timeout')
+    expect(error.message).toBe(
+      'Hive timed out after 0.2s while reading the current key. Gave up after 2 attempts.'
+    )
+    expect(state.requests).toBe(2)
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it.each([
+    ['86401', 86_401_000],
+    [new Date(Date.UTC(2026, 10, 29, 11, 0, 0)).toUTCString(), 86_400_000]
+  ])('stop at once on a Retry-After of a day (%s), without sleeping', async (header, ms) => {
+    const now = Date.UTC(2026, 10, 28, 11, 0, 0)
+    const { url, seen } = await serve({ status: 429, headers: { 'Retry-After': header } })
+    const { hive, sleeps } = setup(url, { now: () => now })
+    const error = await failure(hive.request(get()))
+    expect(error.status).toBe(429)
+    expect(error.message).toContain(
+      `rate limited. It sent an empty body. Hive asked to wait ${ms / 1000}s`
+    )
+    expect([seen.length, sleeps]).toEqual([1, []])
+  })
+})
+
+/** Polls (real time, briefly) until the condition holds: a server sees a hang-up a moment late. */
+async function until(condition: () => boolean) {
+  for (let i = 0; i < 100 && !condition(); i++) await new Promise(r => setTimeout(r, 10))
+  expect(condition()).toBe(true)
+}
 
 describe('the key never appears', () => {
   it('in any error or debug message, even when Hive echoes it', async () => {
