@@ -56,7 +56,7 @@ describe('outputs', () => {
   it('name the key the destinations hold after a rotation: the new one', () => {
     const outputs: Record<string, string> = {}
     const now = new Date('2026-11-30T12:00:00Z')
-    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, t => t, now)
+    writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, [], now)
     expect(outputs).toEqual({
       rotated: 'true',
       'key-id': 'key_new',
@@ -75,7 +75,7 @@ describe('outputs', () => {
     report.rotated = false
     const outputs: Record<string, string> = {}
     report.oldKey = { ...report.oldKey!, expires_at: null }
-    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, t => t, new Date())
+    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, [], new Date())
     expect([outputs.rotated, outputs['key-id'], outputs['days-until-expiry']]).toEqual([
       'false',
       'key_old',
@@ -87,7 +87,7 @@ describe('outputs', () => {
 describe('job summary', () => {
   it('shows steps, keys and destinations with ids and prefixes', async () => {
     const { sink, html } = recordingSummary()
-    await writeSummary(rotatedReport(), undefined, sink, t => t, new Date('2026-11-30T12:00:00Z'))
+    await writeSummary(rotatedReport(), undefined, sink, [], new Date('2026-11-30T12:00:00Z'))
     expect(html()).toContain('<h2>Hive key rotated</h2>')
     expect(html()).toContain('Store the new key | ✅ ok | 1.5 s | written')
     expect(html()).toContain('Old key | key_old | hv_aaaa… | read-only')
@@ -105,7 +105,7 @@ describe('job summary', () => {
     const report = rotatedReport()
     report.destinations[0].detail = 'GitHub said <script>alert(1)</script> about hv_live_secret'
     const { sink, html } = recordingSummary()
-    await writeSummary(report, 'failed with hv_live_secret', sink, secrets.redact)
+    await writeSummary(report, 'failed with hv_live_secret', sink, secrets.values)
     expect(html()).not.toContain('hv_live_secret')
     expect(html()).not.toContain('<script>')
     expect(html()).toContain('&lt;script&gt;')
@@ -117,7 +117,7 @@ describe('job summary', () => {
     const report = emptyReport(true)
     report.plan = ['Create a key', 'Write HIVE_API_KEY']
     const { sink, html } = recordingSummary()
-    await writeSummary(report, undefined, sink, t => t)
+    await writeSummary(report, undefined, sink, [])
     expect(html()).toContain('dry run, nothing changed')
     expect(html()).toContain('<li>Create a key</li><li>Write HIVE_API_KEY</li>')
   })
@@ -128,7 +128,7 @@ describe('job summary of the other modes and outcomes', () => {
     const report = emptyReport(false, 'check')
     report.oldKey = { ...key('key_cur', 'hv_cccc'), expires_at: null }
     const { sink, html } = recordingSummary()
-    await writeSummary(report, undefined, sink, t => t)
+    await writeSummary(report, undefined, sink, [])
     expect(html()).toContain('<h2>Hive key check: ok</h2>')
     expect(html()).toContain('The current key: key_cur (hv_cccc…), never expires.')
     expect(html()).toContain('Current key | key_cur')
@@ -152,7 +152,7 @@ describe('job summary of the other modes and outcomes', () => {
       }
     ]
     const { sink, html } = recordingSummary()
-    await writeSummary(report, undefined, sink, t => t)
+    await writeSummary(report, undefined, sink, [])
     expect(html()).toContain('<li>⚠️ Found 1 leftover key(s) &lt;of&gt; earlier runs</li>')
     expect(html()).toContain('key_left | hv_dddd… | replaced by key_old | never | revoked')
     expect(html()).toContain('Old key | key_old | hv_aaaa… | read-only')
@@ -164,7 +164,7 @@ describe('job summary of the other modes and outcomes', () => {
     const report = rotatedReport()
     report.mode = 'emergency'
     const { sink, html } = recordingSummary()
-    await writeSummary(report, undefined, sink, t => t)
+    await writeSummary(report, undefined, sink, [])
     expect(html()).toContain('<h2>Hive emergency key rotation: done</h2>')
   })
 })
@@ -177,7 +177,7 @@ describe('invalid inputs', () => {
     await writeInputProblems(
       ['permission got "<root>"', 'echo hv_live_secret'],
       sink,
-      secrets.redact
+      secrets.values
     )
     expect(html()).toContain('<h2>Hive key rotation: invalid inputs, nothing changed</h2>')
     expect(html()).toContain('<li>permission got &quot;&lt;root&gt;&quot;</li><li>echo ***</li>')
