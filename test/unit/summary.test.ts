@@ -6,7 +6,9 @@ import {
   writeSummary,
   type SummarySink
 } from '../../src/report/summary.js'
-import { redactor } from '../../src/text.js'
+import { summary as coreSummary } from '@actions/core'
+import { redactor, WITHHELD } from '../../src/text.js'
+import { commandLines, foreignMarkup, renderSummary } from '../support/runner-view.js'
 import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
 import type { HiveKey } from '../../src/hive/types.js'
 
@@ -181,6 +183,125 @@ describe('invalid inputs', () => {
     )
     expect(html()).toContain('<h2>Hive key rotation: invalid inputs, nothing changed</h2>')
     expect(html()).toContain('<li>permission got &quot;&lt;root&gt;&quot;</li><li>echo ***</li>')
+  })
+})
+
+/** The summary as the action writes it: core.summary's own HTML, without the file. */
+async function markdownOf(write: (sink: SummarySink) => Promise<void>): Promise<string> {
+  coreSummary.emptyBuffer()
+  const sink: SummarySink = {
+    addHeading: (text, level) => (coreSummary.addHeading(text, level), sink),
+    addRaw: (text, addEOL) => (coreSummary.addRaw(text, addEOL), sink),
+    addTable: rows => (coreSummary.addTable(rows), sink),
+    addList: items => (coreSummary.addList(items), sink),
+    write: async () => undefined
+  }
+  await write(sink)
+  const markdown = coreSummary.stringify()
+  coreSummary.emptyBuffer()
+  return markdown
+}
+
+/** Markdown and HTML that would render as a link, an image or markup if it got out of its cell. */
+const ATTACKS = [
+  '\n\n[click](https://evil.example)',
+  '\n\n![x](https://evil.example/x.png)',
+  '\r\n\r\n[js](javascript:alert(1))',
+  '<img src=x onerror=alert(1)>',
+  '\n\n<https://evil.example/auto>',
+  '\n\nhttps://evil.example/bare www.evil.example mail@evil.example',
+  '\n\n# Pwned\n\n| a | b |\n|---|---|\n| c | d |',
+  '</pre>\n\n[out](https://evil.example)',
+  '\u2028\u2028[sep](https://evil.example)'
+]
+const hostile = (at: string) => ATTACKS.map(a => `${at}${a}`).join(' ')
+
+describe('the job summary as GitHub renders it', () => {
+  it('shows no link, image or other markup from outside text, in any cell', async () => {
+    const report = rotatedReport()
+    report.steps = [
+      { step: 'Create the new key', status: 'ok', detail: hostile('created'), ms: 10 },
+      { step: 'Store the new key', status: 'failed', detail: hostile('store'), ms: 10 }
+    ]
+    report.newKey = { ...report.newKey!, id: hostile('id'), prefix: hostile('prefix') }
+    report.destinations[0].detail = hostile('GitHub said')
+    report.destinations[0].publicKeyId = hostile('pk')
+    report.warnings = [hostile('warning')]
+    report.due = hostile('due')
+    report.leftovers = [
+      {
+        id: 'key_left',
+        prefix: hostile('p'),
+        name: hostile('name'),
+        why: hostile('why'),
+        expiresAt: hostile('at'),
+        outcome: 'found'
+      }
+    ]
+    const markdown = await markdownOf(sink => writeSummary(report, hostile('failed'), sink, []))
+    const html = renderSummary(markdown)
+    expect(foreignMarkup(html)).toEqual([])
+    expect(html).toContain('evil.example') // shown, as text
+  })
+
+  it('shows the plan and the input problems as text too', async () => {
+    const report = emptyReport(true)
+    report.plan = [hostile('plan')]
+    const plan = await markdownOf(sink => writeSummary(report, undefined, sink, []))
+    const problems = await markdownOf(sink => writeInputProblems([hostile('input')], sink, []))
+    expect(foreignMarkup(renderSummary(plan))).toEqual([])
+    expect(foreignMarkup(renderSummary(problems))).toEqual([])
+  })
+
+  it('would show them, had a cell kept its line breaks (the check can fail)', () => {
+    const raw = `<table><tr><td>${hostile('raw')}</td></tr></table>\n`
+    expect(foreignMarkup(renderSummary(raw))).toEqual(
+      expect.arrayContaining(['<a href="https://evil.example">'])
+    )
+  })
+
+  it('keeps the failure in one Markdown line that shows as several', async () => {
+    const failure =
+      'Could not write 1 destination(s).\n  - repo:o/r: refused\n\n[x](https://evil.example)'
+    const markdown = await markdownOf(sink => writeSummary(emptyReport(false), failure, sink, []))
+    const pre = markdown.split('\n').find(line => line.startsWith('<pre>'))!
+    expect(pre).toMatch(/<\/pre>$/)
+    expect(renderSummary(markdown)).toContain(
+      'Could not write 1 destination(s).&#10;- repo:o/r: refused&#10;&#10;&#91;x&#93;'
+    )
+  })
+
+  it('withholds a failure in which a secret hides across lines', async () => {
+    const key = 'hv_live_0123456789abcdef0123456789abcdef'
+    const failure = `Hive said: ${key.slice(0, 15)}\n${key.slice(15)}`
+    const markdown = await markdownOf(sink =>
+      writeSummary(emptyReport(false), failure, sink, [key])
+    )
+    expect(markdown).toContain(`<pre>${WITHHELD}</pre>`)
+    expect(markdown.replace(/\s/g, '')).not.toContain(key)
+  })
+})
+
+describe('outputs from outside text', () => {
+  it('are one line each, with no command and no secret', () => {
+    const key = 'hv_live_0123456789abcdef0123456789abcdef'
+    const report = rotatedReport()
+    report.newKey = {
+      ...report.newKey!,
+      id: 'key_new\n::stop-commands::pwned',
+      prefix: `hv_\r::set-output name=x::${key}`
+    }
+    report.destinations[0].detail = `echo ${key.slice(0, 20)}\u200b${key.slice(20)}\n##[error]x`
+    const outputs: Record<string, string> = {}
+    writeOutputs(report, { setOutput: (n, v) => (outputs[n] = v) }, [key], new Date())
+    for (const value of Object.values(outputs)) {
+      expect(value).not.toMatch(/[\r\n]/)
+      expect(commandLines(value)).toEqual([])
+      expect(value).not.toContain(key)
+    }
+    expect(outputs['key-id']).toBe('key_new ::stop-commands::pwned')
+    expect(outputs['key-prefix']).toBe('hv_ ::set-output name=x::***')
+    expect(JSON.parse(outputs.destinations)[0].detail).toBe('echo *** # #[error]x')
   })
 })
 
