@@ -25,6 +25,9 @@ const TRICKS: [string, string][] = [
   ['an ANSI escape and a bidi override', '\u001b[31m\u202e::stop-commands::pwned']
 ]
 
+/** Line breaks, and characters a reader can't see: none may be left in cleaned text. */
+const UNSEEN = ['\r', '\n', '\u2028', '\u2029', '\u0085', '\u200b', '\u200d', '\u202e', '\u001b']
+
 describe('the runner model of the tests', () => {
   it.each(HOSTILE)('takes %s for a command, as the runner does', (_, text) => {
     expect(commandLines(text).length).toBeGreaterThan(0)
@@ -35,7 +38,7 @@ describe('sanitize', () => {
   it.each([...HOSTILE, ...TRICKS])('leaves no command in outside text with %s', (_, text) => {
     const out = sanitize(text)
     expect(commandLines(out)).toEqual([])
-    expect(out).not.toMatch(/[\r\n\u2028\u2029\u0085\u200b\u200d\u202e\u001b]/)
+    expect(UNSEEN.filter(c => out.includes(c))).toEqual([])
   })
 
   it('keeps the words and shows what was defused', () => {
