@@ -16,14 +16,14 @@ import { logText, oneLine, redactor, type Redactor } from './text.js'
  * own commands (add-mask, group markers, and the ::error::/::warning::/::debug:: that core wraps
  * around these texts) are written unfiltered, by @actions/core itself.
  */
-export interface Out {
+interface Out {
   log: Log
   error(message: string): void
   setFailed(message: string): void
   setOutput(name: string, value: string): void
 }
 
-export function filteredOutput(secrets: Redactor): Out {
+function filteredOutput(secrets: Redactor): Out {
   const text = (message: string) => logText(message, secrets.values)
   return {
     log: {
