@@ -10,6 +10,7 @@
  */
 import http from 'node:http'
 import { afterEach, describe, expect, it } from '@jest/globals'
+import { WITHHELD } from '../../src/text.js'
 import { LoopbackServer } from '../emulators/loopback.js'
 import type { ActionRun } from '../support/run-action.js'
 import {
@@ -36,9 +37,6 @@ import {
 } from './helpers.js'
 
 const world = useWorld()
-
-/** What a message becomes when a secret hides in it (src/text.ts). */
-const WITHHELD = '(message withheld: it held a secret value)'
 
 /** A secret with white space and invisible characters removed: what a reader could still use. */
 const bare = (text: string) => text.replace(/[\s\p{C}\p{Z}]/gu, '')
