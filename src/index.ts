@@ -1,7 +1,4 @@
-import { run } from './main.js'
+import { failUnexpected, run } from './main.js'
 
-// run() reports its own failures; this catches only what escaped it.
-run().catch((error: unknown) => {
-  process.exitCode = 1
-  process.stdout.write(`::error::${error instanceof Error ? error.message : String(error)}\n`)
-})
+// run() reports its own failures; this catches only what escaped it, filtered as run() prints.
+run().catch(failUnexpected)

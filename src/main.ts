@@ -8,13 +8,34 @@ import { rotate, type Log } from './rotation/rotate.js'
 import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
-import { redactor } from './text.js'
+import { logText, oneLine, redactor, type Redactor } from './text.js'
 
-const log: Log = {
-  info: message => core.info(message),
-  warning: message => core.warning(message),
-  debug: message => core.debug(message),
-  group: (name, fn) => core.group(name, fn)
+/**
+ * What the action prints, all of it filtered on the way out (text.ts): no outside text becomes a
+ * workflow command, and no secret leaves, whatever a module upstream forgot. Only the runner's
+ * own commands (add-mask, group markers, and the ::error::/::warning::/::debug:: that core wraps
+ * around these texts) are written unfiltered, by @actions/core itself.
+ */
+interface Out {
+  log: Log
+  error(message: string): void
+  setFailed(message: string): void
+  setOutput(name: string, value: string): void
+}
+
+function filteredOutput(secrets: Redactor): Out {
+  const text = (message: string) => logText(message, secrets.values)
+  return {
+    log: {
+      info: message => core.info(text(message)),
+      warning: message => core.warning(text(message)),
+      debug: message => core.debug(text(message)),
+      group: (name, fn) => core.group(oneLine(name, secrets.values), fn)
+    },
+    error: message => core.error(text(message)),
+    setFailed: message => core.setFailed(text(message)),
+    setOutput: (name, value) => core.setOutput(name, oneLine(value, secrets.values))
+  }
 }
 
 /**
@@ -22,32 +43,43 @@ const log: Log = {
  * run; every error on the way is a sentence for the user, never a stack trace.
  */
 export async function run(): Promise<void> {
-  // Every secret goes to the runner's mask and to our own redactor (outputs and summary).
+  // Every secret goes to the runner's mask and to our own redactor (every printed text).
   const secrets = redactor()
+  const out = filteredOutput(secrets)
+  const { log } = out
   const mask = (value: string) => {
     core.setSecret(value)
     secrets.add(value)
   }
+  try {
+    await rotation(secrets, out, mask)
+  } catch (error) {
+    out.setFailed(describe(error, log))
+  }
+}
 
+async function rotation(secrets: Redactor, out: Out, mask: (value: string) => void) {
+  const { log } = out
   let settings: Settings
   try {
     settings = getSettings({ getInput: name => core.getInput(name), env: process.env, mask })
   } catch (error) {
-    if (!(error instanceof SettingsError)) return core.setFailed(describe(error, secrets.redact))
-    for (const problem of error.problems) core.error(secrets.redact(problem))
-    core.setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`)
-    await writeInputProblems(error.problems, core.summary, secrets.redact).catch(() => undefined)
+    if (!(error instanceof SettingsError)) return out.setFailed(describe(error, log))
+    for (const problem of error.problems) out.error(problem)
+    out.setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`)
+    await writeInputProblems(error.problems, core.summary, secrets.values).catch(() => undefined)
     return
   }
-  core.debug(
+  log.debug(
     `Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
       `secret ${settings.secretName}, destinations ${settings.destinations.map(d => d.label).join(' ')}, ` +
-      `separate admin key ${settings.separateAdminKey}, dry-run ${settings.dryRun}, ` +
-      `mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} min, prune ${settings.prune}, ` +
-      `rotate if expiring within ${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
+      `key-name "${settings.keyName}", separate admin key ${settings.separateAdminKey}, ` +
+      `dry-run ${settings.dryRun}, mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} ` +
+      `min, prune ${settings.prune}, rotate if expiring within ` +
+      `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
-  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: core.debug }), {
+  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
     mask
   })
   const report = emptyReport(settings.dryRun, settings.mode)
@@ -55,38 +87,32 @@ export async function run(): Promise<void> {
   try {
     await rotate(
       settings,
-      {
-        keys,
-        secrets: secretStore(settings, mask, secrets.redact, report),
-        mask,
-        log,
-        now: () => new Date()
-      },
+      { keys, secrets: secretStore(settings, mask, log, report), mask, log, now: () => new Date() },
       report
     )
   } catch (error) {
-    failure = describe(error, secrets.redact)
+    failure = describe(error, log)
   }
 
-  await core.group('Report', async () => {
+  await log.group('Report', async () => {
     const now = new Date()
-    writeOutputs(report, core, secrets.redact, now)
-    core.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
+    writeOutputs(report, out, secrets.values, now)
+    log.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`)
     try {
-      await writeSummary(report, failure, core.summary, secrets.redact, now)
-      core.info('Job summary written.')
+      await writeSummary(report, failure, core.summary, secrets.values, now)
+      log.info('Job summary written.')
     } catch (error) {
-      core.warning(`Could not write the job summary: ${(error as Error).message}`)
+      log.warning(`Could not write the job summary: ${(error as Error).message}`)
     }
   })
-  if (failure) core.setFailed(failure)
+  if (failure) out.setFailed(failure)
 }
 
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
 function secretStore(
   settings: Settings,
   mask: (value: string) => void,
-  redact: (text: string) => string,
+  log: Log,
   report: RotationReport
 ): SecretStore {
   if (settings.mode === 'check') {
@@ -97,14 +123,13 @@ function secretStore(
   }
   // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
   const warn = (message: string) => {
-    core.warning(redact(message))
+    log.warning(message)
     report.warnings.push(message)
   }
-  const debug = (message: string) => core.debug(redact(message))
   const github = createGitHubClients(settings.github, {
     baseUrl: settings.githubApiUrl,
     warn,
-    debug,
+    debug: log.debug,
     mask
   })
   return new GitHubSecretStore(github, {
@@ -112,16 +137,25 @@ function secretStore(
     destinations: settings.destinations,
     workflowRepository: settings.workflowRepository,
     warn,
-    debug
+    debug: log.debug
   })
 }
 
-/** An error as one redacted sentence for the user; its stack only in the debug log. */
-function describe(error: unknown, redact: (text: string) => string): string {
-  if (error instanceof Error && error.stack) core.debug(redact(error.stack))
-  return redact(error instanceof Error ? error.message : String(error))
+/** An error as one sentence for the user; its stack only in the debug log. */
+function describe(error: unknown, log: Log): string {
+  if (error instanceof Error && error.stack) log.debug(error.stack)
+  return error instanceof Error ? error.message : String(error)
 }
 
 function heldKeyId(report: RotationReport) {
   return heldKey(report)?.id ?? 'none'
+}
+
+/**
+ * The last resort of index.ts, for what escaped run(): printed as run() prints, filtered, though
+ * no secret is known here any more (the runner's masks still apply).
+ */
+export function failUnexpected(error: unknown): void {
+  process.exitCode = 1
+  filteredOutput(redactor()).setFailed(error instanceof Error ? error.message : String(error))
 }

@@ -4,6 +4,7 @@ import { createPrivateKey } from 'node:crypto'
 import { type Destination, KINDS, parseDestination } from './github/destinations.js'
 import type { GitHubAuth } from './github/auth.js'
 import { isLoopbackHost, KEY_PATTERN, pathProblem } from './hive/http.js'
+import { defaultKeyName, KEY_NAME_MAX, NAME_MAX, SUFFIX_MAX } from './rotation/names.js'
 
 /** Everything the action was asked to do, parsed and validated once. Nothing else reads inputs. */
 export interface Settings {
@@ -28,7 +29,11 @@ export interface Settings {
   secretName: string
   /** Where the new key is written, in the order given. */
   destinations: Destination[]
-  /** Names the new key (`<keyName> <UTC timestamp>`) and marks the keys of this rotation. */
+  /**
+   * Names the new key (`<keyName> <UTC timestamp> replaces <old key id>`) and marks the keys of
+   * this rotation. Default: `hive-rotate-key <repository> <secret name> <digest of the
+   * destinations>` (rotation/names.ts), at most KEY_NAME_MAX characters.
+   */
   keyName: string
   /** The new key's permission, or `inherit` from the current key. */
   permission: Permission | 'inherit'
@@ -167,10 +172,29 @@ export function getSettings(source: SettingsSource): Settings {
     }
   }
 
-  const keyNameDefault = `hive-rotate-key ${repository || firstRepo(destinations)} ${secretName}`
-  const keyName = input('key-name') || keyNameDefault
-  if (keyName.length > 200 || /[\p{Cc}]/u.test(keyName)) {
-    problems.push(`key-name must be at most 200 characters with no control characters`)
+  const keyNameInput = input('key-name')
+  const keyName =
+    keyNameInput ||
+    defaultKeyName(
+      repository || firstRepo(destinations),
+      secretName,
+      destinations.map(d => d.label)
+    )
+  // Each key's name is the key-name plus " <UTC timestamp> replaces <old key id>": counted here,
+  // so a name Hive would refuse stops the run before anything changes, not at the create.
+  if (keyName.length > KEY_NAME_MAX) {
+    problems.push(
+      `key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
+        `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " <UTC timestamp> replaces ` +
+        `<old key id>"), got ${keyName.length}` +
+        (keyNameInput ? '' : ' for the default: set key-name to a shorter name')
+    )
+  }
+  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(keyName)) {
+    problems.push(
+      'key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+        'spaces): it is printed, and marks the keys of this rotation'
+    )
   }
 
   const permissionRaw = input('permission') || 'inherit'
@@ -308,6 +332,15 @@ function parseDestinations(raw: string, repository: string, problems: string[]):
       problems.push(`destinations: ${parsed.problem}`)
       continue
     }
+    const environment =
+      parsed.environment === undefined ? undefined : environmentProblem(parsed.environment)
+    if (environment) {
+      problems.push(
+        `destinations: "${item}": the environment name ${environment}; ` +
+          'use env:OWNER/REPO/ENVIRONMENT with the name as GitHub shows it'
+      )
+      continue
+    }
     const key = parsed.label.toLowerCase()
     if (seen.has(key)) {
       problems.push(`destinations lists "${parsed.label}" twice`)
@@ -317,6 +350,19 @@ function parseDestinations(raw: string, repository: string, problems: string[]):
     destinations.push(parsed)
   }
   return destinations
+}
+
+/**
+ * Why an environment name is refused, or undefined. GitHub puts the name in a URL path: "." and
+ * ".." would walk up it (the request would go to another endpoint), and a "/" would add a segment.
+ */
+function environmentProblem(name: string): string | undefined {
+  if (name === '.' || name === '..') return `must not be "." or "..", got "${name}"`
+  if (name.includes('/')) return `must not contain "/", got "${name}"`
+  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
+    return 'must hold no control, format or invisible characters'
+  }
+  return undefined
 }
 
 function firstRepo(destinations: Destination[]): string {

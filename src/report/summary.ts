@@ -1,9 +1,17 @@
 /**
  * Outputs and the job summary, written once at the end of a run from the RotationReport. They hold
  * key ids, prefixes, expiry and timings: never a key value. Every string still passes through
- * `redact`, so that even a Hive or GitHub message that echoed a value could not carry it out.
+ * text.ts (redacted, withheld when a secret hides in it, one line), so that even a Hive or GitHub
+ * message that echoed a value could not carry it out.
+ *
+ * The summary is Markdown that GitHub renders with cmark-gfm, in which raw HTML is allowed. Each
+ * piece here is one line of HTML: a `<table>` or `<ul>` line is an HTML block that ends at a blank
+ * line, after which the rest would be read as Markdown (links, images). So no text put in it may
+ * hold a line break, HTML is escaped, and the characters that start Markdown links, images and
+ * autolinks are written as character references (which render as themselves, never as syntax).
  */
 import type { HiveKey } from '../hive/types.js'
+import { hidesSecret, oneLine, redact, WITHHELD } from '../text.js'
 import { describeScope } from '../rotation/plan.js'
 import { daysUntilExpiry, heldKey, type RotationReport } from '../rotation/report.js'
 
@@ -20,23 +28,27 @@ export interface SummarySink {
   write(): Promise<unknown>
 }
 
-export type Redact = (text: string) => string
+/** The secret values known to the run: redacted from (or withholding) every text written. */
+export type Secrets = readonly string[]
 
-export function destinationsJson(report: RotationReport): string {
+/** The `destinations` output: each field cleaned on its own, so the JSON stays valid. */
+export function destinationsJson(report: RotationReport, secrets: Secrets = []): string {
+  const clean = (text: string) => oneLine(text, secrets)
   return JSON.stringify(
     report.destinations.map(d => ({
-      destination: d.destination,
-      status: d.status,
-      ...(d.publicKeyId ? { public_key_id: d.publicKeyId } : {}),
-      ...(d.detail ? { detail: d.detail } : {})
+      destination: clean(d.destination),
+      status: clean(d.status),
+      ...(d.publicKeyId ? { public_key_id: clean(d.publicKeyId) } : {}),
+      ...(d.detail ? { detail: clean(d.detail) } : {})
     }))
   )
 }
 
+/** Every output is one line: redacted, no line break, no workflow command. */
 export function writeOutputs(
   report: RotationReport,
   out: OutputSink,
-  redact: Redact,
+  secrets: Secrets,
   now: Date
 ): void {
   const held = heldKey(report)
@@ -47,23 +59,23 @@ export function writeOutputs(
     'key-prefix': held?.prefix ?? '',
     'expires-at': held?.expires_at ?? '',
     'revoked-key-ids': report.revokedKeyIds.join(','),
-    destinations: destinationsJson(report),
+    destinations: destinationsJson(report, secrets),
     'days-until-expiry': days === undefined ? '' : String(days)
   }
-  for (const [name, value] of Object.entries(outputs)) out.setOutput(name, redact(value))
+  for (const [name, value] of Object.entries(outputs)) out.setOutput(name, oneLine(value, secrets))
 }
 
 export async function writeSummary(
   report: RotationReport,
   failure: string | undefined,
   summary: SummarySink,
-  redact: Redact,
+  secrets: Secrets,
   now: Date = new Date()
 ): Promise<void> {
-  const cell = (text: string) => escapeHtml(redact(text))
+  const cell = (text: string) => escapeCell(text, secrets)
   const header = (...names: string[]) => names.map(data => ({ data, header: true }))
   summary.addHeading(title(report, failure), 2)
-  if (failure) summary.addRaw(`<pre>${cell(failure)}</pre>`, true)
+  if (failure) summary.addRaw(preformatted(failure, secrets), true)
   const held = heldKey(report)
   if (held) {
     const days = daysUntilExpiry(held, now)
@@ -174,10 +186,10 @@ function keyState(report: RotationReport, key: HiveKey): string {
 export async function writeInputProblems(
   problems: string[],
   summary: SummarySink,
-  redact: Redact
+  secrets: Secrets
 ): Promise<void> {
   summary.addHeading('Hive key rotation: invalid inputs, nothing changed', 2)
-  summary.addList(problems.map(p => escapeHtml(redact(p))))
+  summary.addList(problems.map(p => escapeCell(p, secrets)))
   await summary.write()
 }
 
@@ -187,4 +199,31 @@ export function escapeHtml(text: string): string {
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;')
+}
+
+/**
+ * Text for one cell (or list item, or paragraph) of the summary: one line (text.ts), HTML escaped,
+ * and what could start Markdown written as character references: brackets (links, images), code
+ * and emphasis marks, pipes, backslashes, and the `://`, `www.` and `@` of GFM's autolinks. Ids,
+ * timestamps and scopes keep their `_`, `:` and `-` as they are.
+ */
+export function escapeCell(text: string, secrets: Secrets): string {
+  return escapeHtml(oneLine(text, secrets))
+    .replace(/[[\]`|\\!]/g, c => `&#${c.charCodeAt(0)};`)
+    .replace(/:\/\//g, '&#58;//')
+    .replace(/\bwww\./gi, m => `${m.slice(0, 3)}&#46;`)
+    .replace(/@/g, '&#64;')
+}
+
+/**
+ * The failure, in a `<pre>` block, line by line, each line escaped as a cell: its line breaks are
+ * written as `&#10;` so the block stays one Markdown line (nothing after it can be read as
+ * Markdown) and still shows as several lines.
+ */
+function preformatted(failure: string, secrets: Secrets): string {
+  // Checked whole first: a secret split across two lines is in no single line.
+  if (hidesSecret(redact(failure, secrets), secrets)) return `<pre>${WITHHELD}</pre>`
+  const lines = failure.split(/\r\n|[\r\n\u2028\u2029]/).map(line => escapeCell(line, secrets))
+  return `<pre>${lines.join('&#10;')}</pre>`
 }

@@ -7,7 +7,40 @@
  * run finish what a killed run left: the keys of this rotation are found by their name, and each
  * one names the key it replaced, which may be a key someone made by hand, with any name.
  */
+import { createHash } from 'node:crypto'
 import type { HiveKey } from '../hive/types.js'
+
+/** Hive's limit on a key's name (hive-api.md). */
+export const NAME_MAX = 200
+/** The longest key id in Hive's contract: 1-64 characters of [A-Za-z0-9_-]. */
+const ID_MAX = 64
+/** What newKeyName adds to the key-name: " <UTC timestamp> replaces <id>", at its longest. */
+export const SUFFIX_MAX = ' 2026-01-01T00:00:00Z replaces '.length + ID_MAX
+/** The longest key-name whose every key name still fits Hive's limit. */
+export const KEY_NAME_MAX = NAME_MAX - SUFFIX_MAX
+
+/**
+ * The default key-name: `hive-rotate-key <repository> <secret-name> <digest>`, the digest being 8
+ * hex characters of the SHA-256 of the repository, the secret name and the sorted destinations
+ * (lower case, as GitHub compares them). Two rotations with the same repository and secret name
+ * but other destinations (one per environment) get different names, so neither counts the other's
+ * keys as its leftovers; the same destinations in another order or case keep the same name. A
+ * repository and secret name too long for KEY_NAME_MAX are cut: the digest still tells them apart.
+ */
+export function defaultKeyName(
+  repository: string,
+  secretName: string,
+  destinations: readonly string[]
+): string {
+  const labels = [...new Set(destinations.map(d => d.toLowerCase()))].sort()
+  const digest = createHash('sha256')
+    .update([repository.toLowerCase(), secretName, ...labels].join('\n'))
+    .digest('hex')
+    .slice(0, 8)
+  const room = KEY_NAME_MAX - 'hive-rotate-key  '.length - digest.length - 1
+  const readable = `${repository} ${secretName}`.slice(0, room).trimEnd()
+  return `hive-rotate-key ${readable} ${digest}`
+}
 
 /** ISO-8601 UTC to the second, as Hive writes timestamps. */
 export function isoSeconds(date: Date): string {

@@ -10,6 +10,7 @@ import { DIST, leaks, runAction, type ActionRun } from '../support/run-action.js
 import { ENV, REPO, TOKEN, startWorld, type World } from '../support/world.js'
 import type { StoredKey } from '../emulators/hive.js'
 import type { SecretTarget } from '../emulators/github.js'
+import { defaultKeyName } from '../../src/rotation/names.js'
 
 export { ENV, REPO, TOKEN }
 export const DESTINATIONS: readonly SecretTarget[] = [REPO, ENV]
@@ -268,8 +269,11 @@ export function expectNewKeyRevokedNothingWritten(world: World, outcome: Outcome
   return newKey
 }
 
-/** The key-name of the world's rotation (the default: repository and secret name). */
-export const ROTATION = `hive-rotate-key octo/app ${SECRET}`
+/** The key-name of the world's rotation (the default: repository, secret name, destinations). */
+export const ROTATION = defaultKeyName('octo/app', SECRET, [
+  'repo:octo/app',
+  'env:octo/app/production'
+])
 
 /** An ISO-8601 UTC timestamp `ms` from now, to the second. */
 export function fromNow(ms: number): string {

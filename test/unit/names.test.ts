@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals'
-import { isoSeconds, newKeyName, parseKeyName } from '../../src/rotation/names.js'
+import {
+  defaultKeyName,
+  isoSeconds,
+  KEY_NAME_MAX,
+  NAME_MAX,
+  newKeyName,
+  parseKeyName
+} from '../../src/rotation/names.js'
 import { findLeftovers, inGrace } from '../../src/rotation/leftovers.js'
 import type { HiveKey } from '../../src/hive/types.js'
 
@@ -54,6 +61,47 @@ describe('key names', () => {
 
   it('write timestamps to the second', () => {
     expect(isoSeconds(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05Z')
+  })
+})
+
+describe('default key-name', () => {
+  const PRODUCTION = ['env:octo/app/production']
+  const STAGING = ['env:octo/app/staging']
+
+  it('ends in a digest of the destinations and the secret name', () => {
+    const name = defaultKeyName('octo/app', 'HIVE_API_KEY', PRODUCTION)
+    expect(name).toMatch(/^hive-rotate-key octo\/app HIVE_API_KEY [0-9a-f]{8}$/)
+    expect(defaultKeyName('octo/app', 'HIVE_API_KEY', STAGING)).not.toBe(name)
+    expect(defaultKeyName('octo/app', 'HIVE_API_KEY', [...PRODUCTION, ...STAGING])).not.toBe(name)
+  })
+
+  it("keeps two rotations that differ only by destination out of each other's keys", () => {
+    const production = defaultKeyName('octo/app', 'HIVE_API_KEY', PRODUCTION)
+    const staging = defaultKeyName('octo/app', 'HIVE_API_KEY', STAGING)
+    const stagingKey = key('key_stg1', newKeyName(staging, NOW, 'key_hand'), '2026-11-01T00:00:00Z')
+    const current = key('key_prd1', newKeyName(production, NOW, 'key_hand'), isoSeconds(NOW))
+    expect(parseKeyName(production, stagingKey.name)).toBeUndefined()
+    expect(findLeftovers(production, [stagingKey, current], current, undefined, NOW)).toEqual({
+      leftovers: [],
+      inFlight: undefined
+    })
+  })
+
+  it('neither claims the keys of the old default name nor is claimed by it', () => {
+    const legacy = 'hive-rotate-key octo/app HIVE_API_KEY'
+    const current = defaultKeyName('octo/app', 'HIVE_API_KEY', PRODUCTION)
+    const at = new Date('2026-11-28T11:00:00Z')
+    expect(parseKeyName(current, newKeyName(legacy, at, 'key_1'))).toBeUndefined()
+    expect(parseKeyName(legacy, newKeyName(current, at, 'key_1'))).toBeUndefined()
+  })
+
+  it('leaves room for the longest suffix: the longest name of a key fits Hive', () => {
+    const longestId = 'k'.repeat(64)
+    const name = newKeyName('n'.repeat(KEY_NAME_MAX), NOW, longestId)
+    expect(name).toHaveLength(NAME_MAX)
+    expect(parseKeyName('n'.repeat(KEY_NAME_MAX), name)?.replaces).toBe(longestId)
+    const long = defaultKeyName(`octo/${'r'.repeat(100)}`, 'S'.repeat(200), PRODUCTION)
+    expect(long.length).toBeLessThanOrEqual(KEY_NAME_MAX)
   })
 })
 

@@ -90,9 +90,7 @@ describe('rotate', () => {
     expect(fresh.permission).toBe('read-only')
     expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] })
     expect(fresh.name).toMatch(
-      new RegExp(
-        `^hive-rotate-key octo/app HIVE_API_KEY \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`
-      )
+      new RegExp(`^${settings().keyName} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`)
     )
     expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
@@ -335,7 +333,7 @@ describe('rotate', () => {
 function leftover(replaces: string, ageMs: number, expiresInMs = 30 * 86_400_000) {
   const at = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
   return world.hive.seedKey({
-    name: `hive-rotate-key octo/app HIVE_API_KEY ${at(-ageMs)} replaces ${replaces}`,
+    name: `${settings().keyName} ${at(-ageMs)} replaces ${replaces}`,
     permission: 'read-only',
     scope: { type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] },
     createdAt: at(-ageMs),
@@ -400,7 +398,7 @@ describe('prune', () => {
     world.github.setSecretPlain(REPO, 'HIVE_API_KEY', own.value)
     world.github.setSecretPlain(ENV, 'HIVE_API_KEY', own.value)
     const orphan = world.hive.seedKey({
-      name: `hive-rotate-key octo/app HIVE_API_KEY 2026-01-01T00:00:00Z replaces ${own.id}`,
+      name: `${settings().keyName} 2026-01-01T00:00:00Z replaces ${own.id}`,
       permission: 'admin',
       createdAt: '2026-01-01T00:00:00Z'
     })

@@ -42,7 +42,7 @@ describe('getSettings', () => {
       githubApiUrl: 'https://api.github.com',
       secretName: 'HIVE_API_KEY',
       destinations: [{ kind: 'repo', owner: 'octo', repo: 'app', label: 'repo:octo/app' }],
-      keyName: 'hive-rotate-key octo/app HIVE_API_KEY',
+      keyName: expect.stringMatching(/^hive-rotate-key octo\/app HIVE_API_KEY [0-9a-f]{8}$/),
       permission: 'inherit',
       scope: 'inherit',
       expiresInDays: 30,
@@ -64,7 +64,7 @@ describe('getSettings', () => {
         'hive-admin-key': 'hv_admin',
         'hive-url': 'http://127.0.0.1:8080/api/',
         'secret-name': 'hive_key',
-        destinations: 'repo:octo/app\nenv:octo/app/prod, env:octo/web/stage/eu\n# a comment',
+        destinations: 'repo:octo/app\nenv:octo/app/prod, env:octo/web/stage-eu\n# a comment',
         'key-name': 'ci key',
         permission: 'read-only',
         scope: 'engagements:eng_1, eng_2',
@@ -87,9 +87,9 @@ describe('getSettings', () => {
     expect(s.destinations.map(d => d.label)).toEqual([
       'repo:octo/app',
       'env:octo/app/prod',
-      'env:octo/web/stage/eu'
+      'env:octo/web/stage-eu'
     ])
-    expect(s.destinations[2].environment).toBe('stage/eu')
+    expect(s.destinations[2].environment).toBe('stage-eu')
     expect(s.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_1', 'eng_2'] })
     expect(s.permission).toBe('read-only')
     expect([s.expiresInDays, s.verifyTimeoutSeconds, s.revokeOld, s.dryRun]).toEqual([
@@ -370,6 +370,80 @@ describe('getSettings: GitHub credentials and destinations', () => {
     ])
     const s = settingsFrom({ destinations: 'repo:octo/app\norg:octo' }, ghes).settings()
     expect(s.githubApiUrl).toBe('https://github.example.com/api/v3')
+  })
+})
+
+describe('getSettings: guards against misconfiguration', () => {
+  const keyNameOf = (inputs: Record<string, string>, env?: Record<string, string>) =>
+    settingsFrom(inputs, env).settings().keyName
+
+  it('gives rotations with other destinations other default key-names', () => {
+    const production = keyNameOf({ destinations: 'env:octo/app/production' })
+    const staging = keyNameOf({ destinations: 'env:octo/app/staging' })
+    const both = keyNameOf({ destinations: 'env:octo/app/production\nenv:octo/app/staging' })
+    expect(production).toMatch(/^hive-rotate-key octo\/app HIVE_API_KEY [0-9a-f]{8}$/)
+    expect(new Set([production, staging, both]).size).toBe(3)
+    // The secret name counts as well: another secret at the same place is another rotation.
+    expect(
+      keyNameOf({ destinations: 'env:octo/app/production', 'secret-name': 'APHIDS_API_KEY' })
+    ).not.toBe(production.replace('HIVE_API_KEY', 'APHIDS_API_KEY'))
+  })
+
+  it('keeps the default key-name when the same destinations come in another order or case', () => {
+    const one = keyNameOf({ destinations: 'repo:octo/app\nenv:octo/app/production' })
+    expect(keyNameOf({ destinations: 'env:Octo/App/Production, repo:octo/app' })).toBe(one)
+  })
+
+  it('keeps an explicit key-name as given, so an upgrade can keep the old name', () => {
+    expect(keyNameOf({ 'key-name': 'hive-rotate-key octo/app HIVE_API_KEY' })).toBe(
+      'hive-rotate-key octo/app HIVE_API_KEY'
+    )
+  })
+
+  it('counts the suffix each key name gets: 105 characters fit, 106 do not', () => {
+    expect(keyNameOf({ 'key-name': 'k'.repeat(105) })).toHaveLength(105)
+    expect(problemsOf({ 'key-name': 'k'.repeat(106) })).toEqual([
+      'key-name must be at most 105 characters (Hive names a key with at most 200, and each ' +
+        'key\'s name adds up to 95: " <UTC timestamp> replaces <old key id>"), got 106'
+    ])
+  })
+
+  it('shortens a default key-name that would be too long, and still tells repositories apart', () => {
+    const repo = (name: string) => ({ GITHUB_REPOSITORY: `octo/${name}` })
+    const long = 'r'.repeat(99)
+    const a = keyNameOf({ destinations: `repo:octo/${long}a` }, repo(`${long}a`))
+    const b = keyNameOf({ destinations: `repo:octo/${long}b` }, repo(`${long}b`))
+    expect(a.length).toBeLessThanOrEqual(105)
+    expect(a).toMatch(/^hive-rotate-key octo\/r+ [0-9a-f]{8}$/)
+    expect(a).not.toBe(b)
+  })
+
+  it.each([
+    ['a line break', 'ci\nkey'],
+    ['a zero-width space', 'ci\u200bkey'],
+    ['a bidi override', 'ci\u202ekey'],
+    ['a line separator', 'ci\u2028key']
+  ])('refuses a key-name with %s', (_, keyName) => {
+    expect(problemsOf({ 'key-name': keyName })).toEqual([
+      expect.stringMatching(/^key-name must hold no control, format or invisible characters/)
+    ])
+  })
+
+  it.each([
+    ['.', 'must not be "." or "..", got "."'],
+    ['..', 'must not be "." or "..", got ".."'],
+    ['prod/eu', 'must not contain "/", got "prod/eu"'],
+    ['../../../orgs/octo', 'must not contain "/", got "../../../orgs/octo"']
+  ])('refuses the environment name %s by name', (name, rule) => {
+    expect(problemsOf({ destinations: `repo:octo/app\nenv:octo/app/${name}` })).toEqual([
+      `destinations: "env:octo/app/${name}": the environment name ${rule}; use ` +
+        'env:OWNER/REPO/ENVIRONMENT with the name as GitHub shows it'
+    ])
+  })
+
+  it('accepts environment names with dots, spaces and other punctuation', () => {
+    const s = settingsFrom({ destinations: 'env:octo/app/.hidden, env:octo/app/prod eu (v2)' })
+    expect(s.settings().destinations.map(d => d.environment)).toEqual(['.hidden', 'prod eu (v2)'])
   })
 })
 
