@@ -44167,7 +44167,7 @@ function inFlightUntil(createdAt) {
 }
 function inFlightError({ key, createdAt }, emergency) {
     const after = inFlightUntil(createdAt);
-    return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${key.name}" of ` +
+    return new RotationError(`Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${sanitize(key.name)}" of ` +
         `this rotation was created at ${createdAt}, after the current key, less than ` +
         `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
         `If no other run is going on (an earlier run was cancelled or killed), run again after ` +

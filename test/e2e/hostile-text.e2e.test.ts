@@ -99,9 +99,11 @@ describe('a created key whose name, as Hive answers it, attacks', () => {
     expectNothingForeign(outcome)
     expect(outcome.run.outputs['key-id']).toBe(fresh.id)
     expectEveryDestinationHolds(w, fresh)
-    // The name is still shown, as text.
-    expect(outcome.run.stdout).toContain(': :stop-commands::pwned')
-    expect(outcome.run.stdout).toContain('# #[error]pwned')
+    // The name is still shown, as text inside the line that reports the created key.
+    const created = outcome.run.stdout.split('\n').filter(l => l.startsWith('Created '))
+    expect(created).toHaveLength(1)
+    expect(created[0]).toContain('::stop-commands::pwned')
+    expect(created[0]).toContain('# #[error]pwned')
   })
 })
 
