@@ -42715,7 +42715,7 @@ function guardedFetch(options) {
         }
         const deadline = AbortSignal.timeout(timeoutMs);
         const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
-        const timedOut = (error) => new Error(`GitHub timed out: no whole answer within ${timeoutMs} ms`, { cause: error });
+        const timedOut = (error) => new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
         let response;
         try {
             response = await base(input, { ...init, redirect: 'manual', signal });
@@ -43239,34 +43239,32 @@ class GitHubSecretStore {
     /**
      * A write counts when it shows: the secret's updated_at moved past the preflight's (or the
      * secret now exists, when it did not). Read back once, and once more after a short wait (a
-     * read may lag a write); still unchanged, the write is not confirmed.
+     * read may lag a write, or fail once); still unchanged, the write is not confirmed.
      */
     async confirm(github, prepared, secretName, status) {
         const d = prepared.destination;
         const before = prepared.secret;
         const moved = (after) => after !== undefined &&
             (!before.exists || Date.parse(after.updatedAt) > Date.parse(before.updatedAt));
-        let after;
+        const answered = `GitHub answered ${status} writing ${secretName} to ${describe(d)} (${d.label})`;
+        let seen = '';
         for (let attempt = 0; attempt < 2; attempt++) {
             if (attempt > 0)
                 await this.sleep(READ_BACK_RETRY_MS);
             try {
-                after = (await this.secretAt(github, d)).metadata;
+                const after = (await this.secretAt(github, d)).metadata;
+                if (moved(after))
+                    return;
+                seen = after
+                    ? `shows no change (its updated_at is still ${after.updatedAt}, as before the write)`
+                    : 'shows no change (it does not exist)';
             }
             catch (error) {
-                throw new UnconfirmedWrite(`GitHub answered ${status} writing ${secretName} to ${describe(d)} (${d.label}), but ` +
-                    `reading it back failed (${error.message}): the write is not confirmed; ` +
-                    'it may still land. Running again is safe.', status);
+                seen = `failed (${error.message})`;
             }
-            if (moved(after))
-                return;
         }
-        const seen = after
-            ? `its updated_at is still ${after.updatedAt}, as before the write`
-            : 'it does not exist';
-        throw new UnconfirmedWrite(`GitHub answered ${status} writing ${secretName} to ${describe(d)} (${d.label}), but ` +
-            `reading it back shows no change (${seen}): the write is not confirmed; it may still ` +
-            'land. Running again is safe.', status);
+        throw new UnconfirmedWrite(`${answered}, but reading it back ${seen}: the write is not confirmed; it may still land. ` +
+            'Running again is safe.', status);
     }
     async publicKey(github, destination) {
         const doing = 'reading the public key of';

@@ -87,7 +87,7 @@ export function guardedFetch(options: {
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
     const timedOut = (error: unknown) =>
-      new Error(`GitHub timed out: no whole answer within ${timeoutMs} ms`, { cause: error })
+      new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error })
     let response: Response
     try {
       response = await base(input, { ...init, redirect: 'manual', signal })
