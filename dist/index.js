@@ -42732,7 +42732,7 @@ function guardedFetch(options) {
         }
         let body;
         try {
-            body = await readCapped(response, maxBodyBytes);
+            body = await readCapped(response, maxBodyBytes, signal);
         }
         catch (error) {
             if (deadline.aborted)
@@ -42750,8 +42750,11 @@ function guardedFetch(options) {
         return copy;
     };
 }
-/** The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread). */
-async function readCapped(response, limit) {
+/**
+ * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
+ * Stops at `signal` too, whatever the underlying fetch does with it.
+ */
+async function readCapped(response, limit, signal) {
     if (response.body === null)
         return null;
     const declared = Number(response.headers.get('content-length'));
@@ -42761,10 +42764,25 @@ async function readCapped(response, limit) {
         throw tooLarge();
     }
     const reader = response.body.getReader();
+    const aborted = new Promise((_, reject) => {
+        const stop = () => reject(signal.reason);
+        if (signal.aborted)
+            stop();
+        signal.addEventListener('abort', stop, { once: true });
+    });
+    aborted.catch(() => undefined); // raced below; never unhandled
     const chunks = [];
     let size = 0;
     for (;;) {
-        const { done, value } = await reader.read();
+        let next;
+        try {
+            next = await Promise.race([reader.read(), aborted]);
+        }
+        catch (error) {
+            await reader.cancel().catch(() => undefined);
+            throw error;
+        }
+        const { done, value } = next;
         if (done)
             break;
         size += value.byteLength;

@@ -104,7 +104,7 @@ export function guardedFetch(options: {
     }
     let body: Uint8Array | null
     try {
-      body = await readCapped(response, maxBodyBytes)
+      body = await readCapped(response, maxBodyBytes, signal)
     } catch (error) {
       if (deadline.aborted) throw timedOut(error)
       throw error
@@ -124,8 +124,15 @@ export function guardedFetch(options: {
   }
 }
 
-/** The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread). */
-async function readCapped(response: Response, limit: number): Promise<Uint8Array | null> {
+/**
+ * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
+ * Stops at `signal` too, whatever the underlying fetch does with it.
+ */
+async function readCapped(
+  response: Response,
+  limit: number,
+  signal: AbortSignal
+): Promise<Uint8Array | null> {
   if (response.body === null) return null
   const declared = Number(response.headers.get('content-length'))
   const tooLarge = () =>
@@ -138,10 +145,23 @@ async function readCapped(response: Response, limit: number): Promise<Uint8Array
     throw tooLarge()
   }
   const reader = response.body.getReader()
+  const aborted = new Promise<never>((_, reject) => {
+    const stop = () => reject(signal.reason as Error)
+    if (signal.aborted) stop()
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  aborted.catch(() => undefined) // raced below; never unhandled
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
-    const { done, value } = await reader.read()
+    let next: Awaited<ReturnType<typeof reader.read>>
+    try {
+      next = await Promise.race([reader.read(), aborted])
+    } catch (error) {
+      await reader.cancel().catch(() => undefined)
+      throw error
+    }
+    const { done, value } = next
     if (done) break
     size += value.byteLength
     if (size > limit) {

@@ -161,26 +161,30 @@ describe('bodies: a huge or endless answer is cut at 1 MiB, not read whole', () 
   it.each([
     ['a 700 MB body', 700 * 1024 * 1024],
     ['an endless body', 'endless' as const]
-  ])('%s on a public key stops the run fast, before anything changes', async (_what, stream) => {
-    const w = world()
-    const path = '/repos/octo/app/actions/secrets/public-key'
-    w.github.addFault({ method: 'GET', path, status: 200, stream, times: 10 })
-    const before = snapshot(w)
-    const { outcome, ms } = await timed(w, w.inputs())
-    expectCleanFailure(outcome.run)
-    expectNoLeaks(outcome)
-    expectNothingChanged(w, outcome, before)
-    expectDestinationsHoldLiveKeys(w)
-    expect(errorText(outcome.run)).toContain(
-      'repo:octo/app: GitHub reading the public key of repository octo/app (repo:octo/app): ' +
-        "GitHub's answer (200) is larger than 1048576 bytes; it was not read"
-    )
-    // Asked once, not retried, and the answer abandoned soon after the cap.
-    const asked = requestsTo(w, path)
-    expect(asked).toHaveLength(1)
-    expect(asked[0].bytesSent).toBeLessThan(64 * 1024 * 1024)
-    expect(ms).toBeLessThan(20_000)
-  }, 30_000)
+  ])(
+    '%s on a public key stops the run fast, before anything changes',
+    async (_what, stream) => {
+      const w = world()
+      const path = '/repos/octo/app/actions/secrets/public-key'
+      w.github.addFault({ method: 'GET', path, status: 200, stream, times: 10 })
+      const before = snapshot(w)
+      const { outcome, ms } = await timed(w, w.inputs())
+      expectCleanFailure(outcome.run)
+      expectNoLeaks(outcome)
+      expectNothingChanged(w, outcome, before)
+      expectDestinationsHoldLiveKeys(w)
+      expect(errorText(outcome.run)).toContain(
+        'repo:octo/app: GitHub reading the public key of repository octo/app (repo:octo/app): ' +
+          "GitHub's answer (200) is larger than 1048576 bytes; it was not read"
+      )
+      // Asked once, not retried, and the answer abandoned soon after the cap.
+      const asked = requestsTo(w, path)
+      expect(asked).toHaveLength(1)
+      expect(asked[0].bytesSent).toBeLessThan(64 * 1024 * 1024)
+      expect(ms).toBeLessThan(20_000)
+    },
+    30_000
+  )
 })
 
 describe('rate limits: a wait longer than the cap is not waited out', () => {

@@ -153,6 +153,11 @@ export interface GitHubEmulatorOptions {
    * outside it answer 404.
    */
   basePath?: string
+  /**
+   * The emulator's clock: secrets' created_at/updated_at and every answer's Date header. Tests
+   * that move time inject one; default the real clock.
+   */
+  now?: () => Date
 }
 
 /** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
@@ -584,6 +589,7 @@ export class GitHubEmulator {
 
   private readonly latencyMs: number
   private readonly basePath: string
+  private readonly now: () => Date
   private readonly server = new LoopbackServer()
   /** Aborts pending delays on `stop()`. */
   private abort = new AbortController()
@@ -604,6 +610,7 @@ export class GitHubEmulator {
 
   constructor(options: GitHubEmulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0
+    this.now = options.now ?? (() => new Date())
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
     this.routes = this.buildRoutes()
   }
@@ -761,7 +768,7 @@ export class GitHubEmulator {
       sealed,
       isOrg ? (access ?? { visibility: 'private' }) : undefined,
       // A seeded secret was written before the test began, as a real one would have been.
-      opts.updatedAt ?? new Date(Date.now() - 3_600_000)
+      opts.updatedAt ?? new Date(this.now().getTime() - 3_600_000)
     )
   }
 
@@ -863,7 +870,7 @@ export class GitHubEmulator {
     name: string,
     sealed: Uint8Array,
     access?: OrgSecretAccess,
-    at = new Date()
+    at = this.now()
   ): boolean {
     const now = at.toISOString().replace(/\.\d{3}Z$/, 'Z') // GitHub omits milliseconds
     const existing = dest.secrets.get(name)
@@ -919,7 +926,7 @@ export class GitHubEmulator {
       record.bytesSent = await this.streamBody(res, reply)
       return
     }
-    send(res, reply)
+    send(res, reply, this.now())
     record.status = reply.status
   }
 
@@ -1455,8 +1462,9 @@ function redactBody(body: string): unknown {
   return parsed
 }
 
-function send(res: http.ServerResponse, reply: Reply): void {
+function send(res: http.ServerResponse, reply: Reply, now: Date): void {
   const headers: Record<string, string> = {
+    Date: now.toUTCString(),
     'X-GitHub-Api-Version-Selected': API_VERSION,
     'X-GitHub-Request-Id': randomBytes(8).toString('hex').toUpperCase()
   }
