@@ -42854,9 +42854,9 @@ function pluginOptions(options) {
  */
 function noRetryOfGuardRefusals(octokit) {
     octokit.hook.error('request', (error, options) => {
-        if (error.cause instanceof GitHubGuardError) {
-            ;
-            options.request.retries = 0;
+        const request = options.request;
+        if (request && error.cause instanceof GitHubGuardError) {
+            request.retries = 0;
         }
         throw error;
     });
@@ -43238,7 +43238,9 @@ class GitHubSecretStore {
         }
         const github = await this.clients.forDestination(destination);
         const url = `${secretsPath(destination)}/${encodeURIComponent(secretName)}`;
-        await this.sleep(sameSecondWait(prepared, this.clock()));
+        const wait = sameSecondWait(prepared, this.clock());
+        if (wait > 0)
+            await this.sleep(wait);
         let status;
         try {
             status = (await github.request({ method: 'PUT', url, ...body })).status;
@@ -43270,7 +43272,7 @@ class GitHubSecretStore {
             if (attempt > 0)
                 await this.sleep(READ_BACK_RETRY_MS);
             try {
-                const after = (await this.secretAt(github, d)).metadata;
+                const after = (await this.secretAt(github, d, secretName)).metadata;
                 if (moved(after))
                     return;
                 seen = after
@@ -43299,8 +43301,7 @@ class GitHubSecretStore {
         }
     }
     /** The secret's metadata (undefined: it does not exist), and when it was read. */
-    async secretAt(github, d) {
-        const name = this.options.secretName;
+    async secretAt(github, d, name = this.options.secretName) {
         const url = `${secretsPath(d)}/${encodeURIComponent(name)}`;
         const doing = `reading the metadata of ${name} in`;
         let response;

@@ -242,8 +242,9 @@ function pluginOptions(options: OctokitOptions) {
  */
 function noRetryOfGuardRefusals(octokit: { hook: GitHubClient['hook'] }) {
   octokit.hook.error('request', (error, options) => {
-    if ((error as { cause?: unknown }).cause instanceof GitHubGuardError) {
-      ;(options.request as { retries?: number }).retries = 0
+    const request = options.request as { retries?: number } | undefined
+    if (request && (error as { cause?: unknown }).cause instanceof GitHubGuardError) {
+      request.retries = 0
     }
     throw error
   })

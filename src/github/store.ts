@@ -145,7 +145,8 @@ export class GitHubSecretStore implements SecretStore {
     }
     const github = await this.clients.forDestination(destination)
     const url = `${secretsPath(destination)}/${encodeURIComponent(secretName)}`
-    await this.sleep(sameSecondWait(prepared, this.clock()))
+    const wait = sameSecondWait(prepared, this.clock())
+    if (wait > 0) await this.sleep(wait)
     let status: number
     try {
       status = (await github.request({ method: 'PUT', url, ...body })).status
@@ -186,7 +187,7 @@ export class GitHubSecretStore implements SecretStore {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (attempt > 0) await this.sleep(READ_BACK_RETRY_MS)
       try {
-        const after = (await this.secretAt(github, d)).metadata
+        const after = (await this.secretAt(github, d, secretName)).metadata
         if (moved(after)) return
         seen = after
           ? `shows no change (its updated_at is still ${after.updatedAt}, as before the write)`
@@ -219,9 +220,9 @@ export class GitHubSecretStore implements SecretStore {
   /** The secret's metadata (undefined: it does not exist), and when it was read. */
   private async secretAt(
     github: GitHubClient,
-    d: Destination
+    d: Destination,
+    name = this.options.secretName
   ): Promise<{ metadata?: SecretMetadata; read: MetadataRead }> {
-    const name = this.options.secretName
     const url = `${secretsPath(d)}/${encodeURIComponent(name)}`
     const doing = `reading the metadata of ${name} in`
     let response

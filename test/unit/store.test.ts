@@ -521,7 +521,7 @@ describe('GitHubSecretStore: a write counts when it shows', () => {
       body: JSON.stringify(before)
     })
     expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_new')).toBe('updated')
-    expect(slept).toEqual([0, READ_BACK_RETRY_MS])
+    expect(slept).toEqual([READ_BACK_RETRY_MS])
     const reads = github.requests.filter(
       r => r.method === 'GET' && r.path === '/repos/octo/app/actions/secrets/HIVE_API_KEY'
     )
