@@ -44357,7 +44357,8 @@ function secretNowhere(s, prepared) {
         `before anything changed: a rotation would create ${s.secretName} where nothing reads it ` +
         `and revoke the key your jobs use. ${where.join('; ')}. Set secret-name to the secret ` +
         'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
-        'holds it.');
+        'holds it. To start from nothing, store the current key under that name at one ' +
+        'destination first.');
 }
 function asDestinationError(error) {
     return error instanceof DestinationError

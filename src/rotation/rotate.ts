@@ -566,7 +566,8 @@ function secretNowhere(s: Settings, prepared: PreparedDestination[]): RotationEr
       `before anything changed: a rotation would create ${s.secretName} where nothing reads it ` +
       `and revoke the key your jobs use. ${where.join('; ')}. Set secret-name to the secret ` +
       'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
-      'holds it.'
+      'holds it. To start from nothing, store the current key under that name at one ' +
+      'destination first.'
   )
 }
 
