@@ -43021,6 +43021,8 @@ function parseInstallationToken(token) {
 class DestinationError extends Error {
     definite;
     status;
+    /** True for an UnconfirmedWrite: GitHub accepted the write, but does not show it. */
+    unconfirmed = false;
     constructor(message, 
     /** True when GitHub definitely did not store anything (a 4xx answer). */
     definite, status) {
@@ -43035,6 +43037,7 @@ class DestinationError extends Error {
  * land, so it is not definite, and the destination does not count as holding the new key.
  */
 class UnconfirmedWrite extends DestinationError {
+    unconfirmed = true;
     constructor(message, status) {
         super(message, false, status);
         this.name = 'UnconfirmedWrite';
@@ -44063,7 +44066,7 @@ async function rotate(s, deps, report) {
             }
             catch (error) {
                 const e = asDestinationError(error);
-                record.status = e instanceof UnconfirmedWrite ? 'not confirmed' : 'failed';
+                record.status = e.unconfirmed ? 'not confirmed' : 'failed';
                 record.detail = e.message;
                 failures.push({ record, error: e });
                 log.warning(`${p.destination.label}: ${e.message}`);

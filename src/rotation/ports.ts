@@ -77,6 +77,9 @@ export interface SecretStore {
 
 /** A destination that could not be read or written. */
 export class DestinationError extends Error {
+  /** True for an UnconfirmedWrite: GitHub accepted the write, but does not show it. */
+  readonly unconfirmed: boolean = false
+
   constructor(
     message: string,
     /** True when GitHub definitely did not store anything (a 4xx answer). */
@@ -93,6 +96,8 @@ export class DestinationError extends Error {
  * land, so it is not definite, and the destination does not count as holding the new key.
  */
 export class UnconfirmedWrite extends DestinationError {
+  override readonly unconfirmed = true
+
   constructor(message: string, status?: number) {
     super(message, false, status)
     this.name = 'UnconfirmedWrite'

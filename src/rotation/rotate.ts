@@ -19,7 +19,7 @@
 import type { Settings } from '../settings.js'
 import type { HiveKey, Permission, Scope } from '../hive/types.js'
 import type { PreparedDestination, SecretStore } from './ports.js'
-import { DestinationError, UnconfirmedWrite } from './ports.js'
+import { DestinationError } from './ports.js'
 import type { DestinationRecord, RotationReport } from './report.js'
 import { describePlan, describeScope } from './plan.js'
 import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
@@ -219,7 +219,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         log.info(`${p.destination.label}: ${record.detail}, confirmed`)
       } catch (error) {
         const e = asDestinationError(error)
-        record.status = e instanceof UnconfirmedWrite ? 'not confirmed' : 'failed'
+        record.status = e.unconfirmed ? 'not confirmed' : 'failed'
         record.detail = e.message
         failures.push({ record, error: e })
         log.warning(`${p.destination.label}: ${e.message}`)
