@@ -42906,35 +42906,147 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 /**
- * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
- * with two rules added. Each attempt gets a deadline, so an API that never answers fails the run
- * instead of hanging it. A redirect is never followed: a secret PUT that lands elsewhere must not
- * count as a write, and Octokit would take the 2xx of wherever it was sent.
+ * GitHub's own advice for a secondary limit without retry-after is to wait a minute. A longer
+ * wait (a primary limit an hour from reset, a retry-after of a day) is not waited out: the run
+ * fails safe and says so, instead of holding a half-done rotation open for hours.
  */
-function guardedFetch(timeoutMs) {
-    const base = (defaults.request?.fetch ?? globalThis.fetch);
-    return async (url, init) => {
+const MAX_RATE_LIMIT_WAIT_SECONDS = 60;
+/** Every answer this action reads is small; a secret listing of 100 names is ~10 KB. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * A request the guard refused to send (another origin), or an answer it refused to read (too
+ * large). Never retried: the same request would be refused the same way.
+ */
+class GitHubGuardError extends Error {
+    sent;
+    name = 'GitHubGuardError';
+    constructor(message, 
+    /** False when nothing was sent; true when GitHub answered and the answer was refused. */
+    sent) {
+        super(message);
+        this.sent = sent;
+    }
+}
+/**
+ * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
+ * with four rules added, so that they hold for every request Octokit makes, pages and App token
+ * minting included:
+ *
+ * - only the origin of GITHUB_API_URL: any other URL (a `Link: rel="next"` that paginate would
+ *   follow, say) is refused before a byte is sent, so the token never leaves that origin;
+ * - each attempt gets a deadline, body included, so an API that never answers (or answers
+ *   forever) fails the run instead of hanging it;
+ * - a redirect is never followed: a secret PUT that lands elsewhere must not count as a write,
+ *   and Octokit would take the 2xx of wherever it was sent;
+ * - the body is read here, streamed, and refused past `maxBodyBytes`, so a huge or endless answer
+ *   costs at most that much memory.
+ */
+function guardedFetch(options) {
+    const base = options.fetch ?? (defaults.request?.fetch ?? globalThis.fetch);
+    const origin = new URL(options.baseUrl).origin;
+    const { timeoutMs, maxBodyBytes } = options;
+    return async (input, init) => {
+        const url = input instanceof Request ? input.url : String(input);
+        let target;
+        try {
+            target = new URL(url).origin;
+        }
+        catch {
+            target = '(not a URL)';
+        }
+        if (target !== origin) {
+            throw new GitHubGuardError(`refused to send a request to ${sanitize(target, [], 100)}: only ${origin} ` +
+                '(GITHUB_API_URL) gets the token, and a link or page elsewhere is not followed', false);
+        }
         const deadline = AbortSignal.timeout(timeoutMs);
         const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+        const timedOut = (error) => new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
         let response;
         try {
-            response = await base(url, { ...init, redirect: 'manual', signal });
+            response = await base(input, { ...init, redirect: 'manual', signal });
         }
         catch (error) {
-            if (deadline.aborted) {
-                throw new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
-            }
+            if (deadline.aborted)
+                throw timedOut(error);
             throw error;
         }
         if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-            await response.body?.cancel();
+            await response.body?.cancel().catch(() => undefined);
             throw new Error(`GitHub answered a redirect (${response.status}), which is not followed: check the ` +
                 'destination’s name (a renamed repository or organization redirects)');
         }
-        return response;
+        let body;
+        try {
+            body = await readCapped(response, maxBodyBytes, signal);
+        }
+        catch (error) {
+            if (deadline.aborted)
+                throw timedOut(error);
+            throw error;
+        }
+        // A Response of the bytes read; its status, headers and URL are GitHub's.
+        const bodyless = [101, 103, 204, 205, 304].includes(response.status);
+        const copy = new Response(bodyless ? null : body, {
+            status: response.status,
+            statusText: response.statusText,
+            headers: response.headers
+        });
+        Object.defineProperty(copy, 'url', { value: response.url || url });
+        return copy;
     };
+}
+/**
+ * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
+ * Stops at `signal` too, whatever the underlying fetch does with it.
+ */
+async function readCapped(response, limit, signal) {
+    if (response.body === null)
+        return null;
+    const declared = Number(response.headers.get('content-length'));
+    const tooLarge = () => new GitHubGuardError(`GitHub's answer (${response.status}) is larger than ${limit} bytes; it was not read`, true);
+    if (Number.isFinite(declared) && declared > limit) {
+        await response.body.cancel().catch(() => undefined);
+        throw tooLarge();
+    }
+    const reader = response.body.getReader();
+    const aborted = new Promise((_, reject) => {
+        const stop = () => reject(signal.reason);
+        if (signal.aborted)
+            stop();
+        signal.addEventListener('abort', stop, { once: true });
+    });
+    aborted.catch(() => undefined); // raced below; never unhandled
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+        let next;
+        try {
+            next = await Promise.race([reader.read(), aborted]);
+        }
+        catch (error) {
+            await reader.cancel().catch(() => undefined);
+            throw error;
+        }
+        const { done, value } = next;
+        if (done)
+            break;
+        size += value.byteLength;
+        if (size > limit) {
+            await reader.cancel().catch(() => undefined);
+            throw tooLarge();
+        }
+        chunks.push(value);
+    }
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+        all.set(chunk, at);
+        at += chunk.byteLength;
+    }
+    return all;
 }
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
 const RATE_LIMIT_RETRIES = 3;
@@ -42944,15 +43056,22 @@ const RATE_LIMIT_RETRIES = 3;
  * the throttle id, one at a time and at least 1 s after the previous one started; reads go through
  * a group of at most 10 at once; a 403/429 whose message says "secondary rate" waits out
  * `retry-after` (else 60 s), and one with `x-ratelimit-remaining: 0` waits until
- * `x-ratelimit-reset`. Retry (plugin-retry 8) resends 5xx and network failures. 429 is in retry's
- * doNotRetry, so a rate limit is waited out once, for as long as GitHub asks, not on retry's own
- * schedule ((n+1)² s, ignoring Retry-After).
+ * `x-ratelimit-reset`, but only up to `maxRateLimitWaitSeconds`: a longer wait is refused, and
+ * the request fails as rate-limited. Retry (plugin-retry 8) resends 5xx and network failures.
+ * 429 is in retry's doNotRetry, so a rate limit is waited out once, for as long as GitHub asks,
+ * not on retry's own schedule ((n+1)² s, ignoring Retry-After).
  */
 function pluginOptions(options) {
+    const cap = options.maxRateLimitWaitSeconds ?? MAX_RATE_LIMIT_WAIT_SECONDS;
     const onLimit = (what) => (retryAfter, request, _o, count) => {
+        const where = `GitHub ${what} on ${request.method} ${sanitize(request.url, [], 150)}`;
+        if (!(retryAfter <= cap)) {
+            options.warn(`${where}: GitHub asks to wait ${retryAfter} s, longer than the ${cap} s this action ` +
+                'waits; giving up (nothing more is sent for this request)');
+            return false;
+        }
         const again = count < RATE_LIMIT_RETRIES;
-        options.warn(`GitHub ${what} on ${request.method} ${request.url}: ` +
-            (again ? `waiting ${retryAfter} s, then trying again` : 'giving up'));
+        options.warn(`${where}: ` + (again ? `waiting ${retryAfter} s, then trying again` : 'giving up'));
         return again;
     };
     const base = options.retryAfterBaseValue !== undefined
@@ -42961,7 +43080,13 @@ function pluginOptions(options) {
     return {
         baseUrl: options.baseUrl,
         userAgent: 'hive-rotate-key',
-        request: { fetch: guardedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
+        request: {
+            fetch: guardedFetch({
+                baseUrl: options.baseUrl,
+                timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+                maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES
+            })
+        },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
         throttle: {
             onRateLimit: onLimit('rate limit'),
@@ -42971,9 +43096,30 @@ function pluginOptions(options) {
         retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retries: 3, ...base }
     };
 }
+/**
+ * Registered before the retry plugin, so it sees a failure first: a request the guard refused is
+ * not sent again (Octokit reports every fetch failure as a 500, which retry would resend).
+ */
+function noRetryOfGuardRefusals(octokit) {
+    octokit.hook.error('request', (error, options) => {
+        const request = options.request;
+        if (request && error.cause instanceof GitHubGuardError) {
+            request.retries = 0;
+        }
+        throw error;
+    });
+    return {};
+}
+/** The GitHub guard's refusal behind an Octokit error, if that is what it is. */
+function guardRefusal(error) {
+    if (error instanceof GitHubGuardError)
+        return error;
+    const cause = error?.cause;
+    return cause instanceof GitHubGuardError ? cause : undefined;
+}
 /** A client that authenticates with a token: a PAT, or an installation token minted here. */
 function createGitHubClient(options) {
-    return withApiVersion(getOctokit(options.token, pluginOptions(options), retry, throttling));
+    return withApiVersion(getOctokit(options.token, pluginOptions(options), noRetryOfGuardRefusals, retry, throttling));
 }
 /** Every request names the REST API version this code was written against. */
 function withApiVersion(client) {
@@ -42988,7 +43134,7 @@ function withApiVersion(client) {
  * used for a secret: see auth.ts.
  */
 function createAppClient(options) {
-    const App = GitHub.plugin(retry, throttling);
+    const App = GitHub.plugin(noRetryOfGuardRefusals, retry, throttling);
     return withApiVersion(new App({
         ...pluginOptions(options),
         authStrategy: createAppAuth,
@@ -42996,11 +43142,135 @@ function createAppClient(options) {
     }));
 }
 
+;// CONCATENATED MODULE: ./src/github/answers.ts
+/** An answer of GitHub's that breaks its documented format. */
+class GitHubProtocolError extends Error {
+    name = 'GitHubProtocolError';
+}
+/** GitHub's key ids are digit strings ('568250167242549743'); this admits a little more. */
+const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Standard base64 with padding; canonical form is checked after decoding. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** GitHub's timestamps: `2024-01-10T14:59:22Z`, fractions and offsets tolerated. */
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/;
+/** Secret names: `[A-Za-z0-9_]`, not starting with a digit (GitHub stores them upper-case). */
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+/** Installation tokens (`ghs_…`) go into an Authorization header: a safe charset, bounded. */
+const TOKEN = /^[A-Za-z0-9_.-]{16,1024}$/;
+/** Names may hold anything printable, but no control or format character (they are printed). */
+const PRINTABLE_NAME = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]{1,255}$/u;
+function object(data, what) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+        throw new GitHubProtocolError(`${what} is not a JSON object`);
+    }
+    return data;
+}
+function list(data, what) {
+    if (!Array.isArray(data))
+        throw new GitHubProtocolError(`${what} is not a list`);
+    return data;
+}
+/** A 32-byte public key in standard base64 with padding, as GitHub seals with. */
+function isPublicKey(key) {
+    if (typeof key !== 'string' || !STRICT_BASE64.test(key))
+        return false;
+    const bytes = Buffer.from(key, 'base64');
+    return bytes.length === 32 && bytes.toString('base64') === key;
+}
+/** `{"key_id", "key"}` of a public-key endpoint. */
+function parsePublicKey(data) {
+    const { key_id: keyId, key } = object(data, 'the answer');
+    if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
+        throw new GitHubProtocolError('key_id is not 1-64 letters, digits, "-" or "_"');
+    }
+    if (!isPublicKey(key)) {
+        throw new GitHubProtocolError('key is not 32 bytes in standard base64 with padding');
+    }
+    return { keyId, key };
+}
+function timestamp(value, field) {
+    if (typeof value !== 'string' || !ISO_TIME.test(value) || !Number.isFinite(Date.parse(value))) {
+        throw new GitHubProtocolError(`${field} is not an ISO-8601 timestamp`);
+    }
+    return value;
+}
+/** `GET …/secrets/{name}`: the secret's metadata (never its value). */
+function parseSecretMetadata(data, secretName, org) {
+    const body = object(data, 'the answer');
+    const { name } = body;
+    if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
+        throw new GitHubProtocolError('name is not a secret name');
+    }
+    if (name.toUpperCase() !== secretName.toUpperCase()) {
+        throw new GitHubProtocolError(`name is not ${secretName}, the secret asked for`);
+    }
+    const metadata = {
+        name,
+        createdAt: timestamp(body.created_at, 'created_at'),
+        updatedAt: timestamp(body.updated_at, 'updated_at')
+    };
+    if (org) {
+        const { visibility } = body;
+        if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') {
+            throw new GitHubProtocolError('visibility is not all, private or selected');
+        }
+        metadata.visibility = visibility;
+    }
+    return metadata;
+}
+/** One page of `…/secrets/{name}/repositories`: positive integer ids. */
+function parseRepositoryIds(data) {
+    return list(data, 'the page of repositories').map(repo => {
+        const { id } = object(repo, 'a repository');
+        if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
+            throw new GitHubProtocolError('a repository id is not a positive integer');
+        }
+        return id;
+    });
+}
+/** One page of a secrets collection (`GET …/secrets`): the names only. */
+function parseSecretNames(data) {
+    return list(data, 'the page of secrets').map(secret => {
+        const { name } = object(secret, 'a secret');
+        if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
+            throw new GitHubProtocolError('a secret name is not [A-Za-z0-9_], 1-255 characters');
+        }
+        return name;
+    });
+}
+/** One page of `GET /repos/{owner}/{repo}/environments`. */
+function parseEnvironmentNames(data) {
+    return list(data, 'the page of environments').map(environment => {
+        const { name } = object(environment, 'an environment');
+        if (typeof name !== 'string' || !PRINTABLE_NAME.test(name) || name === '.' || name === '..') {
+            throw new GitHubProtocolError('an environment name is not 1-255 printable characters');
+        }
+        return name;
+    });
+}
+/** `GET …/installation`: the installation's id. */
+function parseInstallationId(data) {
+    const { id } = object(data, 'the answer');
+    if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
+        throw new GitHubProtocolError('the installation id is not a positive integer');
+    }
+    return id;
+}
+/** A minted installation token. */
+function parseInstallationToken(token) {
+    if (typeof token !== 'string' || !TOKEN.test(token)) {
+        throw new GitHubProtocolError('the installation token is not 16-1024 letters, digits, ".", "-" or "_"');
+    }
+    return token;
+}
+
 ;// CONCATENATED MODULE: ./src/rotation/ports.ts
 /** A destination that could not be read or written. */
 class DestinationError extends Error {
     definite;
     status;
+    /** True for an UnconfirmedWrite: GitHub accepted the write, but does not show it. */
+    unconfirmed = false;
     constructor(message, 
     /** True when GitHub definitely did not store anything (a 4xx answer). */
     definite, status) {
@@ -43010,8 +43280,20 @@ class DestinationError extends Error {
         this.name = 'DestinationError';
     }
 }
+/**
+ * GitHub accepted the write (201/204) but reading the secret back does not show it: it may still
+ * land, so it is not definite, and the destination does not count as holding the new key.
+ */
+class UnconfirmedWrite extends DestinationError {
+    unconfirmed = true;
+    constructor(message, status) {
+        super(message, false, status);
+        this.name = 'UnconfirmedWrite';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/github/auth.ts
+
 
 
 
@@ -43057,7 +43339,7 @@ class AppInstallations {
         let installationId;
         try {
             const { data } = await this.app.request({ method: 'GET', ...route });
-            installationId = data.id;
+            installationId = parseInstallationId(data);
         }
         catch (error) {
             throw this.refusal(error, d);
@@ -43065,7 +43347,7 @@ class AppInstallations {
         let token;
         try {
             const minted = (await this.app.auth({ type: 'installation', installationId }));
-            token = minted.token;
+            token = parseInstallationToken(minted.token);
         }
         catch (error) {
             throw this.refusal(error, d, `minting a token for installation ${installationId}`);
@@ -43077,6 +43359,10 @@ class AppInstallations {
         const where = d.repo ? `${d.owner}/${d.repo}` : d.owner;
         const said = sanitize(e.message ?? String(error));
         let advice = 'Running again is safe.';
+        if (error instanceof GitHubProtocolError) {
+            return new DestinationError(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): GitHub's answer is not ` +
+                `what GitHub sends: ${said}. Nothing was written there because of it.`, true);
+        }
         if (e.status === 401) {
             advice =
                 'GitHub refused the app’s JWT: check that app-id is the App’s ID (or client ID) and ' +
@@ -43128,34 +43414,58 @@ async function seal(value, publicKeyBase64) {
 
 
 
+
+
+/** Pages of one list, at most: 100 a page, so 10,000 repositories, secrets or environments. */
+const PAGE_LIMIT = 100;
+/** Secret names kept for the "secret-name lives nowhere" message. */
+const NAMES_KEPT = 50;
+/** GitHub's updated_at has one-second resolution. */
+const RESOLUTION_MS = 1000;
+/** When a read-back does not show the write yet, it is read once more after this long. */
+const READ_BACK_RETRY_MS = 1000;
 /**
  * The SecretStore port over GitHub's REST API. The preflight (`prepare`) reads, per destination:
- * its public key; for an org-level kind the secret's visibility and selected repositories; and
- * where cheap, whether a narrower secret of the same name shadows it. `write` seals and PUTs.
+ * its public key; the secret's metadata (does it exist, when was it last written; for an
+ * org-level kind also its visibility and selected repositories); when it does not exist, the
+ * names of the secrets that do; and where cheap, whether a narrower secret of the same name
+ * shadows it. `write` seals, PUTs, and reads the metadata back: a write counts when it shows.
+ *
+ * Every answer is checked (answers.ts) before it is used: a field that breaks GitHub's format is
+ * a protocol error for that destination, and nothing is written because of it.
  */
 class GitHubSecretStore {
     clients;
     options;
     environments;
+    sleep;
+    clock;
     constructor(clients, options) {
         this.clients = clients;
         this.options = options;
+        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+        this.clock = options.clock ?? (() => performance.now());
     }
     async prepare(destination) {
         const github = await this.clients.forDestination(destination);
         const isOrg = KINDS[destination.kind].level === 'org';
         // The reads are independent: send them together. The public key's failure is reported first;
         // the shadowing check never fails.
-        const [key, org] = await Promise.allSettled([
+        const [key, found] = await Promise.allSettled([
             this.publicKey(github, destination),
-            isOrg ? this.orgAccess(github, destination) : Promise.resolve(undefined),
+            this.secretAt(github, destination),
             this.warnIfShadowed(github, destination)
         ]);
         if (key.status === 'rejected')
             throw key.reason;
-        if (org.status === 'rejected')
-            throw org.reason;
-        return { ...key.value, ...(org.value ? { org: org.value } : {}) };
+        if (found.status === 'rejected')
+            throw found.reason;
+        const { metadata, read } = found.value;
+        const secret = metadata
+            ? { exists: true, updatedAt: metadata.updatedAt }
+            : { exists: false, ...(await this.otherSecretNames(github, destination)) };
+        const org = isOrg ? await this.orgAccess(github, destination, metadata) : undefined;
+        return { ...key.value, secret, read, ...(org ? { org } : {}) };
     }
     async write(prepared, secretName, value) {
         const { destination } = prepared;
@@ -43177,75 +43487,163 @@ class GitHubSecretStore {
                 body.selected_repository_ids = prepared.org.selectedRepositoryIds ?? [];
             }
         }
+        const github = await this.clients.forDestination(destination);
+        const url = `${secretsPath(destination)}/${encodeURIComponent(secretName)}`;
+        const wait = sameSecondWait(prepared, this.clock());
+        if (wait > 0)
+            await this.sleep(wait);
+        let status;
         try {
-            const github = await this.clients.forDestination(destination);
-            const response = await github.request({
-                method: 'PUT',
-                url: `${secretsPath(destination)}/${encodeURIComponent(secretName)}`,
-                ...body
-            });
-            // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
-            if (response.status === 201)
-                return 'created';
-            if (response.status === 204)
-                return 'updated';
-            throw new DestinationError(`GitHub answered ${response.status} writing ${secretName} to ${destination.label}, not ` +
-                '201 or 204: the write is not confirmed; running again is safe.', false, response.status);
+            status = (await github.request({ method: 'PUT', url, ...body })).status;
         }
         catch (error) {
-            throw this.explain(error, destination, `writing ${secretName} to`);
+            throw this.explain(error, destination, `writing ${secretName} to`, { write: true });
         }
+        // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
+        if (status !== 201 && status !== 204) {
+            throw new DestinationError(`GitHub answered ${status} writing ${secretName} to ${destination.label}, not ` +
+                '201 or 204: the write is not confirmed; running again is safe.', false, status);
+        }
+        await this.confirm(github, prepared, secretName, status);
+        return status === 201 ? 'created' : 'updated';
+    }
+    /**
+     * A write counts when it shows: the secret's updated_at moved past the preflight's (or the
+     * secret now exists, when it did not). Read back once, and once more after a short wait (a
+     * read may lag a write, or fail once); still unchanged, the write is not confirmed.
+     */
+    async confirm(github, prepared, secretName, status) {
+        const d = prepared.destination;
+        const before = prepared.secret;
+        const moved = (after) => after !== undefined &&
+            (!before.exists || Date.parse(after.updatedAt) > Date.parse(before.updatedAt));
+        const answered = `GitHub answered ${status} writing ${secretName} to ${describe(d)} (${d.label})`;
+        let seen = '';
+        for (let attempt = 0; attempt < 2; attempt++) {
+            if (attempt > 0)
+                await this.sleep(READ_BACK_RETRY_MS);
+            try {
+                const after = (await this.secretAt(github, d, secretName)).metadata;
+                if (moved(after))
+                    return;
+                seen = after
+                    ? `shows no change (its updated_at is still ${after.updatedAt}, as before the write)`
+                    : 'shows no change (it does not exist)';
+            }
+            catch (error) {
+                seen = `failed (${error.message})`;
+            }
+        }
+        throw new UnconfirmedWrite(`${answered}, but reading it back ${seen}: the write is not confirmed; it may still land. ` +
+            'Running again is safe.', status);
     }
     async publicKey(github, destination) {
+        const doing = 'reading the public key of';
         try {
             const { data } = await github.request({
                 method: 'GET',
                 url: `${secretsPath(destination)}/public-key`
             });
-            const { key_id: keyId, key } = (data ?? {});
-            if (typeof keyId !== 'string' || typeof key !== 'string' || !keyId || !key) {
-                throw new DestinationError(`GitHub's public key answer for ${destination.label} has no key_id and key`, true);
-            }
+            const { keyId, key } = this.checked(() => parsePublicKey(data), destination, doing);
             return { destination, publicKeyId: keyId, publicKey: key };
         }
         catch (error) {
-            throw this.explain(error, destination, 'reading the public key of');
+            throw this.explain(error, destination, doing);
         }
     }
-    /** The org secret's visibility and, for `selected`, all its repositories (100 a page). */
-    async orgAccess(github, d) {
-        const url = `${secretsPath(d)}/${encodeURIComponent(this.options.secretName)}`;
-        const doing = `reading the visibility of ${this.options.secretName} in`;
-        let visibility;
+    /** The secret's metadata (undefined: it does not exist), and when it was read. */
+    async secretAt(github, d, name = this.options.secretName) {
+        const url = `${secretsPath(d)}/${encodeURIComponent(name)}`;
+        const doing = `reading the metadata of ${name} in`;
+        let response;
         try {
-            const { data } = await github.request({ method: 'GET', url });
-            visibility = data.visibility;
+            response = await github.request({ method: 'GET', url });
         }
         catch (error) {
-            if (error.status === 404) {
-                return { visibility: d.visibility ?? 'private', exists: false };
+            const e = error;
+            if (e.status === 404 && e.response) {
+                return { read: this.readAt(e.response.headers?.date) };
             }
             throw this.explain(error, d, doing);
         }
-        if (visibility !== 'all' && visibility !== 'private' && visibility !== 'selected') {
-            throw new DestinationError(`GitHub answered an unknown visibility for ${this.options.secretName} in ${d.label}; ` +
-                'nothing was changed', true);
+        const read = this.readAt(response.headers.date);
+        const org = KINDS[d.kind].level === 'org';
+        const metadata = this.checked(() => parseSecretMetadata(response.data, name, org), d, doing);
+        return { metadata, read };
+    }
+    readAt(date) {
+        return { at: this.clock(), serverDate: date ? Date.parse(date) : NaN };
+    }
+    /** The names of the secrets the destination holds; failures only make the message poorer. */
+    async otherSecretNames(github, d) {
+        try {
+            const names = await this.listAll(github, d, secretsPath(d), 'listing the secrets of', data => parseSecretNames(data));
+            const sorted = [...new Set(names.map(n => n.toUpperCase()))].sort();
+            return { otherNames: sorted.slice(0, NAMES_KEPT), total: sorted.length };
         }
+        catch (error) {
+            this.options.debug(`${d.label}: listing its secret names failed: ${error.message}`);
+            return {};
+        }
+    }
+    /** The org secret's visibility and, for `selected`, all its repositories (100 a page). */
+    async orgAccess(github, d, metadata) {
+        const name = this.options.secretName;
+        const visibility = metadata?.visibility;
+        if (visibility === undefined)
+            return { visibility: d.visibility ?? 'private', exists: false };
         if (d.visibility && d.visibility !== visibility) {
-            this.options.warn(`${d.label}: ${this.options.secretName} exists with visibility ${visibility}; it keeps it ` +
+            this.options.warn(`${d.label}: ${name} exists with visibility ${visibility}; it keeps it ` +
                 `(?visibility=${d.visibility} applies only to a secret that does not exist yet).`);
         }
         if (visibility !== 'selected')
             return { visibility, exists: true };
+        const ids = await this.listAll(github, d, `${secretsPath(d)}/${encodeURIComponent(name)}/repositories`, `listing the repositories that may read ${name} in`, parseRepositoryIds);
+        return { visibility, selectedRepositoryIds: ids, exists: true };
+    }
+    /**
+     * Every item of a paginated list, bounded: at most PAGE_LIMIT pages, and a `next` link to a
+     * page already read (a loop) stops it. A link to another origin never gets a request: the
+     * guarded fetch refuses it (octokit.ts).
+     */
+    async listAll(github, d, url, doing, parse) {
+        const items = [];
+        const seen = new Set();
+        let pages = 0;
         try {
-            const ids = await github.paginate({ method: 'GET', url: `${url}/repositories`, per_page: 100 }, response => response.data.map(r => r.id));
-            if (!ids.every(id => Number.isSafeInteger(id))) {
-                throw new DestinationError(`GitHub listed a repository of ${d.label} without an integer id; nothing was changed`, true);
+            for await (const response of github.paginate.iterator({
+                method: 'GET',
+                url,
+                per_page: 100
+            })) {
+                pages++;
+                seen.add(normalUrl(response.url));
+                items.push(...this.checked(() => parse(response.data), d, doing));
+                const next = /<([^<>]+)>;\s*rel="next"/.exec(String(response.headers.link ?? ''))?.[1];
+                if (next === undefined)
+                    break;
+                if (seen.has(normalUrl(next))) {
+                    throw new GitHubProtocolError(`page ${pages} links back to a page already read (a loop)`);
+                }
+                if (pages >= PAGE_LIMIT) {
+                    throw new GitHubProtocolError(`the list goes on past ${PAGE_LIMIT} pages`);
+                }
             }
-            return { visibility, selectedRepositoryIds: ids, exists: true };
         }
         catch (error) {
-            throw this.explain(error, d, `listing the repositories that may read ${this.options.secretName} in`);
+            throw this.explain(error, d, doing);
+        }
+        return items;
+    }
+    /** Runs a parser of GitHub's answer; a broken answer becomes this destination's error. */
+    checked(parse, d, doing) {
+        try {
+            return parse();
+        }
+        catch (error) {
+            if (error instanceof GitHubProtocolError)
+                throw protocolError(error, d, doing);
+            throw error;
         }
     }
     /**
@@ -43287,15 +43685,9 @@ class GitHubSecretStore {
         }
     }
     environmentsOf(github, owner, repo) {
-        this.environments ??= github
-            .paginate({
-            method: 'GET',
-            url: '/repos/{owner}/{repo}/environments',
-            owner,
-            repo,
-            per_page: 100
-        }, response => response.data.map(environment => environment.name))
-            .catch((error) => {
+        const d = { kind: 'repo', owner, repo, label: `repo:${owner}/${repo}` };
+        const url = `/repos/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/environments`;
+        this.environments ??= this.listAll(github, d, url, 'listing the environments of', parseEnvironmentNames).catch((error) => {
             this.options.debug(`Shadowing check: listing environments of ${owner}/${repo} failed: ${String(error)}`);
             return undefined;
         });
@@ -43312,22 +43704,65 @@ class GitHubSecretStore {
             return false;
         }
     }
-    explain(error, d, doing) {
-        return explain(error, d, doing, this.clients.credential);
+    explain(error, d, doing, opts = {}) {
+        return explain(error, d, doing, this.clients.credential, opts);
     }
+}
+/**
+ * How long to wait before the PUT so that its updated_at cannot equal the preflight's. GitHub's
+ * updated_at has one-second resolution: a secret last written in the very second the preflight
+ * read it would show the same updated_at after our write, had it landed in that second too. So
+ * the PUT goes out only once GitHub's clock (its Date header at the read, plus the time elapsed
+ * here since) is past that second. Almost always zero: secrets are rarely written just before a
+ * rotation. Without a Date header, GitHub's clock is taken to be the updated_at itself.
+ */
+function sameSecondWait(prepared, now) {
+    if (!prepared.secret.exists)
+        return 0;
+    const updated = Date.parse(prepared.secret.updatedAt);
+    const read = prepared.read ?? { at: now, serverDate: NaN };
+    const server = Number.isFinite(read.serverDate) ? read.serverDate : updated;
+    const elapsed = now - read.at;
+    const wait = updated + RESOLUTION_MS - server - elapsed;
+    return Math.min(Math.max(wait, 0), RESOLUTION_MS);
+}
+function normalUrl(url) {
+    try {
+        return new URL(url).href;
+    }
+    catch {
+        return url;
+    }
+}
+/** A broken answer as this destination's definite error: nothing was written because of it. */
+function protocolError(error, d, doing) {
+    return new DestinationError(`GitHub's answer ${doing} ${describe(d)} (${d.label}) is not what GitHub sends: ` +
+        `${error.message}. Nothing was written there because of it; if it persists, check what ` +
+        'answers at GITHUB_API_URL.', true);
 }
 /**
  * Turn a GitHub failure into a sentence a person can act on: which destination, what GitHub said,
  * and for 401/403/404 which token permission is missing. A 4xx is "definite": GitHub stored nothing.
  */
-function explain(error, d, doing, credential = 'github-token') {
+function explain(error, d, doing, credential = 'github-token', { write = false } = {}) {
     if (error instanceof DestinationError)
         return error;
+    if (error instanceof GitHubProtocolError)
+        return protocolError(error, d, doing);
+    const where = `${doing} ${describe(d)} (${d.label})`;
+    const guard = guardRefusal(error);
+    if (guard) {
+        // Refused here: nothing was sent, or an answer was not read (a write may then have landed).
+        const definite = !guard.sent || !write;
+        return new DestinationError(`GitHub ${where}: ${guard.message}. ` +
+            (definite
+                ? 'Nothing was written there.'
+                : 'It is not known whether the write landed; running again is safe.'), definite);
+    }
     const e = error;
     const status = typeof e.status === 'number' ? e.status : undefined;
     const data = e.response?.data;
     const said = sanitize(typeof data?.message === 'string' ? data.message : (e.message ?? ''));
-    const where = `${doing} ${describe(d)} (${d.label})`;
     const need = KINDS[d.kind].permission;
     if (status === undefined || status >= 500 || !e.response) {
         // No response at all (Octokit reports a network failure as status 500 without one), or 5xx
@@ -43337,10 +43772,17 @@ function explain(error, d, doing, credential = 'github-token') {
             'It is not known whether a write landed; running again is safe.', false, e.response ? status : undefined);
     }
     let advice = '';
-    if ((status === 403 || status === 429) && /rate limit/i.test(said)) {
+    const headers = e.response?.headers ?? {};
+    const limited = status === 429 ||
+        (status === 403 &&
+            (/rate limit/i.test(said) ||
+                headers['retry-after'] !== undefined ||
+                headers['x-ratelimit-remaining'] === '0'));
+    if (limited) {
         advice =
-            'GitHub is rate-limiting the token and the wait it asked for did not lift it; nothing was ' +
-                'written here. Run again later.';
+            'GitHub is rate-limiting the token: it asked for a wait longer than the ' +
+                `${MAX_RATE_LIMIT_WAIT_SECONDS} s this action waits, or the waits did not lift it; ` +
+                'nothing was written here. Run again later.';
     }
     else if (status === 401) {
         advice = `${credential} is invalid or expired.`;
@@ -43965,12 +44407,14 @@ async function rotate(s, deps, report) {
             const record = report.destinations.find(d => d.destination === p.destination.label);
             try {
                 record.status = await secrets.write(p, s.secretName, value);
-                record.detail = `${s.secretName} ${record.status}`;
-                log.info(`${p.destination.label}: ${s.secretName} ${record.status}`);
+                // The store confirmed it: GitHub shows the secret changed since the preflight.
+                record.detail =
+                    `${s.secretName} ${record.status}` + (p.secret.exists ? '' : ' (did not exist)');
+                log.info(`${p.destination.label}: ${record.detail}, confirmed`);
             }
             catch (error) {
                 const e = asDestinationError(error);
-                record.status = 'failed';
+                record.status = e.unconfirmed ? 'not confirmed' : 'failed';
                 record.detail = e.message;
                 failures.push({ record, error: e });
                 log.warning(`${p.destination.label}: ${e.message}`);
@@ -44197,7 +44641,13 @@ function checkAdmin(s, admin, permission, scope) {
             'set scope to what the admin key covers.');
     }
 }
-/** Read every destination's public key, a few at a time; fail with all problems at once. */
+/**
+ * Read every destination's public key and secret metadata, a few at a time; fail with all
+ * problems at once. Then the guard: when no destination holds a secret named `secret-name`, the
+ * key being rotated is kept under another name (aphids-cli's examples say APHIDS_API_KEY), and a
+ * rotation would write a secret nobody reads and revoke the key everybody reads: stop, and name
+ * the secrets that do exist.
+ */
 async function prepareAll(s, secrets, records) {
     records.push(...s.destinations.map(d => ({ destination: d.label, status: 'not written' })));
     const results = [];
@@ -44225,13 +44675,41 @@ async function prepareAll(s, secrets, records) {
         else {
             record.status = 'ready';
             record.publicKeyId = r.publicKeyId;
+            if (!r.secret.exists)
+                record.detail = `${s.secretName} does not exist here: it will be created`;
         }
     });
     if (problems.length > 0) {
         throw new RotationError(`${problems.length} of ${s.destinations.length} destination(s) can't be written; nothing ` +
             `was changed:\n${problems.join('\n')}`);
     }
-    return results;
+    const prepared = results;
+    if (prepared.every(p => !p.secret.exists))
+        throw secretNowhere(s, prepared);
+    return prepared;
+}
+/** Names shown per destination in the "lives nowhere" message. */
+const NAMES_SHOWN = 10;
+function secretNowhere(s, prepared) {
+    const where = prepared.map(p => {
+        const found = p.secret.exists ? undefined : p.secret;
+        const names = found?.otherNames;
+        if (names === undefined)
+            return `${p.destination.label}: (its secrets could not be listed)`;
+        if (names.length === 0)
+            return `${p.destination.label} holds no secrets`;
+        const total = found?.total ?? names.length;
+        const more = total > NAMES_SHOWN ? ` and ${total - NAMES_SHOWN} more` : '';
+        return `${p.destination.label} holds ${names.slice(0, NAMES_SHOWN).join(', ')}${more}`;
+    });
+    const one = prepared.length === 1;
+    return new RotationError(`${one ? 'The destination does not hold' : `None of the ${prepared.length} destinations holds`} ` +
+        `a secret named ${s.secretName}, so the key being rotated is kept somewhere else. Stopped ` +
+        `before anything changed: a rotation would create ${s.secretName} where nothing reads it ` +
+        `and revoke the key your jobs use. ${where.join('; ')}. Set secret-name to the secret ` +
+        'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
+        'holds it. To start from nothing, store the current key under that name at one ' +
+        'destination first.');
 }
 function asDestinationError(error) {
     return error instanceof DestinationError

@@ -6,10 +6,12 @@
  * The floor: every Hive request of the rotation is sequential by design (read the current key,
  * read the admin key, list the active keys, create, probe, read the new key back, read the old
  * key's usage, revoke, confirm revoked), GitHub's reads could all
- * go at once (the longest chain is an org secret's visibility and its pages of selected
- * repositories), and the writes go one at a time, at least a second apart:
+ * go at once (the longest chain is an org secret's metadata and its pages of selected
+ * repositories), and the writes go one at a time, at least a second apart, each read back once
+ * (only the last read-back is not hidden in the spacing):
  *
- *   floor = latency × (Hive requests + longest chain of GitHub reads + 1 write) + (writes − 1) × 1 s
+ *   floor = latency × (Hive requests + longest chain of GitHub reads + 1 write + 1 read-back)
+ *           + (writes − 1) × 1 s
  *
  * Node's start and the bundle's load are not requests: they are measured apart (a run refused at
  * its inputs, which sends nothing) and reported, and the ratio is taken without them. Sizes 1 and
@@ -87,7 +89,7 @@ async function bench(size: number): Promise<Row> {
     const writes = github.requests.filter(r => r.method === 'PUT').length
     const hive = world.hive.requests.length
     const readChain = size >= 10 ? 1 + Math.ceil(SELECTED / 100) : 1
-    const floorMs = LATENCY_MS * (hive + readChain + 1) + (writes - 1) * 1000
+    const floorMs = LATENCY_MS * (hive + readChain + 2) + (writes - 1) * 1000
     return { size, github: github.requests.length, hive, wallMs, floorMs }
   } finally {
     await world.stop()

@@ -10,6 +10,7 @@ import {
   type GitHubClient,
   type OctokitOptions
 } from './octokit.js'
+import { GitHubProtocolError, parseInstallationId, parseInstallationToken } from './answers.js'
 import { DestinationError } from '../rotation/ports.js'
 import { sanitize } from '../text.js'
 
@@ -69,16 +70,16 @@ export class AppInstallations implements GitHubClients {
     let installationId: number
     try {
       const { data } = await this.app.request({ method: 'GET', ...route })
-      installationId = (data as { id: number }).id
+      installationId = parseInstallationId(data)
     } catch (error) {
       throw this.refusal(error, d)
     }
     let token: string
     try {
       const minted = (await this.app.auth({ type: 'installation', installationId })) as {
-        token: string
+        token?: unknown
       }
-      token = minted.token
+      token = parseInstallationToken(minted.token)
     } catch (error) {
       throw this.refusal(error, d, `minting a token for installation ${installationId}`)
     }
@@ -94,6 +95,13 @@ export class AppInstallations implements GitHubClients {
     const where = d.repo ? `${d.owner}/${d.repo}` : d.owner
     const said = sanitize(e.message ?? String(error))
     let advice = 'Running again is safe.'
+    if (error instanceof GitHubProtocolError) {
+      return new DestinationError(
+        `GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): GitHub's answer is not ` +
+          `what GitHub sends: ${said}. Nothing was written there because of it.`,
+        true
+      )
+    }
     if (e.status === 401) {
       advice =
         'GitHub refused the app’s JWT: check that app-id is the App’s ID (or client ID) and ' +

@@ -3,6 +3,7 @@ import { defaults, GitHub } from '@actions/github/lib/utils'
 import { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
+import { sanitize } from '../text.js'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
 
@@ -12,41 +13,170 @@ export interface OctokitOptions {
   debug: (message: string) => void
   /** Multiplies every Retry-After wait (1000 ms per second); tests lower it. */
   retryAfterBaseValue?: number
-  /** How long one attempt may wait for GitHub's answer; default 30 s. */
+  /** How long one attempt may wait for GitHub's answer, body included; default 30 s. */
   timeoutMs?: number
+  /** The longest rate-limit wait the run accepts, in seconds; default 60. */
+  maxRateLimitWaitSeconds?: number
+  /** The largest answer body read, in bytes; default 1 MiB. */
+  maxBodyBytes?: number
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
+/**
+ * GitHub's own advice for a secondary limit without retry-after is to wait a minute. A longer
+ * wait (a primary limit an hour from reset, a retry-after of a day) is not waited out: the run
+ * fails safe and says so, instead of holding a half-done rotation open for hours.
+ */
+export const MAX_RATE_LIMIT_WAIT_SECONDS = 60
+/** Every answer this action reads is small; a secret listing of 100 names is ~10 KB. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * A request the guard refused to send (another origin), or an answer it refused to read (too
+ * large). Never retried: the same request would be refused the same way.
+ */
+export class GitHubGuardError extends Error {
+  override readonly name = 'GitHubGuardError'
+  constructor(
+    message: string,
+    /** False when nothing was sent; true when GitHub answered and the answer was refused. */
+    readonly sent: boolean
+  ) {
+    super(message)
+  }
+}
 
 /**
  * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
- * with two rules added. Each attempt gets a deadline, so an API that never answers fails the run
- * instead of hanging it. A redirect is never followed: a secret PUT that lands elsewhere must not
- * count as a write, and Octokit would take the 2xx of wherever it was sent.
+ * with four rules added, so that they hold for every request Octokit makes, pages and App token
+ * minting included:
+ *
+ * - only the origin of GITHUB_API_URL: any other URL (a `Link: rel="next"` that paginate would
+ *   follow, say) is refused before a byte is sent, so the token never leaves that origin;
+ * - each attempt gets a deadline, body included, so an API that never answers (or answers
+ *   forever) fails the run instead of hanging it;
+ * - a redirect is never followed: a secret PUT that lands elsewhere must not count as a write,
+ *   and Octokit would take the 2xx of wherever it was sent;
+ * - the body is read here, streamed, and refused past `maxBodyBytes`, so a huge or endless answer
+ *   costs at most that much memory.
  */
-function guardedFetch(timeoutMs: number): typeof fetch {
-  const base = (defaults.request?.fetch ?? globalThis.fetch) as typeof fetch
-  return async (url, init) => {
+export function guardedFetch(options: {
+  baseUrl: string
+  timeoutMs: number
+  maxBodyBytes: number
+  fetch?: typeof fetch
+}): typeof fetch {
+  const base = options.fetch ?? ((defaults.request?.fetch ?? globalThis.fetch) as typeof fetch)
+  const origin = new URL(options.baseUrl).origin
+  const { timeoutMs, maxBodyBytes } = options
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input)
+    let target: string
+    try {
+      target = new URL(url).origin
+    } catch {
+      target = '(not a URL)'
+    }
+    if (target !== origin) {
+      throw new GitHubGuardError(
+        `refused to send a request to ${sanitize(target, [], 100)}: only ${origin} ` +
+          '(GITHUB_API_URL) gets the token, and a link or page elsewhere is not followed',
+        false
+      )
+    }
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+    const timedOut = (error: unknown) =>
+      new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error })
     let response: Response
     try {
-      response = await base(url, { ...init, redirect: 'manual', signal })
+      response = await base(input, { ...init, redirect: 'manual', signal })
     } catch (error) {
-      if (deadline.aborted) {
-        throw new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error })
-      }
+      if (deadline.aborted) throw timedOut(error)
       throw error
     }
     if (response.status >= 300 && response.status < 400 && response.status !== 304) {
-      await response.body?.cancel()
+      await response.body?.cancel().catch(() => undefined)
       throw new Error(
         `GitHub answered a redirect (${response.status}), which is not followed: check the ` +
           'destination’s name (a renamed repository or organization redirects)'
       )
     }
-    return response
+    let body: Uint8Array | null
+    try {
+      body = await readCapped(response, maxBodyBytes, signal)
+    } catch (error) {
+      if (deadline.aborted) throw timedOut(error)
+      throw error
+    }
+    // A Response of the bytes read; its status, headers and URL are GitHub's.
+    const bodyless = [101, 103, 204, 205, 304].includes(response.status)
+    const copy = new Response(
+      bodyless ? null : (body as ConstructorParameters<typeof Response>[0]),
+      {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers
+      }
+    )
+    Object.defineProperty(copy, 'url', { value: response.url || url })
+    return copy
   }
+}
+
+/**
+ * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
+ * Stops at `signal` too, whatever the underlying fetch does with it.
+ */
+async function readCapped(
+  response: Response,
+  limit: number,
+  signal: AbortSignal
+): Promise<Uint8Array | null> {
+  if (response.body === null) return null
+  const declared = Number(response.headers.get('content-length'))
+  const tooLarge = () =>
+    new GitHubGuardError(
+      `GitHub's answer (${response.status}) is larger than ${limit} bytes; it was not read`,
+      true
+    )
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body.cancel().catch(() => undefined)
+    throw tooLarge()
+  }
+  const reader = response.body.getReader()
+  const aborted = new Promise<never>((_, reject) => {
+    const stop = () => reject(signal.reason as Error)
+    if (signal.aborted) stop()
+    signal.addEventListener('abort', stop, { once: true })
+  })
+  aborted.catch(() => undefined) // raced below; never unhandled
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    let next: Awaited<ReturnType<typeof reader.read>>
+    try {
+      next = await Promise.race([reader.read(), aborted])
+    } catch (error) {
+      await reader.cancel().catch(() => undefined)
+      throw error
+    }
+    const { done, value } = next
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined)
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  const all = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    all.set(chunk, at)
+    at += chunk.byteLength
+  }
+  return all
 }
 
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
@@ -58,18 +188,27 @@ const RATE_LIMIT_RETRIES = 3
  * the throttle id, one at a time and at least 1 s after the previous one started; reads go through
  * a group of at most 10 at once; a 403/429 whose message says "secondary rate" waits out
  * `retry-after` (else 60 s), and one with `x-ratelimit-remaining: 0` waits until
- * `x-ratelimit-reset`. Retry (plugin-retry 8) resends 5xx and network failures. 429 is in retry's
- * doNotRetry, so a rate limit is waited out once, for as long as GitHub asks, not on retry's own
- * schedule ((n+1)² s, ignoring Retry-After).
+ * `x-ratelimit-reset`, but only up to `maxRateLimitWaitSeconds`: a longer wait is refused, and
+ * the request fails as rate-limited. Retry (plugin-retry 8) resends 5xx and network failures.
+ * 429 is in retry's doNotRetry, so a rate limit is waited out once, for as long as GitHub asks,
+ * not on retry's own schedule ((n+1)² s, ignoring Retry-After).
  */
 function pluginOptions(options: OctokitOptions) {
+  const cap = options.maxRateLimitWaitSeconds ?? MAX_RATE_LIMIT_WAIT_SECONDS
   const onLimit =
     (what: string) =>
     (retryAfter: number, request: { method: string; url: string }, _o: unknown, count: number) => {
+      const where = `GitHub ${what} on ${request.method} ${sanitize(request.url, [], 150)}`
+      if (!(retryAfter <= cap)) {
+        options.warn(
+          `${where}: GitHub asks to wait ${retryAfter} s, longer than the ${cap} s this action ` +
+            'waits; giving up (nothing more is sent for this request)'
+        )
+        return false
+      }
       const again = count < RATE_LIMIT_RETRIES
       options.warn(
-        `GitHub ${what} on ${request.method} ${request.url}: ` +
-          (again ? `waiting ${retryAfter} s, then trying again` : 'giving up')
+        `${where}: ` + (again ? `waiting ${retryAfter} s, then trying again` : 'giving up')
       )
       return again
     }
@@ -80,7 +219,13 @@ function pluginOptions(options: OctokitOptions) {
   return {
     baseUrl: options.baseUrl,
     userAgent: 'hive-rotate-key',
-    request: { fetch: guardedFetch(options.timeoutMs ?? DEFAULT_TIMEOUT_MS) },
+    request: {
+      fetch: guardedFetch({
+        baseUrl: options.baseUrl,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES
+      })
+    },
     log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
     throttle: {
       onRateLimit: onLimit('rate limit'),
@@ -91,9 +236,33 @@ function pluginOptions(options: OctokitOptions) {
   }
 }
 
+/**
+ * Registered before the retry plugin, so it sees a failure first: a request the guard refused is
+ * not sent again (Octokit reports every fetch failure as a 500, which retry would resend).
+ */
+function noRetryOfGuardRefusals(octokit: { hook: GitHubClient['hook'] }) {
+  octokit.hook.error('request', (error, options) => {
+    const request = options.request as { retries?: number } | undefined
+    if (request && (error as { cause?: unknown }).cause instanceof GitHubGuardError) {
+      request.retries = 0
+    }
+    throw error
+  })
+  return {}
+}
+
+/** The GitHub guard's refusal behind an Octokit error, if that is what it is. */
+export function guardRefusal(error: unknown): GitHubGuardError | undefined {
+  if (error instanceof GitHubGuardError) return error
+  const cause = (error as { cause?: unknown } | undefined)?.cause
+  return cause instanceof GitHubGuardError ? cause : undefined
+}
+
 /** A client that authenticates with a token: a PAT, or an installation token minted here. */
 export function createGitHubClient(options: OctokitOptions & { token: string }): GitHubClient {
-  return withApiVersion(getOctokit(options.token, pluginOptions(options), retry, throttling))
+  return withApiVersion(
+    getOctokit(options.token, pluginOptions(options), noRetryOfGuardRefusals, retry, throttling)
+  )
 }
 
 /** Every request names the REST API version this code was written against. */
@@ -112,7 +281,7 @@ function withApiVersion(client: GitHubClient): GitHubClient {
 export function createAppClient(
   options: OctokitOptions & { appId: string; privateKey: string }
 ): GitHubClient {
-  const App = GitHub.plugin(retry, throttling)
+  const App = GitHub.plugin(noRetryOfGuardRefusals, retry, throttling)
   return withApiVersion(
     new App({
       ...pluginOptions(options),

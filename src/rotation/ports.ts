@@ -33,18 +33,41 @@ export interface KeyService {
   sentWith(apiKey: string): number
 }
 
+/** The secret named `secret-name` at a destination, as the preflight found it. */
+export type SecretPresence =
+  | { exists: true; updatedAt: string }
+  | {
+      exists: false
+      /**
+       * The names of the secrets the destination does hold (sorted, at most 50), for the message
+       * that stops a run whose `secret-name` lives nowhere; undefined when they could not be read.
+       */
+      otherNames?: string[]
+      /** How many secrets the destination holds, when listed. */
+      total?: number
+    }
+
 /** A destination whose public key has been read: ready to be written. */
 export interface PreparedDestination {
   destination: Destination
   publicKeyId: string
   /** The destination's own libsodium public key, standard base64. */
   publicKey: string
+  /** Whether the secret exists there now: a write is confirmed against this. */
+  secret: SecretPresence
 }
 
 export interface SecretStore {
-  /** Read-only: fetch the destination's public key (and prove the token can see it). */
+  /**
+   * Read-only: fetch the destination's public key (and prove the token can see it), and whether
+   * the secret exists there (its metadata, or the names of the secrets that do).
+   */
   prepare(destination: Destination): Promise<PreparedDestination>
-  /** Seal the value with the destination's own key and write it. */
+  /**
+   * Seal the value with the destination's own key, write it, and read it back: resolves only when
+   * GitHub shows the secret changed since the preflight. A write GitHub accepted but does not
+   * show is an UnconfirmedWrite.
+   */
   write(
     prepared: PreparedDestination,
     secretName: string,
@@ -54,6 +77,9 @@ export interface SecretStore {
 
 /** A destination that could not be read or written. */
 export class DestinationError extends Error {
+  /** True for an UnconfirmedWrite: GitHub accepted the write, but does not show it. */
+  readonly unconfirmed: boolean = false
+
   constructor(
     message: string,
     /** True when GitHub definitely did not store anything (a 4xx answer). */
@@ -62,5 +88,18 @@ export class DestinationError extends Error {
   ) {
     super(message)
     this.name = 'DestinationError'
+  }
+}
+
+/**
+ * GitHub accepted the write (201/204) but reading the secret back does not show it: it may still
+ * land, so it is not definite, and the destination does not count as holding the new key.
+ */
+export class UnconfirmedWrite extends DestinationError {
+  override readonly unconfirmed = true
+
+  constructor(message: string, status?: number) {
+    super(message, false, status)
+    this.name = 'UnconfirmedWrite'
   }
 }

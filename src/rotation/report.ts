@@ -57,7 +57,14 @@ export interface StepRecord {
 }
 
 export type DestinationStatus =
-  'ready' | 'created' | 'updated' | 'failed' | 'not written' | 'unreachable'
+  | 'ready'
+  | 'created'
+  | 'updated'
+  | 'failed'
+  /** GitHub accepted the write but reading it back did not show it: it may still land. */
+  | 'not confirmed'
+  | 'not written'
+  | 'unreachable'
 
 export interface DestinationRecord {
   destination: string

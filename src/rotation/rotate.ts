@@ -349,11 +349,13 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       const record = report.destinations.find(d => d.destination === p.destination.label)!
       try {
         record.status = await secrets.write(p, s.secretName, value)
-        record.detail = `${s.secretName} ${record.status}`
-        log.info(`${p.destination.label}: ${s.secretName} ${record.status}`)
+        // The store confirmed it: GitHub shows the secret changed since the preflight.
+        record.detail =
+          `${s.secretName} ${record.status}` + (p.secret.exists ? '' : ' (did not exist)')
+        log.info(`${p.destination.label}: ${record.detail}, confirmed`)
       } catch (error) {
         const e = asDestinationError(error)
-        record.status = 'failed'
+        record.status = e.unconfirmed ? 'not confirmed' : 'failed'
         record.detail = e.message
         failures.push({ record, error: e })
         log.warning(`${p.destination.label}: ${e.message}`)
@@ -629,7 +631,13 @@ function checkAdmin(s: Settings, admin: HiveKey, permission: Permission, scope: 
   }
 }
 
-/** Read every destination's public key, a few at a time; fail with all problems at once. */
+/**
+ * Read every destination's public key and secret metadata, a few at a time; fail with all
+ * problems at once. Then the guard: when no destination holds a secret named `secret-name`, the
+ * key being rotated is kept under another name (aphids-cli's examples say APHIDS_API_KEY), and a
+ * rotation would write a secret nobody reads and revoke the key everybody reads: stop, and name
+ * the secrets that do exist.
+ */
 async function prepareAll(s: Settings, secrets: SecretStore, records: DestinationRecord[]) {
   records.push(
     ...s.destinations.map(d => ({ destination: d.label, status: 'not written' as const }))
@@ -659,6 +667,8 @@ async function prepareAll(s: Settings, secrets: SecretStore, records: Destinatio
     } else {
       record.status = 'ready'
       record.publicKeyId = r.publicKeyId
+      if (!r.secret.exists)
+        record.detail = `${s.secretName} does not exist here: it will be created`
     }
   })
   if (problems.length > 0) {
@@ -667,7 +677,34 @@ async function prepareAll(s: Settings, secrets: SecretStore, records: Destinatio
         `was changed:\n${problems.join('\n')}`
     )
   }
-  return results as PreparedDestination[]
+  const prepared = results as PreparedDestination[]
+  if (prepared.every(p => !p.secret.exists)) throw secretNowhere(s, prepared)
+  return prepared
+}
+
+/** Names shown per destination in the "lives nowhere" message. */
+const NAMES_SHOWN = 10
+
+function secretNowhere(s: Settings, prepared: PreparedDestination[]): RotationError {
+  const where = prepared.map(p => {
+    const found = p.secret.exists ? undefined : p.secret
+    const names = found?.otherNames
+    if (names === undefined) return `${p.destination.label}: (its secrets could not be listed)`
+    if (names.length === 0) return `${p.destination.label} holds no secrets`
+    const total = found?.total ?? names.length
+    const more = total > NAMES_SHOWN ? ` and ${total - NAMES_SHOWN} more` : ''
+    return `${p.destination.label} holds ${names.slice(0, NAMES_SHOWN).join(', ')}${more}`
+  })
+  const one = prepared.length === 1
+  return new RotationError(
+    `${one ? 'The destination does not hold' : `None of the ${prepared.length} destinations holds`} ` +
+      `a secret named ${s.secretName}, so the key being rotated is kept somewhere else. Stopped ` +
+      `before anything changed: a rotation would create ${s.secretName} where nothing reads it ` +
+      `and revoke the key your jobs use. ${where.join('; ')}. Set secret-name to the secret ` +
+      'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
+      'holds it. To start from nothing, store the current key under that name at one ' +
+      'destination first.'
+  )
 }
 
 function asDestinationError(error: unknown): DestinationError {

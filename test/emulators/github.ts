@@ -32,6 +32,12 @@
  * app's public key, `iss`, `iat`, `exp`, at most 10 minutes) and installation tokens minted that
  * see one account only; a secondary rate-limit mode (`secondaryRateLimit`: 403 with retry-after,
  * then success); and `basePath` to serve below `/api/v3` as GitHub Enterprise Server does.
+ *
+ * Hostile modes, for the tests of what the action refuses (each is off unless asked for):
+ * `hostilePages` (a list's `Link: rel="next"` to another origin, to itself, or to ever new pages),
+ * a fault's `stream` (a huge or endless body, streamed, never allocated), `dropWrites` (a PUT
+ * answered 201/204 that stores nothing), and `freezeUpdatedAt` (a secret's metadata whose
+ * `updated_at` does not move). A day-long rate limit is `secondaryRateLimit` or a fault.
  */
 import { createRequire } from 'node:module'
 import { readFile } from 'node:fs/promises'
@@ -100,6 +106,26 @@ export interface GitHubFault extends Fault {
   contentType?: string
   /** Destroy the connection without answering (after `delayMs`); `status` is then ignored. */
   reset?: boolean
+  /**
+   * Instead of `body`: stream this many bytes of JSON-looking filler (`'endless'`: until the
+   * client goes away or the emulator stops), in 64 KiB chunks, as fast as the client reads.
+   */
+  stream?: number | 'endless'
+}
+
+/** Where a hostile list's `Link: rel="next"` points. */
+export type HostileLink =
+  /** Another origin (e.g. a second loopback server that records what reaches it). */
+  | { url: string }
+  /** The very URL just requested: a loop. */
+  | 'self'
+  /** Always one page further, on this origin: a list that never ends. */
+  | 'endless'
+
+export interface HostilePages {
+  /** List paths to affect (without the query); a string must equal the path as sent. */
+  path: string | RegExp
+  link: HostileLink
 }
 
 /** One request as the emulator saw it. Never holds a token value or a secret value. */
@@ -115,6 +141,8 @@ export interface GitHubRequestRecord {
   token?: string
   /** Parsed JSON body with `encrypted_value` redacted; a note when the body is not JSON. */
   body?: unknown
+  /** For a streamed answer: the bytes written before the client went away (or it ended). */
+  bytesSent?: number
 }
 
 export interface GitHubEmulatorOptions {
@@ -125,6 +153,11 @@ export interface GitHubEmulatorOptions {
    * outside it answer 404.
    */
   basePath?: string
+  /**
+   * The emulator's clock: secrets' created_at/updated_at and every answer's Date header. Tests
+   * that move time inject one; default the real clock.
+   */
+  now?: () => Date
 }
 
 /** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
@@ -252,6 +285,8 @@ function newKeyPair(): KeyPair {
 interface StoredSecret {
   /** The sealed box exactly as received (or as sealed by `setSecretPlain`). */
   sealed: Uint8Array
+  /** `freezeUpdatedAt`: the updated_at the metadata keeps answering, whatever is written. */
+  frozenUpdatedAt?: string
   /** The key pair it was sealed for (kept across `rotateKey`, as GitHub re-encrypts at rest). */
   keys: KeyPair
   createdAt: string
@@ -309,6 +344,7 @@ interface Reply {
   headers?: Record<string, string>
   delayMs?: number
   reset?: boolean
+  stream?: number | 'endless'
 }
 
 function githubError(status: number, message: string, docs = DOCS, headers = {}): Reply {
@@ -553,6 +589,7 @@ export class GitHubEmulator {
 
   private readonly latencyMs: number
   private readonly basePath: string
+  private readonly now: () => Date
   private readonly server = new LoopbackServer()
   /** Aborts pending delays on `stop()`. */
   private abort = new AbortController()
@@ -563,6 +600,8 @@ export class GitHubEmulator {
   private readonly apps = new Map<string, App>()
   private readonly destinations = new Map<string, Destination>()
   private secondaryLimit?: Required<SecondaryRateLimit>
+  private hostile: HostilePages[] = []
+  private dropped = { times: 0 }
   private nextInstallationId = 40_000_001
   private readonly faults = new FaultList<GitHubFault>({ matchDecodedPath: true })
   private nextRepoId = 1_000_001
@@ -571,6 +610,7 @@ export class GitHubEmulator {
 
   constructor(options: GitHubEmulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0
+    this.now = options.now ?? (() => new Date())
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
     this.routes = this.buildRoutes()
   }
@@ -717,7 +757,8 @@ export class GitHubEmulator {
     target: SecretTarget,
     name: string,
     value: string,
-    access?: OrgSecretAccess
+    access?: OrgSecretAccess,
+    opts: { updatedAt?: Date } = {}
   ): void {
     if (!SECRET_NAME.test(name)) throw new Error(`invalid secret name: ${name}`)
     const dest = this.destination(target)
@@ -728,8 +769,50 @@ export class GitHubEmulator {
       dest,
       name.toUpperCase(),
       sealed,
-      isOrg ? (access ?? { visibility: 'private' }) : undefined
+      isOrg ? (access ?? { visibility: 'private' }) : undefined,
+      // A seeded secret was written before the test began, as a real one would have been.
+      opts.updatedAt ?? new Date(this.now().getTime() - 3_600_000)
     )
+  }
+
+  /** Delete a secret, as a person would in GitHub's settings; true when there was one. */
+  deleteSecret(target: SecretTarget, name: string): boolean {
+    return this.destination(target).secrets.delete(name.toUpperCase())
+  }
+
+  /** The secret's metadata as its GET endpoint answers it; undefined when there is none. */
+  secretMetadata(
+    target: SecretTarget,
+    name: string
+  ): { created_at: string; updated_at: string } | undefined {
+    const secret = this.destination(target).secrets.get(name.toUpperCase())
+    if (secret === undefined) return undefined
+    return {
+      created_at: secret.createdAt,
+      updated_at: secret.frozenUpdatedAt ?? secret.updatedAt
+    }
+  }
+
+  // ----- hostile modes -----
+
+  /** Lists whose path matches answer with a hostile `Link: rel="next"` (see `HostileLink`). */
+  hostilePages(mode: HostilePages): void {
+    this.hostile.push(mode)
+  }
+
+  /**
+   * The next `times` secret PUTs that pass every check are answered as GitHub would (201 or
+   * 204) but store nothing: a write that does not show.
+   */
+  dropWrites(times = Infinity): void {
+    this.dropped.times = times
+  }
+
+  /** From now on the secret's metadata answers its current updated_at, whatever is written. */
+  freezeUpdatedAt(target: SecretTarget, name: string): void {
+    const secret = this.destination(target).secrets.get(name.toUpperCase())
+    if (secret === undefined) throw new Error(`no secret ${name} to freeze`)
+    secret.frozenUpdatedAt = secret.updatedAt
   }
 
   /** An org secret's visibility and selected repositories; undefined when there is no secret. */
@@ -789,15 +872,17 @@ export class GitHubEmulator {
     dest: Destination,
     name: string,
     sealed: Uint8Array,
-    access?: OrgSecretAccess
+    access?: OrgSecretAccess,
+    at = this.now()
   ): boolean {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') // GitHub omits milliseconds
+    const now = at.toISOString().replace(/\.\d{3}Z$/, 'Z') // GitHub omits milliseconds
     const existing = dest.secrets.get(name)
     dest.secrets.set(name, {
       sealed,
       keys: dest.keys,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
+      ...(existing?.frozenUpdatedAt ? { frozenUpdatedAt: existing.frozenUpdatedAt } : {}),
       ...(access ? { access } : {})
     })
     return existing === undefined
@@ -839,7 +924,12 @@ export class GitHubEmulator {
       req.socket.destroy()
       return
     }
-    send(res, reply)
+    if (reply.stream !== undefined) {
+      record.status = reply.status
+      record.bytesSent = await this.streamBody(res, reply)
+      return
+    }
+    send(res, reply, this.now())
     record.status = reply.status
   }
 
@@ -854,7 +944,43 @@ export class GitHubEmulator {
     reply.headers = { ...reply.headers, ...f.headers }
     reply.delayMs = f.delayMs
     reply.reset = f.reset
+    reply.stream = f.stream
     return reply
+  }
+
+  /**
+   * Answer with a body of `reply.stream` bytes (or endless), chunk after chunk as the client
+   * reads them; stops when the client goes away or the emulator stops. Returns the bytes written.
+   */
+  private async streamBody(res: http.ServerResponse, reply: Reply): Promise<number> {
+    const total = reply.stream === 'endless' ? Infinity : (reply.stream ?? 0)
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json; charset=utf-8',
+      ...reply.headers
+    }
+    if (total !== Infinity) headers['Content-Length'] = String(total)
+    res.writeHead(reply.status, headers)
+    const chunk = Buffer.alloc(64 * 1024, ' ')
+    chunk.write('{"filler": "')
+    let sent = 0
+    const signal = this.abort.signal
+    while (sent < total && !res.destroyed && !signal.aborted) {
+      const piece = total - sent >= chunk.length ? chunk : chunk.subarray(0, total - sent)
+      sent += piece.length
+      if (!res.write(piece)) {
+        await new Promise<void>(resolve => {
+          const done = () => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.on('drain', done)
+          res.on('close', done)
+        })
+      }
+    }
+    if (!res.destroyed) res.end()
+    return sent
   }
 
   /** A secondary rate limit, while `secondaryRateLimit()` has answers left. */
@@ -990,6 +1116,19 @@ export class GitHubEmulator {
     const links = []
     if (pageNo < last) links.push(link(pageNo + 1, 'next'), link(last, 'last'))
     if (pageNo > 1) links.push(link(pageNo - 1, 'prev'), link(1, 'first'))
+    const hostile = this.hostile.find(h =>
+      typeof h.path === 'string' ? h.path === ctx.path : h.path.test(ctx.path)
+    )?.link
+    if (hostile !== undefined) {
+      const query = ctx.query.toString()
+      const next =
+        hostile === 'self'
+          ? `${this.url}${ctx.path}${query ? `?${query}` : ''}`
+          : hostile === 'endless'
+            ? `${this.url}${ctx.path}?per_page=${perPage}&page=${pageNo + 1}`
+            : hostile.url
+      links.splice(0, links.length, `<${next}>; rel="next"`)
+    }
     return {
       status: 200,
       body: {
@@ -1064,6 +1203,21 @@ export class GitHubEmulator {
       routes.push(
         {
           method: 'GET',
+          template: kind.collection,
+          handle: ctx =>
+            this.withDestination(kind, ctx, 'read', kind.docs.get, dest => {
+              // Names and dates only, 100 a page, as GitHub lists them.
+              const secrets = [...dest.secrets].map(([name, secret]) => ({
+                name,
+                created_at: secret.createdAt,
+                updated_at: secret.frozenUpdatedAt ?? secret.updatedAt,
+                ...(secret.access ? { visibility: secret.access.visibility } : {})
+              }))
+              return this.page(ctx, 'secrets', secrets)
+            })
+        },
+        {
+          method: 'GET',
           template: `${kind.collection}/public-key`,
           handle: ctx =>
             this.withDestination(kind, ctx, 'read', kind.docs.publicKey, dest => ({
@@ -1083,7 +1237,7 @@ export class GitHubEmulator {
               const body: Record<string, unknown> = {
                 name,
                 created_at: secret.createdAt,
-                updated_at: secret.updatedAt
+                updated_at: secret.frozenUpdatedAt ?? secret.updatedAt
               }
               if (secret.access) {
                 body.visibility = secret.access.visibility
@@ -1259,6 +1413,11 @@ export class GitHubEmulator {
       access = checked
     }
 
+    if (this.dropped.times > 0) {
+      // Hostile: the answer GitHub would give, and nothing stored.
+      this.dropped.times--
+      return { status: dest.secrets.has(rawName.toUpperCase()) ? 204 : 201 }
+    }
     const created = this.store(dest, rawName.toUpperCase(), sealed, access)
     dest.writes++
     return { status: created ? 201 : 204 }
@@ -1306,8 +1465,9 @@ function redactBody(body: string): unknown {
   return parsed
 }
 
-function send(res: http.ServerResponse, reply: Reply): void {
+function send(res: http.ServerResponse, reply: Reply, now: Date): void {
   const headers: Record<string, string> = {
+    Date: now.toUTCString(),
     'X-GitHub-Api-Version-Selected': API_VERSION,
     'X-GitHub-Request-Id': randomBytes(8).toString('hex').toUpperCase()
   }

@@ -739,3 +739,146 @@ describe('secondary rate limit and GitHub Enterprise Server', () => {
     }
   })
 })
+
+describe('listing secrets, clock, and hostile modes', () => {
+  const next = (a: Answer<Record<string, unknown>>) =>
+    /<([^<>]+)>;\s*rel="next"/.exec(a.headers.get('link') ?? '')?.[1]
+
+  it('lists a destination’s secret names and dates, 100 a page, never a value', async () => {
+    for (let i = 0; i < 120; i++) emu.setSecretPlain(REPO, `S${i}`, `v${i}`)
+    const first = await call('GET', `${REPO_SECRETS}?per_page=100`)
+    expect(first.json.total_count).toBe(120)
+    const secrets = first.json.secrets as Record<string, unknown>[]
+    expect(secrets).toHaveLength(100)
+    expect(Object.keys(secrets[0]).sort()).toEqual(['created_at', 'name', 'updated_at'])
+    expect(first.text).not.toMatch(/"v\d+"/)
+    expect(next(first)).toBe(`${emu.url}${REPO_SECRETS}?per_page=100&page=2`)
+    expect((await call('GET', `${ENV_SECRETS}`)).json).toEqual({ total_count: 0, secrets: [] })
+  })
+
+  it('seeds a secret as written an hour before, or when told; deletes it; reads its metadata', async () => {
+    emu.setSecretPlain(REPO, 'OLD', 'v')
+    const old = Date.parse(emu.secretMetadata(REPO, 'OLD')?.updated_at ?? '')
+    expect(Date.now() - old).toBeGreaterThan(3_590_000)
+    emu.setSecretPlain(REPO, 'AT', 'v', undefined, {
+      updatedAt: new Date('2026-01-02T03:04:05.6Z')
+    })
+    const got = await call('GET', `${REPO_SECRETS}/AT`)
+    expect(got.json).toEqual({
+      name: 'AT',
+      created_at: '2026-01-02T03:04:05Z',
+      updated_at: '2026-01-02T03:04:05Z'
+    })
+    expect(emu.deleteSecret(REPO, 'at')).toBe(true)
+    expect(emu.deleteSecret(REPO, 'AT')).toBe(false)
+    expect((await call('GET', `${REPO_SECRETS}/AT`)).status).toBe(404)
+  })
+
+  it('answers every Date header, and stamps writes, from its own clock when given one', async () => {
+    const clocked = new GitHubEmulator({ now: () => new Date('2030-05-06T07:08:09.5Z') })
+    await clocked.start()
+    try {
+      clocked.addToken(TOKEN)
+      clocked.addRepo('acme/widgets')
+      const { key_id, key } = clocked.publicKey(REPO)
+      const put = await fetchAnswer(
+        `${clocked.url}${REPO_SECRETS}/K`,
+        {
+          method: 'PUT',
+          headers: { authorization: `token ${TOKEN}` },
+          body: JSON.stringify({ encrypted_value: await seal('v', key), key_id })
+        },
+        {}
+      )
+      expect(put.status).toBe(201)
+      expect(put.headers.get('date')).toBe('Mon, 06 May 2030 07:08:09 GMT')
+      expect(clocked.secretMetadata(REPO, 'K')?.updated_at).toBe('2030-05-06T07:08:09Z')
+    } finally {
+      await clocked.stop()
+    }
+  })
+
+  it('hostilePages: a next link to another origin, to the same page, or on and on', async () => {
+    emu.setSecretPlain(REPO, 'A', 'v')
+    emu.hostilePages({ path: REPO_SECRETS, link: { url: 'http://127.0.0.1:9/steal' } })
+    expect(next(await call('GET', REPO_SECRETS))).toBe('http://127.0.0.1:9/steal')
+
+    const self = new GitHubEmulator()
+    await self.start()
+    try {
+      self.addToken(TOKEN)
+      self.addRepo('acme/widgets')
+      self.addEnvironment('acme/widgets', 'production')
+      self.hostilePages({ path: /\/actions\/secrets$/, link: 'self' })
+      const page = await fetchAnswer(
+        `${self.url}${REPO_SECRETS}?per_page=5`,
+        { headers: { authorization: `token ${TOKEN}` } },
+        {}
+      )
+      expect(next(page)).toBe(`${self.url}${REPO_SECRETS}?per_page=5`)
+      self.hostilePages({ path: ENV_SECRETS, link: 'endless' })
+      const env = await fetchAnswer(
+        `${self.url}${ENV_SECRETS}?per_page=5&page=7`,
+        { headers: { authorization: `token ${TOKEN}` } },
+        {}
+      )
+      expect(next(env)).toBe(`${self.url}${ENV_SECRETS}?per_page=5&page=8`)
+    } finally {
+      await self.stop()
+    }
+  })
+
+  it('a fault can stream a huge body, or an endless one until the client goes away', async () => {
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, status: 200, stream: 300_000 })
+    const whole = await call('GET', `${REPO_SECRETS}/public-key`)
+    expect(whole.text).toHaveLength(300_000)
+    expect(emu.requests.at(-1)?.bytesSent).toBe(300_000)
+
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, status: 200, stream: 'endless' })
+    const controller = new AbortController()
+    const response = await fetch(`${emu.url}${REPO_SECRETS}/public-key`, {
+      headers: { authorization: `token ${TOKEN}` },
+      signal: controller.signal
+    })
+    const reader = response.body!.getReader()
+    let read = 0
+    while (read < 2_000_000) read += (await reader.read()).value?.length ?? 0
+    controller.abort()
+    await reader.cancel().catch(() => undefined)
+    // The emulator notices the client is gone and stops writing.
+    for (let i = 0; i < 100 && emu.requests.at(-1)?.bytesSent === undefined; i++) {
+      await new Promise(resolve => setImmediate(resolve))
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    expect(emu.requests.at(-1)?.bytesSent).toBeGreaterThanOrEqual(2_000_000)
+  })
+
+  it('dropWrites: a checked PUT answered 201, then 204, that stores nothing', async () => {
+    emu.dropWrites(2)
+    const first = await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, 'v1') })
+    expect(first.status).toBe(201)
+    expect(emu.secretValue(REPO, 'K')).toBeUndefined()
+    emu.setSecretPlain(REPO, 'K', 'seeded')
+    const second = await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, 'v2') })
+    expect(second.status).toBe(204)
+    expect(emu.secretValue(REPO, 'K')).toBe('seeded')
+    // A PUT that fails its checks is still refused; dropping ends after `times`.
+    const bad = await call('PUT', `${REPO_SECRETS}/K`, {
+      body: { encrypted_value: 'x', key_id: '1' }
+    })
+    expect(bad.status).toBe(422)
+    await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, 'v3') })
+    expect(emu.secretValue(REPO, 'K')).toBe('v3')
+    expect(emu.secretWrites(REPO)).toBe(1)
+  })
+
+  it('freezeUpdatedAt: the value changes, the metadata does not', async () => {
+    emu.setSecretPlain(REPO, 'K', 'old')
+    const before = emu.secretMetadata(REPO, 'K')
+    emu.freezeUpdatedAt(REPO, 'K')
+    await call('PUT', `${REPO_SECRETS}/K`, { body: await sealedFor(REPO, 'new') })
+    expect(emu.secretValue(REPO, 'K')).toBe('new')
+    expect((await call('GET', `${REPO_SECRETS}/K`)).json.updated_at).toBe(before?.updated_at)
+    expect(() => emu.freezeUpdatedAt(REPO, 'NONE')).toThrow(/no secret NONE/)
+  })
+})

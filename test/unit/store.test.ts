@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { GitHubSecretStore, type StoreOptions } from '../../src/github/store.js'
-import { createGitHubClient } from '../../src/github/octokit.js'
+import {
+  GitHubSecretStore,
+  PAGE_LIMIT,
+  READ_BACK_RETRY_MS,
+  sameSecondWait,
+  type StoreOptions
+} from '../../src/github/store.js'
+import {
+  createGitHubClient,
+  GitHubGuardError,
+  guardedFetch,
+  MAX_RATE_LIMIT_WAIT_SECONDS
+} from '../../src/github/octokit.js'
 import { parseDestination, type Destination } from '../../src/github/destinations.js'
-import { DestinationError } from '../../src/rotation/ports.js'
+import { DestinationError, UnconfirmedWrite } from '../../src/rotation/ports.js'
 import { GitHubEmulator, targetOf, type GitHubFault } from '../emulators/github.js'
 import { rejection } from '../support/rejection.js'
 
@@ -25,9 +36,14 @@ afterEach(async () => {
 })
 
 function store(token = TOKEN, options: Partial<StoreOptions> = {}) {
+  return storeOn(github, options, token)
+}
+
+/** A store over `emu`, as main.ts builds it (both plugins), with Retry-After in milliseconds. */
+function storeOn(emu: GitHubEmulator, options: Partial<StoreOptions> = {}, token = TOKEN) {
   const client = createGitHubClient({
     token,
-    baseUrl: github.url,
+    baseUrl: emu.url,
     warn: m => warnings.push(m),
     debug: () => undefined,
     retryAfterBaseValue: 1
@@ -356,5 +372,384 @@ describe('GitHubSecretStore: every kind, org visibility, shadowing', () => {
     })
     await other.prepare(destination('org:acme'))
     expect(warnings).toEqual([])
+  })
+})
+
+describe('GitHubSecretStore: answers are checked before they are used', () => {
+  const PUBLIC_KEY = '/repos/octo/app/actions/secrets/public-key'
+
+  it.each([
+    ['a key_id with a newline', { key_id: '1\n::warning::x', key: 'AAAA' }, 'key_id is not 1-64'],
+    ['an endless key_id', { key_id: '1'.repeat(65), key: 'AAAA' }, 'key_id is not 1-64'],
+    [
+      'a key of 31 bytes',
+      { key_id: '1', key: Buffer.alloc(31).toString('base64') },
+      'key is not 32 bytes'
+    ],
+    [
+      'a URL-safe key',
+      { key_id: '1', key: Buffer.alloc(32, 0xfb).toString('base64url') },
+      'key is not 32 bytes in standard base64'
+    ],
+    ['an array', [], 'the answer is not a JSON object']
+  ])('a public key with %s is a protocol error that names the field', async (_what, body, says) => {
+    github.addFault({ method: 'GET', path: PUBLIC_KEY, status: 200, body: JSON.stringify(body) })
+    const e = await failure(store().prepare(destination('repo:octo/app')))
+    expect(e.definite).toBe(true)
+    expect(e.message).toContain(
+      "GitHub's answer reading the public key of repository octo/app (repo:octo/app) is not " +
+        `what GitHub sends: ${says}`
+    )
+    // The value itself is never quoted.
+    expect(e.message).not.toContain('::warning')
+    expect(e.message).not.toContain('1'.repeat(65))
+  })
+
+  it.each([
+    ['an updated_at that is no timestamp', { updated_at: 'yesterday' }, 'updated_at is not'],
+    ['a created_at of the wrong shape', { created_at: 1700000000 }, 'created_at is not'],
+    ['another secret’s name', { name: 'OTHER' }, 'name is not HIVE_API_KEY'],
+    ['a name with a newline', { name: 'HIVE_API_KEY\n' }, 'name is not a secret name']
+  ])('secret metadata with %s is a protocol error', async (_what, change, says) => {
+    github.setSecretPlain({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY', 'hv_old')
+    const honest = github.secretMetadata({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY')
+    github.addFault({
+      method: 'GET',
+      path: '/repos/octo/app/actions/secrets/HIVE_API_KEY',
+      status: 200,
+      body: JSON.stringify({ name: 'HIVE_API_KEY', ...honest, ...change })
+    })
+    const e = await failure(store().prepare(destination('repo:octo/app')))
+    expect(e.definite).toBe(true)
+    expect(e.message).toContain(`reading the metadata of HIVE_API_KEY in repository octo/app`)
+    expect(e.message).toContain(`is not what GitHub sends: ${says}`)
+  })
+
+  it('an org secret with an unknown visibility, or a repository id that is no integer', async () => {
+    github.addOrg('acme')
+    const id = github.addRepo('acme/web').id
+    const target = targetOf('org:acme')
+    github.setSecretPlain(target, 'HIVE_API_KEY', 'hv_old', {
+      visibility: 'selected',
+      selectedRepositoryIds: [id]
+    })
+    const path = '/orgs/acme/actions/secrets/HIVE_API_KEY'
+    const honest = { name: 'HIVE_API_KEY', ...github.secretMetadata(target, 'HIVE_API_KEY') }
+    github.addFault({
+      method: 'GET',
+      path,
+      status: 200,
+      body: JSON.stringify({ ...honest, visibility: 'public' })
+    })
+    const visibility = await failure(store().prepare(destination('org:acme')))
+    expect(visibility.message).toContain('visibility is not all, private or selected')
+
+    github.addFault({
+      method: 'GET',
+      path: `${path}/repositories`,
+      status: 200,
+      body: JSON.stringify({ total_count: 1, repositories: [{ id: '1; DROP' }] })
+    })
+    const ids = await failure(store().prepare(destination('org:acme')))
+    expect(ids.message).toContain('a repository id is not a positive integer')
+    expect(ids.definite).toBe(true)
+  })
+})
+
+describe('GitHubSecretStore: the preflight says whether the secret exists', () => {
+  it('reads the updated_at of a secret that exists', async () => {
+    github.setSecretPlain({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY', 'hv_old')
+    const { prepared } = await preparedRepo()
+    expect(prepared.secret).toEqual({
+      exists: true,
+      updatedAt: github.secretMetadata({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY')?.updated_at
+    })
+  })
+
+  it('lists the names the destination holds instead, sorted, when it does not exist', async () => {
+    for (const name of ['APHIDS_API_KEY', 'zeta', 'OTHER']) {
+      github.setSecretPlain({ owner: 'octo', repo: 'app' }, name, 'x')
+    }
+    const { prepared } = await preparedRepo()
+    expect(prepared.secret).toEqual({
+      exists: false,
+      otherNames: ['APHIDS_API_KEY', 'OTHER', 'ZETA'],
+      total: 3
+    })
+  })
+
+  it('still prepares when the names cannot be listed (they only make a message better)', async () => {
+    github.addFault({ method: 'GET', path: '/repos/octo/app/actions/secrets', status: 403 })
+    const { prepared } = await preparedRepo()
+    expect(prepared.secret).toEqual({ exists: false })
+  })
+})
+
+describe('GitHubSecretStore: a write counts when it shows', () => {
+  const REPO = { owner: 'octo', repo: 'app' }
+
+  it('a write that does not show is not confirmed, and not definite', async () => {
+    github.setSecretPlain(REPO, 'HIVE_API_KEY', 'hv_old')
+    const { s, prepared } = await preparedRepo()
+    github.dropWrites()
+    const e = await rejection(s.write(prepared, 'HIVE_API_KEY', 'hv_new'), UnconfirmedWrite)
+    expect([e.definite, e.status]).toEqual([false, 204])
+    expect(e.message).toMatch(
+      /^GitHub answered 204 writing HIVE_API_KEY to repository octo\/app \(repo:octo\/app\), but reading it back shows no change \(its updated_at is still \S+Z, as before the write\)/
+    )
+    expect(github.secretValue(REPO, 'HIVE_API_KEY')).toBe('hv_old')
+  })
+
+  it('a created secret that does not show is not confirmed either', async () => {
+    const { s, prepared } = await preparedRepo()
+    github.dropWrites()
+    const e = await rejection(s.write(prepared, 'HIVE_API_KEY', 'hv_new'), UnconfirmedWrite)
+    expect(e.message).toContain('reading it back shows no change (it does not exist)')
+  })
+
+  it('a read-back that lags is read once more after a short wait', async () => {
+    github.setSecretPlain(REPO, 'HIVE_API_KEY', 'hv_old')
+    const slept: number[] = []
+    const s = store(TOKEN, { sleep: async ms => void slept.push(ms) })
+    const prepared = await s.prepare(destination('repo:octo/app'))
+    // The first read-back answers the metadata as it was before the write.
+    const before = { name: 'HIVE_API_KEY', ...github.secretMetadata(REPO, 'HIVE_API_KEY') }
+    github.addFault({
+      method: 'GET',
+      path: '/repos/octo/app/actions/secrets/HIVE_API_KEY',
+      status: 200,
+      body: JSON.stringify(before)
+    })
+    expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_new')).toBe('updated')
+    expect(slept).toEqual([READ_BACK_RETRY_MS])
+    const reads = github.requests.filter(
+      r => r.method === 'GET' && r.path === '/repos/octo/app/actions/secrets/HIVE_API_KEY'
+    )
+    expect(reads.map(r => r.status)).toEqual([200, 200, 200])
+  })
+
+  it('a secret written in the very second of the preflight: the PUT waits for the next second', async () => {
+    // One clock for GitHub and for the store, moved only by the store's sleep.
+    const start = Date.parse('2026-03-01T12:00:00.200Z')
+    for (const waits of [true, false]) {
+      let offset = 0
+      const emu = new GitHubEmulator({ now: () => new Date(start + offset) })
+      await emu.start()
+      try {
+        emu.addToken(TOKEN)
+        emu.addRepo('octo/app')
+        emu.setSecretPlain(REPO, 'HIVE_API_KEY', 'hv_old', undefined, {
+          updatedAt: new Date(start)
+        })
+        const slept: number[] = []
+        const s = storeOn(emu, {
+          sleep: async ms => {
+            slept.push(ms)
+            if (waits) offset += ms
+          },
+          clock: () => offset
+        })
+        const prepared = await s.prepare(destination('repo:octo/app'))
+        if (waits) {
+          expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_new')).toBe('updated')
+          expect(slept[0]).toBe(1000)
+          expect(emu.secretMetadata(REPO, 'HIVE_API_KEY')?.updated_at).toBe('2026-03-01T12:00:01Z')
+        } else {
+          // Had it not waited, the write would land in the same second and show no change: it
+          // would not be taken for confirmed (the safe side), though it landed.
+          const e = await rejection(s.write(prepared, 'HIVE_API_KEY', 'hv_new'), UnconfirmedWrite)
+          expect(e.message).toContain('its updated_at is still 2026-03-01T12:00:00Z')
+          expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBe('hv_new')
+        }
+      } finally {
+        await emu.stop()
+      }
+    }
+  })
+
+  it.each([
+    ['not existing', { exists: false } as const, NaN, 0, 0],
+    ['written long before the read', { exists: true, updatedAt: '2026-03-01T11:00:00Z' }, 0, 0, 0],
+    [
+      'written in the second of the read',
+      { exists: true, updatedAt: '2026-03-01T12:00:00Z' },
+      0,
+      0,
+      1000
+    ],
+    ['… 400 ms later', { exists: true, updatedAt: '2026-03-01T12:00:00Z' }, 0, 400, 600],
+    ['… without a Date header', { exists: true, updatedAt: '2026-03-01T12:00:00Z' }, NaN, 250, 750]
+  ])('sameSecondWait: %s', (_what, secret, serverOffset, elapsed, wait) => {
+    const serverDate = Date.parse('2026-03-01T12:00:00Z') + serverOffset
+    const prepared = {
+      destination: destination('repo:octo/app'),
+      publicKeyId: '1',
+      publicKey: 'k',
+      secret,
+      read: { at: 5_000, serverDate }
+    }
+    expect(sameSecondWait(prepared, 5_000 + elapsed)).toBe(wait)
+  })
+})
+
+describe('GitHubSecretStore: lists are bounded and stay on the origin', () => {
+  const REPOSITORIES = '/orgs/acme/actions/secrets/HIVE_API_KEY/repositories'
+
+  beforeEach(() => {
+    github.addOrg('acme')
+    const id = github.addRepo('acme/web').id
+    github.setSecretPlain(targetOf('org:acme'), 'HIVE_API_KEY', 'hv_old', {
+      visibility: 'selected',
+      selectedRepositoryIds: [id]
+    })
+  })
+
+  it('refuses a next page on another origin without sending it, and does not retry', async () => {
+    const other = new GitHubEmulator()
+    await other.start()
+    try {
+      other.addToken(TOKEN)
+      github.hostilePages({ path: REPOSITORIES, link: { url: `${other.url}${REPOSITORIES}` } })
+      const e = await failure(store().prepare(destination('org:acme')))
+      expect(e.definite).toBe(true)
+      expect(e.message).toContain(`refused to send a request to ${other.url}`)
+      expect(other.requests).toEqual([])
+      expect(github.requests.filter(r => r.path === REPOSITORIES)).toHaveLength(1)
+    } finally {
+      await other.stop()
+    }
+  })
+
+  it('stops a page that links to itself, and a list past the page limit', async () => {
+    github.hostilePages({ path: REPOSITORIES, link: 'self' })
+    const loop = await failure(store().prepare(destination('org:acme')))
+    expect(loop.message).toContain('page 1 links back to a page already read (a loop)')
+
+    github.clearFaults()
+    const endless = new GitHubEmulator()
+    await endless.start()
+    try {
+      endless.addToken(TOKEN)
+      endless.addOrg('acme')
+      endless.setSecretPlain(targetOf('org:acme'), 'HIVE_API_KEY', 'hv_old', {
+        visibility: 'selected',
+        selectedRepositoryIds: [endless.addRepo('acme/web').id]
+      })
+      endless.hostilePages({ path: REPOSITORIES, link: 'endless' })
+      const e = await failure(storeOn(endless).prepare(destination('org:acme')))
+      expect(e.message).toContain(`the list goes on past ${PAGE_LIMIT} pages`)
+      expect(endless.requests.filter(r => r.path === REPOSITORIES)).toHaveLength(PAGE_LIMIT)
+    } finally {
+      await endless.stop()
+    }
+  })
+})
+
+describe('GitHub client: rate-limit waits are capped', () => {
+  it('gives up at once on a retry-after longer than the cap, and waits one within it', async () => {
+    const { s, prepared } = await preparedRepo()
+    failWrites({
+      status: 403,
+      headers: { 'retry-after': String(MAX_RATE_LIMIT_WAIT_SECONDS + 1) },
+      body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.', status: '403' })
+    })
+    const e = await failure(s.write(prepared, 'HIVE_API_KEY', 'hv_never'))
+    expect(e.definite).toBe(true)
+    expect(e.message).toContain('GitHub is rate-limiting the token')
+    expect(warnings.join('\n')).toContain(
+      `GitHub asks to wait ${MAX_RATE_LIMIT_WAIT_SECONDS + 1} s, longer than the ` +
+        `${MAX_RATE_LIMIT_WAIT_SECONDS} s this action waits; giving up`
+    )
+    expect(github.requests.filter(r => r.method === 'PUT')).toHaveLength(1)
+
+    failWrites({
+      status: 403,
+      headers: { 'retry-after': String(MAX_RATE_LIMIT_WAIT_SECONDS) },
+      body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.', status: '403' })
+    })
+    expect(await s.write(prepared, 'HIVE_API_KEY', 'hv_after')).toBe('created')
+  })
+})
+
+describe('guardedFetch', () => {
+  const BASE = 'https://api.github.test'
+  const answer =
+    (body: ConstructorParameters<typeof Response>[0], init: ResponseInit = {}) =>
+    async () =>
+      new Response(body, init)
+
+  it('refuses another origin before calling fetch at all', async () => {
+    const sent: string[] = []
+    const guarded = guardedFetch({
+      baseUrl: `${BASE}/api/v3`,
+      timeoutMs: 1000,
+      maxBodyBytes: 100,
+      fetch: async input => {
+        sent.push(String(input))
+        return new Response('{}')
+      }
+    })
+    for (const url of [
+      'https://evil.test/repos',
+      'http://api.github.test/repos',
+      'https://api.github.test:8443/repos',
+      'not a url'
+    ]) {
+      const e = await rejection(guarded(url), GitHubGuardError)
+      expect(e.sent).toBe(false)
+    }
+    expect(sent).toEqual([])
+    await guarded(`${BASE}/api/v3/repos/o/r`)
+    expect(sent).toEqual([`${BASE}/api/v3/repos/o/r`])
+  })
+
+  it('reads at most maxBodyBytes, streamed, and keeps status, headers and URL', async () => {
+    let pulled = 0
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++
+        controller.enqueue(new Uint8Array(64))
+      }
+    })
+    const big = guardedFetch({
+      baseUrl: BASE,
+      timeoutMs: 1000,
+      maxBodyBytes: 1000,
+      fetch: answer(endless)
+    })
+    const e = await rejection(big(`${BASE}/x`), GitHubGuardError)
+    expect([e.sent, e.message]).toEqual([
+      true,
+      "GitHub's answer (200) is larger than 1000 bytes; it was not read"
+    ])
+    expect(pulled).toBeLessThan(40)
+
+    const small = guardedFetch({
+      baseUrl: BASE,
+      timeoutMs: 1000,
+      maxBodyBytes: 1000,
+      fetch: answer('{"ok":true}', { status: 201, headers: { link: '<x>; rel="next"' } })
+    })
+    const response = await small(`${BASE}/y`)
+    expect([response.status, response.headers.get('link'), response.url]).toEqual([
+      201,
+      '<x>; rel="next"',
+      `${BASE}/y`
+    ])
+    expect(await response.json()).toEqual({ ok: true })
+  })
+
+  it('cuts a body that never ends at the deadline', async () => {
+    const stalled = new ReadableStream<Uint8Array>({ start: c => c.enqueue(new Uint8Array(1)) })
+    const guarded = guardedFetch({
+      baseUrl: BASE,
+      timeoutMs: 50,
+      maxBodyBytes: 1000,
+      fetch: async (_input, init) => {
+        init?.signal?.addEventListener('abort', () => void stalled.cancel().catch(() => undefined))
+        return new Response(stalled)
+      }
+    })
+    await expect(guarded(`${BASE}/z`)).rejects.toThrow('GitHub timed out: no answer within 50 ms')
   })
 })
