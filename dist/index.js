@@ -42915,7 +42915,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 const MAX_RATE_LIMIT_WAIT_SECONDS = 60;
 /** Every answer this action reads is small; a secret listing of 100 names is ~10 KB. */
-const MAX_BODY_BYTES = 1024 * 1024;
+const octokit_MAX_BODY_BYTES = 1024 * 1024;
 /**
  * A request the guard refused to send (another origin), or an answer it refused to read (too
  * large). Never retried: the same request would be refused the same way.
@@ -42980,7 +42980,7 @@ function guardedFetch(options) {
         }
         let body;
         try {
-            body = await readCapped(response, maxBodyBytes, signal);
+            body = await octokit_readCapped(response, maxBodyBytes, signal);
         }
         catch (error) {
             if (deadline.aborted)
@@ -43002,7 +43002,7 @@ function guardedFetch(options) {
  * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
  * Stops at `signal` too, whatever the underlying fetch does with it.
  */
-async function readCapped(response, limit, signal) {
+async function octokit_readCapped(response, limit, signal) {
     if (response.body === null)
         return null;
     const declared = Number(response.headers.get('content-length'));
@@ -43084,7 +43084,7 @@ function pluginOptions(options) {
             fetch: guardedFetch({
                 baseUrl: options.baseUrl,
                 timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-                maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES
+                maxBodyBytes: options.maxBodyBytes ?? octokit_MAX_BODY_BYTES
             })
         },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
@@ -43188,7 +43188,7 @@ function parsePublicKey(data) {
     }
     return { keyId, key };
 }
-function timestamp(value, field) {
+function answers_timestamp(value, field) {
     if (typeof value !== 'string' || !ISO_TIME.test(value) || !Number.isFinite(Date.parse(value))) {
         throw new GitHubProtocolError(`${field} is not an ISO-8601 timestamp`);
     }
@@ -43206,8 +43206,8 @@ function parseSecretMetadata(data, secretName, org) {
     }
     const metadata = {
         name,
-        createdAt: timestamp(body.created_at, 'created_at'),
-        updatedAt: timestamp(body.updated_at, 'updated_at')
+        createdAt: answers_timestamp(body.created_at, 'created_at'),
+        updatedAt: answers_timestamp(body.updated_at, 'updated_at')
     };
     if (org) {
         const { visibility } = body;
