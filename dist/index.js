@@ -34280,6 +34280,65 @@ function splitOnce(text, separator) {
     return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
+;// CONCATENATED MODULE: ./src/body.ts
+/**
+ * Reading a response body with a size cap, shared by the two HTTP wrappers (hive/http.ts and
+ * github/octokit.ts): invariant 8, every response body has a size limit. The body is read as a
+ * stream, so a huge one is never buffered whole, and the read stops at `signal` too, whatever the
+ * underlying fetch does with it.
+ */
+/**
+ * The whole body (empty when there is none), or undefined as soon as it passes `limit` bytes:
+ * then the rest is left unread and the stream cancelled. A declared Content-Length past the limit
+ * stops it before a byte is read. Rejects with the signal's reason once `signal` aborts.
+ */
+async function readCapped(response, limit, signal) {
+    if (response.body === null)
+        return new Uint8Array(0);
+    const declared = Number(response.headers.get('content-length') ?? '');
+    if (Number.isFinite(declared) && declared > limit) {
+        await response.body.cancel().catch(() => undefined);
+        return undefined;
+    }
+    const reader = response.body.getReader();
+    const aborted = new Promise((_, reject) => {
+        if (signal === undefined)
+            return;
+        const stop = () => reject(signal.reason);
+        if (signal.aborted)
+            stop();
+        signal.addEventListener('abort', stop, { once: true });
+    });
+    aborted.catch(() => undefined); // raced below; never unhandled
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+        let next;
+        try {
+            next = await Promise.race([reader.read(), aborted]);
+        }
+        catch (error) {
+            await reader.cancel().catch(() => undefined);
+            throw error;
+        }
+        if (next.done)
+            break;
+        size += next.value.byteLength;
+        if (size > limit) {
+            await reader.cancel().catch(() => undefined);
+            return undefined;
+        }
+        chunks.push(next.value);
+    }
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const chunk of chunks) {
+        all.set(chunk, at);
+        at += chunk.byteLength;
+    }
+    return all;
+}
+
 ;// CONCATENATED MODULE: ./src/text.ts
 /**
  * The one way out for text: every line the action prints, every annotation, output and summary
@@ -34419,6 +34478,7 @@ function redactor() {
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
 
+
 class HiveHttpError extends Error {
     name = 'HiveHttpError';
     kind;
@@ -34530,36 +34590,6 @@ function parseRetryAfter(value, now) {
         return Number(trimmed) * 1000;
     const date = Date.parse(trimmed);
     return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-/**
- * Reads a body up to `limit` bytes; undefined once it goes past (the caller then aborts the
- * request). A declared Content-Length past the limit stops it before a byte is read.
- */
-async function readCapped(response, limit) {
-    const declared = Number(response.headers.get('content-length') ?? '');
-    if (Number.isFinite(declared) && declared > limit)
-        return undefined;
-    if (response.body === null)
-        return new Uint8Array(0);
-    const chunks = [];
-    let size = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-        const { done, value } = await reader.read();
-        if (done)
-            break;
-        size += value.byteLength;
-        if (size > limit)
-            return undefined;
-        chunks.push(value);
-    }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-        bytes.set(chunk, at);
-        at += chunk.byteLength;
-    }
-    return bytes;
 }
 class HiveHttp {
     origin;
@@ -34747,7 +34777,7 @@ class HiveHttp {
                 redirect: 'manual', // invariant 6: a 3xx comes back to us instead of being followed
                 signal: controller.signal
             });
-            const bytes = await readCapped(response, MAX_BODY_BYTES);
+            const bytes = await readCapped(response, MAX_BODY_BYTES, controller.signal);
             if (bytes === undefined) {
                 controller.abort(); // closes the connection: the rest is never downloaded
                 return { kind: 'too-large', status: response.status };
@@ -42907,6 +42937,7 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
 const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * GitHub's own advice for a secondary limit without retry-after is to wait a minute. A longer
@@ -42980,12 +43011,15 @@ function guardedFetch(options) {
         }
         let body;
         try {
-            body = await octokit_readCapped(response, maxBodyBytes, signal);
+            body = await readCapped(response, maxBodyBytes, signal);
         }
         catch (error) {
             if (deadline.aborted)
                 throw timedOut(error);
             throw error;
+        }
+        if (body === undefined) {
+            throw new GitHubGuardError(`GitHub's answer (${response.status}) is larger than ${maxBodyBytes} bytes; it was not read`, true);
         }
         // A Response of the bytes read; its status, headers and URL are GitHub's.
         const bodyless = [101, 103, 204, 205, 304].includes(response.status);
@@ -42997,56 +43031,6 @@ function guardedFetch(options) {
         Object.defineProperty(copy, 'url', { value: response.url || url });
         return copy;
     };
-}
-/**
- * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
- * Stops at `signal` too, whatever the underlying fetch does with it.
- */
-async function octokit_readCapped(response, limit, signal) {
-    if (response.body === null)
-        return null;
-    const declared = Number(response.headers.get('content-length'));
-    const tooLarge = () => new GitHubGuardError(`GitHub's answer (${response.status}) is larger than ${limit} bytes; it was not read`, true);
-    if (Number.isFinite(declared) && declared > limit) {
-        await response.body.cancel().catch(() => undefined);
-        throw tooLarge();
-    }
-    const reader = response.body.getReader();
-    const aborted = new Promise((_, reject) => {
-        const stop = () => reject(signal.reason);
-        if (signal.aborted)
-            stop();
-        signal.addEventListener('abort', stop, { once: true });
-    });
-    aborted.catch(() => undefined); // raced below; never unhandled
-    const chunks = [];
-    let size = 0;
-    for (;;) {
-        let next;
-        try {
-            next = await Promise.race([reader.read(), aborted]);
-        }
-        catch (error) {
-            await reader.cancel().catch(() => undefined);
-            throw error;
-        }
-        const { done, value } = next;
-        if (done)
-            break;
-        size += value.byteLength;
-        if (size > limit) {
-            await reader.cancel().catch(() => undefined);
-            throw tooLarge();
-        }
-        chunks.push(value);
-    }
-    const all = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-        all.set(chunk, at);
-        at += chunk.byteLength;
-    }
-    return all;
 }
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */
 const RATE_LIMIT_RETRIES = 3;

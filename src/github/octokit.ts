@@ -3,6 +3,7 @@ import { defaults, GitHub } from '@actions/github/lib/utils'
 import { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
+import { readCapped } from '../body.js'
 import { sanitize } from '../text.js'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
@@ -102,12 +103,18 @@ export function guardedFetch(options: {
           'destination’s name (a renamed repository or organization redirects)'
       )
     }
-    let body: Uint8Array | null
+    let body: Uint8Array | undefined
     try {
       body = await readCapped(response, maxBodyBytes, signal)
     } catch (error) {
       if (deadline.aborted) throw timedOut(error)
       throw error
+    }
+    if (body === undefined) {
+      throw new GitHubGuardError(
+        `GitHub's answer (${response.status}) is larger than ${maxBodyBytes} bytes; it was not read`,
+        true
+      )
     }
     // A Response of the bytes read; its status, headers and URL are GitHub's.
     const bodyless = [101, 103, 204, 205, 304].includes(response.status)
@@ -122,61 +129,6 @@ export function guardedFetch(options: {
     Object.defineProperty(copy, 'url', { value: response.url || url })
     return copy
   }
-}
-
-/**
- * The whole body, or a GitHubGuardError as soon as it passes `limit` bytes (the rest unread).
- * Stops at `signal` too, whatever the underlying fetch does with it.
- */
-async function readCapped(
-  response: Response,
-  limit: number,
-  signal: AbortSignal
-): Promise<Uint8Array | null> {
-  if (response.body === null) return null
-  const declared = Number(response.headers.get('content-length'))
-  const tooLarge = () =>
-    new GitHubGuardError(
-      `GitHub's answer (${response.status}) is larger than ${limit} bytes; it was not read`,
-      true
-    )
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body.cancel().catch(() => undefined)
-    throw tooLarge()
-  }
-  const reader = response.body.getReader()
-  const aborted = new Promise<never>((_, reject) => {
-    const stop = () => reject(signal.reason as Error)
-    if (signal.aborted) stop()
-    signal.addEventListener('abort', stop, { once: true })
-  })
-  aborted.catch(() => undefined) // raced below; never unhandled
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    let next: Awaited<ReturnType<typeof reader.read>>
-    try {
-      next = await Promise.race([reader.read(), aborted])
-    } catch (error) {
-      await reader.cancel().catch(() => undefined)
-      throw error
-    }
-    const { done, value } = next
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined)
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  const all = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    all.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return all
 }
 
 /** How many times a request is sent again after GitHub's primary or secondary rate limit. */

@@ -12,6 +12,7 @@
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
 
+import { readCapped } from '../body.js'
 import { redact, sanitize } from '../text.js'
 
 export interface HiveHttpOptions {
@@ -198,33 +199,6 @@ type Outcome =
   | { kind: 'too-large'; status: number }
   | { kind: 'timeout' }
   | { kind: 'network'; detail: string }
-
-/**
- * Reads a body up to `limit` bytes; undefined once it goes past (the caller then aborts the
- * request). A declared Content-Length past the limit stops it before a byte is read.
- */
-async function readCapped(response: Response, limit: number): Promise<Uint8Array | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? '')
-  if (Number.isFinite(declared) && declared > limit) return undefined
-  if (response.body === null) return new Uint8Array(0)
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = response.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > limit) return undefined
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, at)
-    at += chunk.byteLength
-  }
-  return bytes
-}
 
 export class HiveHttp {
   private readonly origin: string
@@ -457,7 +431,7 @@ export class HiveHttp {
         redirect: 'manual', // invariant 6: a 3xx comes back to us instead of being followed
         signal: controller.signal
       })
-      const bytes = await readCapped(response, MAX_BODY_BYTES)
+      const bytes = await readCapped(response, MAX_BODY_BYTES, controller.signal)
       if (bytes === undefined) {
         controller.abort() // closes the connection: the rest is never downloaded
         return { kind: 'too-large', status: response.status }
