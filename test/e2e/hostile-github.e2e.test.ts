@@ -4,10 +4,9 @@
  * test asserts what Hive and GitHub hold afterwards (invariant 1: every destination still holds a
  * key Hive accepts; the old key is revoked only after every write showed) and what the log says.
  */
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { targetOf } from '../emulators/github.js'
+import { startTrap, type Trap } from '../support/trap.js'
 import type { World } from '../support/world.js'
 import {
   ENV,
@@ -32,34 +31,6 @@ import {
 
 const world = useWorld()
 
-/** A second origin on 127.0.0.1 that records whatever reaches it: where a hostile link points. */
-interface OtherOrigin {
-  url: string
-  requests: { method: string; url: string; headers: IncomingHttpHeaders }[]
-  close(): Promise<void>
-}
-
-async function startOtherOrigin(): Promise<OtherOrigin> {
-  const requests: OtherOrigin['requests'] = []
-  const server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
-    req.resume()
-    res.writeHead(200, { 'Content-Type': 'application/json' })
-    res.end('[]')
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>(resolve => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
-  }
-}
-
 const ORG_REPOSITORIES = `/orgs/octo/actions/secrets/${SECRET}/repositories`
 const ALL = 'repo:octo/app\nenv:octo/app/production\norg:octo'
 
@@ -83,9 +54,9 @@ async function timed(w: World, inputs: Record<string, string>) {
 }
 
 describe('pages: the token stays on the origin of GITHUB_API_URL, and every list ends', () => {
-  let other: OtherOrigin
+  let other: Trap
   beforeEach(async () => {
-    other = await startOtherOrigin()
+    other = await startTrap('[]')
   })
   afterEach(async () => {
     await other.close()

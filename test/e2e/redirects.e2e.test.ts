@@ -4,10 +4,9 @@
  * fail, that server must see nothing, and Hive and GitHub must be as they were (or, when the
  * redirect meets the new key's test, the new key revoked and nothing else changed).
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import type { ActionRun } from '../support/run-action.js'
+import { startTrap, type Trap } from '../support/trap.js'
 import {
   VERIFY_PATH,
   act,
@@ -19,34 +18,6 @@ import {
 } from './helpers.js'
 
 const world = useWorld()
-
-interface Trap {
-  url: string
-  requests: { method: string; url: string; headers: IncomingHttpHeaders }[]
-  close(): Promise<void>
-}
-
-/** A plain server on 127.0.0.1 that records whatever reaches it: where a redirect points. */
-async function startTrap(): Promise<Trap> {
-  const requests: Trap['requests'] = []
-  const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers })
-    req.resume()
-    res.writeHead(200, { 'Content-Type': 'application/json' })
-    res.end('{}')
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>(resolve => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      })
-  }
-}
 
 describe('a redirect from the Hive API is never followed', () => {
   let trap: Trap
