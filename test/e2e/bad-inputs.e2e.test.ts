@@ -1,9 +1,11 @@
 /**
  * Invariant 5 for the inputs of issue 4 (mode, old-key-grace-minutes, prune,
- * rotate-if-expiring-within-days) and the combinations mode emergency refuses: each bad value is
- * answered by dist/index.js with exit 1, an `::error::` line that names the input, states the rule
- * and quotes what was given, no stack trace, a job summary that lists it, and not one request to
- * Hive or GitHub, so nothing can have changed.
+ * rotate-if-expiring-within-days), the combinations mode emergency refuses, and the names of
+ * issue 9 (a key-name too long once the suffix is counted, or holding a control or format
+ * character; ".", ".." or a "/" as an environment name): each bad value is answered by
+ * dist/index.js with exit 1, an `::error::` line that names the input, states the rule and quotes
+ * what was given, no stack trace, a job summary that lists it, and not one request to Hive or
+ * GitHub, so nothing can have changed.
  */
 import { describe, expect, it } from '@jest/globals'
 import {
@@ -32,6 +34,15 @@ const ONE_OF = 'must be one of rotate, check, emergency'
 const WHOLE = (name: string, max: number, got: string) =>
   new RegExp(`${name} must be a whole number from 0 to ${max}, got "${got.replace('.', '\\.')}"`)
 const BOOL = (got: string) => new RegExp(`prune must be true or false, got "${got}"`)
+/** Matches `text` literally. */
+const literally = (text: string) => new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+const KEY_NAME_LENGTH = (got: number) =>
+  new RegExp(
+    `key-name must be at most 105 characters \\(Hive names a key with at most 200,.*, got ${got}\\b`
+  )
+const KEY_NAME_CHARS = /key-name must hold no control, format or invisible characters/
+const ENVIRONMENT = (name: string, rule: string) =>
+  literally(`destinations: "env:octo/app/${name}": the environment name ${rule}, got "${name}"`)
 
 // prettier-ignore
 const ROWS: Row[] = [
@@ -48,10 +59,20 @@ const ROWS: Row[] = [
   { named: ['prune'], change: { prune: '1' }, rule: BOOL('1') },
   { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '366' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '366') },
   { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '7.5' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '7.5') },
-  { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '-1' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '-1') }
+  { named: ['rotate-if-expiring-within-days'], change: { 'rotate-if-expiring-within-days': '-1' }, rule: WHOLE('rotate-if-expiring-within-days', 365, '-1') },
+  // Issue 9: a key-name Hive would refuse once the suffix is added, or one that prints as more.
+  { named: ['key-name'], change: { 'key-name': 'k'.repeat(106) }, rule: KEY_NAME_LENGTH(106) },
+  { named: ['key-name'], change: { 'key-name': 'k'.repeat(200) }, rule: KEY_NAME_LENGTH(200) },
+  { named: ['key-name'], change: { 'key-name': 'nightly\u001b[2Krotation' }, rule: KEY_NAME_CHARS },
+  { named: ['key-name'], change: { 'key-name': 'nightly\n::warning::rotation' }, rule: KEY_NAME_CHARS },
+  { named: ['key-name'], change: { 'key-name': 'nightly\u200brotation' }, rule: KEY_NAME_CHARS },
+  // Issue 9: environment names that walk up or add a segment of GitHub's URL path.
+  { named: ['destinations'], change: { destinations: 'env:octo/app/..' }, rule: ENVIRONMENT('..', 'must not be "." or ".."') },
+  { named: ['destinations'], change: { destinations: 'env:octo/app/.' }, rule: ENVIRONMENT('.', 'must not be "." or ".."') },
+  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') }
 ]
 
-describe('bad values of the issue-4 inputs are refused before any request', () => {
+describe('bad input values are refused before any request', () => {
   it.each(ROWS.map(row => ({ ...row, label: row.named.join(' + ') })))(
     '$label: $rule',
     async ({ named, change, rule }) => {
