@@ -151,7 +151,10 @@ export class GitHubSecretStore implements SecretStore {
     try {
       status = (await github.request({ method: 'PUT', url, ...body })).status
     } catch (error) {
-      throw this.explain(error, destination, `writing ${secretName} to`, { write: true })
+      const refused = this.explain(error, destination, `writing ${secretName} to`, { write: true })
+      throw refused.definite
+        ? await this.refusalChecked(github, prepared, secretName, refused)
+        : refused
     }
     // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
     if (status !== 201 && status !== 204) {
@@ -167,6 +170,35 @@ export class GitHubSecretStore implements SecretStore {
   }
 
   /**
+   * A refusal (4xx) of a write is definite only when the secret shows no change since the
+   * preflight. The retry plugin resends a PUT after a 5xx, a network error or a timeout, so the
+   * 4xx may answer a resend of a write that did land: then, or when the secret can't be read, the
+   * destination may hold the new key, and the refusal is not counted as "nothing stored" (which
+   * would let the new key be revoked).
+   */
+  private async refusalChecked(
+    github: GitHubClient,
+    prepared: GitHubPrepared,
+    secretName: string,
+    refused: DestinationError
+  ): Promise<DestinationError> {
+    let seen: string
+    try {
+      const after = (await this.secretAt(github, prepared.destination, secretName)).metadata
+      if (!movedSincePreflight(prepared, after)) return refused
+      seen = 'the secret changed since the preflight'
+    } catch (error) {
+      seen = `reading the secret back failed (${(error as Error).message})`
+    }
+    return new DestinationError(
+      `${refused.message} But ${seen}, so an earlier attempt of this write may have landed: ` +
+        'the destination may hold the new key.',
+      false,
+      refused.status
+    )
+  }
+
+  /**
    * A write counts when it shows: the secret's updated_at moved past the preflight's (or the
    * secret now exists, when it did not). Read back once, and once more after a short wait (a
    * read may lag a write, or fail once); still unchanged, the write is not confirmed.
@@ -178,10 +210,7 @@ export class GitHubSecretStore implements SecretStore {
     status: number
   ) {
     const d = prepared.destination
-    const before = prepared.secret
-    const moved = (after: SecretMetadata | undefined) =>
-      after !== undefined &&
-      (!before.exists || Date.parse(after.updatedAt) > Date.parse(before.updatedAt))
+    const moved = (after: SecretMetadata | undefined) => movedSincePreflight(prepared, after)
     const answered = `GitHub answered ${status} writing ${secretName} to ${describe(d)} (${d.label})`
     let seen = ''
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -535,5 +564,14 @@ export function explain(
     `GitHub answered ${status} ${where}: ${said}. ${advice}`.trim(),
     true,
     status
+  )
+}
+
+/** The secret's metadata moved past what the preflight saw: it exists now, or is newer. */
+function movedSincePreflight(prepared: GitHubPrepared, after: SecretMetadata | undefined): boolean {
+  const before = prepared.secret
+  return (
+    after !== undefined &&
+    (!before.exists || Date.parse(after.updatedAt) > Date.parse(before.updatedAt))
   )
 }

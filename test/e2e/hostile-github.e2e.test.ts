@@ -246,6 +246,36 @@ describe('writes: only a write that shows counts', () => {
   }, 30_000)
 })
 
+describe('a refusal that answers a resend is not taken for "nothing stored"', () => {
+  it('a PUT that landed but was answered 502, its resend refused: the new key is kept', async () => {
+    const w = world()
+    const path = `/repos/octo/app/actions/secrets/${SECRET}`
+    // The first PUT lands, but a gateway loses its answer; the retry plugin resends it, and the
+    // resend meets a secondary rate limit of an hour, which the action does not wait out.
+    w.github.addFault({ method: 'PUT', path, status: 502, afterEffect: true, nth: 1 })
+    w.github.addFault({
+      method: 'PUT',
+      path,
+      status: 403,
+      nth: 2,
+      headers: { 'retry-after': '3600' },
+      body: JSON.stringify({ message: 'You have exceeded a secondary rate limit.' })
+    })
+    const outcome = await act(w, w.inputs({ destinations: 'repo:octo/app' }))
+    const newKey = expectFailedWithOneNewKey(outcome)
+
+    // The repository holds the new key: revoking it (as "no destination holds it") would leave
+    // the repository with a dead key. Both keys stay alive, so whatever it holds works.
+    expect(puts(w).map(r => r.status)).toEqual([502, 403])
+    expect(w.github.secretValue(REPO, SECRET)).toBe(newKey.value)
+    expect(w.hive.accepts(newKey.value)).toBe(true)
+    expect(w.hive.accepts(w.ci.value)).toBe(true)
+    expectDestinationsHoldLiveKeys(w, [REPO])
+    expect(outcome.run.outputs['revoked-key-ids']).toBe('')
+    expect(errorText(outcome.run)).toContain('an earlier attempt of this write may have landed')
+  }, 60_000)
+})
+
 describe('the secret must already live somewhere', () => {
   /** The team keeps the key as APHIDS_API_KEY (aphids-cli's examples do), not HIVE_API_KEY. */
   function storedAsAphids(w: World) {

@@ -111,6 +111,11 @@ export interface GitHubFault extends Fault {
    * client goes away or the emulator stops), in 64 KiB chunks, as fast as the client reads.
    */
   stream?: number | 'endless'
+  /**
+   * Carry the request out first (a write lands), then answer with the fault instead: a gateway
+   * that loses the answer of a request that did its work.
+   */
+  afterEffect?: boolean
 }
 
 /** Where a hostile list's `Link: rel="next"` points. */
@@ -345,6 +350,7 @@ interface Reply {
   delayMs?: number
   reset?: boolean
   stream?: number | 'endless'
+  afterEffect?: boolean
 }
 
 function githubError(status: number, message: string, docs = DOCS, headers = {}): Reply {
@@ -911,8 +917,11 @@ export class GitHubEmulator {
     const body = await readBody(req)
     if (body !== null && body !== '') record.body = redactBody(body)
 
+    const fault = this.fault(method, path)
+    if (fault?.afterEffect && body !== null)
+      await this.answer(req, method, path, { token, jwt }, body)
     const reply =
-      this.fault(method, path) ??
+      fault ??
       this.rateLimited(method) ??
       (body === null
         ? githubError(413, 'Payload too large')
@@ -945,6 +954,7 @@ export class GitHubEmulator {
     reply.delayMs = f.delayMs
     reply.reset = f.reset
     reply.stream = f.stream
+    reply.afterEffect = f.afterEffect
     return reply
   }
 
