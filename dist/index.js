@@ -44125,7 +44125,6 @@ async function checkKey(s, deps, report) {
 
 
 
-
 /**
  * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
  * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
@@ -44251,14 +44250,14 @@ async function rotate(s, deps, report) {
             if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
                 throw error;
             }
-            return refuseCreated(error.message, asked.name, undefined, {
+            return refuseCreated(error.message, asked.name, {
                 protocol: kind === 'invalid-response'
             });
         }
         deps.mask(created.key);
         const problem = createdProblem(created, asked);
         if (problem) {
-            return refuseCreated(`Hive's answer to the create is not the key that was asked for: ${problem}.`, asked.name, created.id);
+            return refuseCreated(`Hive's answer to the create is not the key that was asked for: ${problem}.`, asked.name);
         }
         const { key: value, ...newKey } = created;
         report.newKey = newKey;
@@ -44300,11 +44299,12 @@ async function rotate(s, deps, report) {
     }
     /**
      * A create answer that can't be used (or none came): revoke what this run provably made, and
-     * fail. Provably made: the answered id, when it is well-formed and no key before the create had
-     * it; and any active key carrying the exact name this run asked for that no key before the
-     * create had (how the key Hive really made is found when the answer named another, or was lost).
+     * fail. Provably made: an active key that carries the exact name this run asked for and that no
+     * key before the create had. The answered id alone proves nothing (a key made by someone else
+     * between the preflight's listing and the create would also be "new"), so it is never revoked
+     * on its own word; the key Hive really made is found by its name, whatever the answer said.
      */
-    async function refuseCreated(reason, name, answeredId, { protocol = true } = {}) {
+    async function refuseCreated(reason, name, { protocol = true } = {}) {
         const revoked = [];
         const failed = [];
         const revoke = async (id) => {
@@ -44320,8 +44320,6 @@ async function rotate(s, deps, report) {
                 failed.push(`${id} (${error.message})`);
             }
         };
-        if (answeredId !== undefined && isNewId(answeredId))
-            await revoke(answeredId);
         let search = '';
         try {
             const named = (await keys.list(s.hiveAdminKey)).filter(k => k.name === name);
@@ -44337,17 +44335,14 @@ async function rotate(s, deps, report) {
             ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
             : search
                 ? ''
-                : ' No key made by this run is left active.') +
+                : ` No active key is named "${name}"; one that Hive may still be making is a ` +
+                    'leftover the next run prunes.') +
             (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
             search;
         const used = protocol
             ? ' This is a protocol error: the answer was not used and nothing was stored.'
             : ' Nothing was stored.';
         throw new RotationError(`${reason}${used}${outcome} ${unchanged}`);
-    }
-    /** A well-formed id that no key had before the create: one this run made. */
-    function isNewId(id) {
-        return isKeyId(id) && !knownIds.has(id);
     }
     /** Revoke a key this run made; any id that existed before the create is refused. */
     async function revokeOwn(id) {

@@ -28,7 +28,6 @@ import { isoSeconds, newKeyName } from './names.js'
 import { checkKey } from './check.js'
 import { RotationError, skipSteps, stepRunner, warn, type Log, type RotationDeps } from './steps.js'
 import { sanitize } from '../text.js'
-import { isKeyId } from '../hive/parse.js'
 
 export { RotationError, type Log, type RotationDeps }
 
@@ -168,7 +167,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
       if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
         throw error
       }
-      return refuseCreated((error as Error).message, asked.name, undefined, {
+      return refuseCreated((error as Error).message, asked.name, {
         protocol: kind === 'invalid-response'
       })
     }
@@ -177,8 +176,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     if (problem) {
       return refuseCreated(
         `Hive's answer to the create is not the key that was asked for: ${problem}.`,
-        asked.name,
-        created.id
+        asked.name
       )
     }
     const { key: value, ...newKey } = created
@@ -221,14 +219,14 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
 
   /**
    * A create answer that can't be used (or none came): revoke what this run provably made, and
-   * fail. Provably made: the answered id, when it is well-formed and no key before the create had
-   * it; and any active key carrying the exact name this run asked for that no key before the
-   * create had (how the key Hive really made is found when the answer named another, or was lost).
+   * fail. Provably made: an active key that carries the exact name this run asked for and that no
+   * key before the create had. The answered id alone proves nothing (a key made by someone else
+   * between the preflight's listing and the create would also be "new"), so it is never revoked
+   * on its own word; the key Hive really made is found by its name, whatever the answer said.
    */
   async function refuseCreated(
     reason: string,
     name: string,
-    answeredId?: string,
     { protocol = true } = {}
   ): Promise<never> {
     const revoked: string[] = []
@@ -244,7 +242,6 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         failed.push(`${id} (${(error as Error).message})`)
       }
     }
-    if (answeredId !== undefined && isNewId(answeredId)) await revoke(answeredId)
     let search = ''
     try {
       const named = (await keys.list(s.hiveAdminKey)).filter(k => k.name === name)
@@ -259,18 +256,14 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
         ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
         : search
           ? ''
-          : ' No key made by this run is left active.') +
+          : ` No active key is named "${name}"; one that Hive may still be making is a ` +
+            'leftover the next run prunes.') +
       (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
       search
     const used = protocol
       ? ' This is a protocol error: the answer was not used and nothing was stored.'
       : ' Nothing was stored.'
     throw new RotationError(`${reason}${used}${outcome} ${unchanged}`)
-  }
-
-  /** A well-formed id that no key had before the create: one this run made. */
-  function isNewId(id: string): boolean {
-    return isKeyId(id) && !knownIds.has(id)
   }
 
   /** Revoke a key this run made; any id that existed before the create is refused. */

@@ -8,7 +8,9 @@
  * active that no destination holds), what the log shows (no line the runner would read as a
  * command came from Hive's text, no `##[`, no key value), and that the run failed in bounded time.
  */
-import { describe, expect, it } from '@jest/globals'
+import { createServer, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterEach, describe, expect, it } from '@jest/globals'
 import { performance } from 'node:perf_hooks'
 import {
   DESTINATIONS,
@@ -27,7 +29,7 @@ import {
 } from './helpers.js'
 import { leaks, type ActionRun } from '../support/run-action.js'
 import type { HiveTamper } from '../emulators/hive.js'
-import type { World } from '../support/world.js'
+import { CI_SCOPE, type World } from '../support/world.js'
 
 const world = useWorld()
 
@@ -236,6 +238,67 @@ describe('a create answer that is not a new key, or not the key asked for', () =
     const outcome = await hostile(w, { ...create, grant: { permission: 'admin' } })
     expectCreatedKeyRevoked(w, outcome)
     expect(errorText(outcome.run)).toContain('its permission is admin, not read-only')
+  }, 30_000)
+})
+
+describe('a create answer that names a key made by someone else', () => {
+  let proxy: Server | undefined
+  afterEach(async () => {
+    proxy?.closeAllConnections()
+    await new Promise<void>(resolve => (proxy ? proxy.close(() => resolve()) : resolve()))
+    proxy = undefined
+  })
+
+  it("naming another team's key made after the preflight's listing: that key stays", async () => {
+    const w = world()
+    const upstream = new URL(w.github.url)
+    let victim: { id: string; value: string } | undefined
+    // The preflight reads GitHub after it listed Hive's keys: a key another team makes at that
+    // moment is in no listing the run saw, so to the run its id looks "new".
+    proxy = createServer((req, res) => {
+      if (victim === undefined) {
+        // Read-only, of the rotated key's scope: only its expiry differs from what was asked.
+        victim = w.hive.seedKey({
+          name: 'other team: deploy bot',
+          permission: 'read-only',
+          scope: CI_SCOPE
+        })
+        w.hive.tamper({
+          method: 'POST',
+          path: '/api-keys',
+          answerKey: { id: victim.id, withValue: true }
+        })
+      }
+      const { hostname, port } = upstream
+      const forward = request(
+        { host: hostname, port, path: req.url, method: req.method, headers: req.headers },
+        answer => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          answer.pipe(res)
+        }
+      )
+      req.pipe(forward)
+    })
+    await new Promise<void>(resolve => proxy!.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as AddressInfo
+    const before = new Set(w.hive.keys().map(k => k.id))
+    const outcome = await act(w, w.inputs(), {
+      env: { GITHUB_API_URL: `http://127.0.0.1:${port}` }
+    })
+
+    // The run refused the answer and revoked the key it really made (found by its name), never
+    // the key the answer named: the other team's key still works.
+    expectCleanFailure(outcome.run)
+    expect(errorText(outcome.run)).toMatch(/not the key that was asked for: it expires never/)
+    expect(victim).toBeDefined()
+    expect(w.hive.accepts(victim!.value)).toBe(true)
+    const made = outcome.created.filter(k => k.id !== victim!.id)
+    expect(made).toHaveLength(1)
+    expect(w.hive.key(made[0].id)?.revoked_at).not.toBeNull()
+    expect(outcome.run.outputs['revoked-key-ids']).toBe(made[0].id)
+    expect(puts(w)).toEqual([])
+    expectEveryDestinationHolds(w, w.ci)
+    expectNothingLive(w, new Set([...before, victim!.id]))
   }, 30_000)
 })
 
