@@ -31475,11 +31475,11 @@ var HttpCodes;
     HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
     HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
 })(HttpCodes || (HttpCodes = {}));
-var Headers;
+var lib_Headers;
 (function (Headers) {
     Headers["Accept"] = "accept";
     Headers["ContentType"] = "content-type";
-})(Headers || (Headers = {}));
+})(lib_Headers || (lib_Headers = {}));
 var MediaTypes;
 (function (MediaTypes) {
     MediaTypes["ApplicationJson"] = "application/json";
@@ -31634,7 +31634,7 @@ class lib_HttpClient {
      */
     getJson(requestUrl_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
             const res = yield this.get(requestUrl, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
         });
@@ -31642,8 +31642,8 @@ class lib_HttpClient {
     postJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
+            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[lib_Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.post(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -31652,8 +31652,8 @@ class lib_HttpClient {
     putJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
+            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[lib_Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.put(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -31662,8 +31662,8 @@ class lib_HttpClient {
     patchJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[Headers.ContentType] =
+            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[lib_Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.patch(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -31930,7 +31930,7 @@ class lib_HttpClient {
     _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[lib_Headers.ContentType];
             if (headerValue) {
                 if (typeof headerValue === 'number') {
                     clientHeader = String(headerValue);
@@ -31943,7 +31943,7 @@ class lib_HttpClient {
                 }
             }
         }
-        const additionalValue = additionalHeaders[Headers.ContentType];
+        const additionalValue = additionalHeaders[lib_Headers.ContentType];
         // Return the first non-undefined value, converting numbers or arrays to strings if necessary
         if (additionalValue !== undefined) {
             if (typeof additionalValue === 'number') {
@@ -34420,7 +34420,10 @@ function defuse(line) {
  * command); it is redacted before and after that cleaning, withheld whole when its stripped form
  * still holds a secret, and capped at `limit` characters.
  */
-function sanitize(text, secrets = [], limit = TEXT_LIMIT) {
+function sanitize(text, given = [], limit = TEXT_LIMIT) {
+    // Every secret the run knows, not only those the caller has: the cap below must never cut a
+    // secret that only a later filter would have recognised whole.
+    const secrets = given.length === 0 ? everySecret : [...given, ...everySecret];
     const raw = redact(text, secrets);
     const flat = redact(raw
         .replace(INVISIBLE, '')
@@ -34451,12 +34454,19 @@ function logText(text, secrets) {
         .map(line => redact(cleanLine(line), secrets).trimEnd())
         .join('\n');
 }
+/**
+ * Every secret value any redactor of this process was given: `sanitize` redacts them wherever it
+ * is called, so that a module that quotes outside text needn't be handed the run's list.
+ */
+const everySecret = [];
 function redactor() {
     const values = [];
     return {
         add(value) {
             if (value && !values.includes(value))
                 values.push(value);
+            if (value && !everySecret.includes(value))
+                everySecret.push(value);
         },
         values,
         redact: text => redact(text, values)
@@ -42979,6 +42989,13 @@ function guardedFetch(options) {
     const base = options.fetch ?? (defaults.request?.fetch ?? globalThis.fetch);
     const origin = new URL(options.baseUrl).origin;
     const { timeoutMs, maxBodyBytes } = options;
+    const masked = new Set();
+    const mask = (value) => {
+        if (masked.has(value))
+            return;
+        masked.add(value);
+        options.mask?.(value);
+    };
     return async (input, init) => {
         const url = input instanceof Request ? input.url : String(input);
         let target;
@@ -42992,6 +43009,7 @@ function guardedFetch(options) {
             throw new GitHubGuardError(`refused to send a request to ${sanitize(target, [], 100)}: only ${origin} ` +
                 '(GITHUB_API_URL) gets the token, and a link or page elsewhere is not followed', false);
         }
+        maskBearerJwt(init?.headers, mask);
         const deadline = AbortSignal.timeout(timeoutMs);
         const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
         const timedOut = (error) => new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
@@ -43068,7 +43086,8 @@ function pluginOptions(options) {
             fetch: guardedFetch({
                 baseUrl: options.baseUrl,
                 timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-                maxBodyBytes: options.maxBodyBytes ?? octokit_MAX_BODY_BYTES
+                maxBodyBytes: options.maxBodyBytes ?? octokit_MAX_BODY_BYTES,
+                mask: options.mask
             })
         },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
@@ -43124,6 +43143,15 @@ function createAppClient(options) {
         authStrategy: createAppAuth,
         auth: { appId: options.appId, privateKey: options.privateKey }
     }));
+}
+/** A JWT sent as `Authorization: bearer <jwt>` is a credential: it goes to the mask first. */
+function maskBearerJwt(headers, mask) {
+    if (headers === undefined)
+        return;
+    const authorization = new Headers(headers).get('authorization') ?? '';
+    const jwt = /^bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(authorization.trim())?.[1];
+    if (jwt !== undefined)
+        mask(jwt);
 }
 
 ;// CONCATENATED MODULE: ./src/github/answers.ts

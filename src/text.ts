@@ -87,11 +87,10 @@ function defuse(line: string): string {
  * command); it is redacted before and after that cleaning, withheld whole when its stripped form
  * still holds a secret, and capped at `limit` characters.
  */
-export function sanitize(
-  text: string,
-  secrets: readonly string[] = [],
-  limit = TEXT_LIMIT
-): string {
+export function sanitize(text: string, given: readonly string[] = [], limit = TEXT_LIMIT): string {
+  // Every secret the run knows, not only those the caller has: the cap below must never cut a
+  // secret that only a later filter would have recognised whole.
+  const secrets = given.length === 0 ? everySecret : [...given, ...everySecret]
   const raw = redact(text, secrets)
   const flat = redact(
     raw
@@ -137,11 +136,18 @@ export interface Redactor {
   redact(text: string): string
 }
 
+/**
+ * Every secret value any redactor of this process was given: `sanitize` redacts them wherever it
+ * is called, so that a module that quotes outside text needn't be handed the run's list.
+ */
+const everySecret: string[] = []
+
 export function redactor(): Redactor {
   const values: string[] = []
   return {
     add(value) {
       if (value && !values.includes(value)) values.push(value)
+      if (value && !everySecret.includes(value)) everySecret.push(value)
     },
     values,
     redact: text => redact(text, values)

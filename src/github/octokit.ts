@@ -20,6 +20,11 @@ export interface OctokitOptions {
   maxRateLimitWaitSeconds?: number
   /** The largest answer body read, in bytes; default 1 MiB. */
   maxBodyBytes?: number
+  /**
+   * Registers a credential with the runner's mask. The fetch wrapper masks every bearer JWT it
+   * sends (the GitHub App's, signed inside @octokit/auth-app, is never seen anywhere else).
+   */
+  mask?: (value: string) => void
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -66,10 +71,17 @@ export function guardedFetch(options: {
   timeoutMs: number
   maxBodyBytes: number
   fetch?: typeof fetch
+  mask?: (value: string) => void
 }): typeof fetch {
   const base = options.fetch ?? ((defaults.request?.fetch ?? globalThis.fetch) as typeof fetch)
   const origin = new URL(options.baseUrl).origin
   const { timeoutMs, maxBodyBytes } = options
+  const masked = new Set<string>()
+  const mask = (value: string) => {
+    if (masked.has(value)) return
+    masked.add(value)
+    options.mask?.(value)
+  }
   return async (input, init) => {
     const url = input instanceof Request ? input.url : String(input)
     let target: string
@@ -85,6 +97,7 @@ export function guardedFetch(options: {
         false
       )
     }
+    maskBearerJwt(init?.headers, mask)
     const deadline = AbortSignal.timeout(timeoutMs)
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
     const timedOut = (error: unknown) =>
@@ -175,7 +188,8 @@ function pluginOptions(options: OctokitOptions) {
       fetch: guardedFetch({
         baseUrl: options.baseUrl,
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES
+        maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+        mask: options.mask
       })
     },
     log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
@@ -241,4 +255,12 @@ export function createAppClient(
       auth: { appId: options.appId, privateKey: options.privateKey }
     }) as unknown as GitHubClient
   )
+}
+
+/** A JWT sent as `Authorization: bearer <jwt>` is a credential: it goes to the mask first. */
+function maskBearerJwt(headers: RequestInit['headers'], mask: (value: string) => void) {
+  if (headers === undefined) return
+  const authorization = new Headers(headers).get('authorization') ?? ''
+  const jwt = /^bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(authorization.trim())?.[1]
+  if (jwt !== undefined) mask(jwt)
 }

@@ -26,6 +26,7 @@ import {
   expectEveryDestinationHolds,
   expectNoLeaks,
   expectNothingChanged,
+  expectRefusedBeforeAnyChange,
   expectSucceededWithOneNewKey,
   fromNow,
   ROTATION,
@@ -182,6 +183,26 @@ describe('error messages that echo a secret, split so that redaction misses it',
     // The old key is kept and still works: every destination holds a key Hive accepts.
     expect(w.hive.accepts(w.ci.value)).toBe(true)
     expectDestinationsHoldLiveKeys(w)
+  })
+  it('from GitHub: the token where a long message is cut short, so that only part of it stays', async () => {
+    const w = world()
+    // Placed so that the 200-character cap of a quoted message falls on the token's last
+    // character: cut first and redacted after, all but that character would be printed.
+    const pad = 'x'.repeat(199 - (TOKEN.length - 1))
+    w.github.addFault({
+      method: 'GET',
+      path: '/repos/octo/app/actions/secrets/public-key',
+      status: 422,
+      body: JSON.stringify({ message: `${pad}${TOKEN} (echoed Authorization)` })
+    })
+    const outcome = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ destinations: 'repo:octo/app' })
+    )
+    expectNothingForeign(outcome)
+    const shown = withoutMasks(outcome.run, outcome.secrets)
+    expect(shown.includes(TOKEN.slice(0, -1))).toBe(false)
+    expect(shown.includes(TOKEN.slice(0, 24))).toBe(false)
   })
 })
 

@@ -21,6 +21,7 @@ const APP = generateKeyPairSync('rsa', {
 let github: GitHubEmulator
 let installation = 0
 const masked: string[] = []
+const isJwt = (value: string) => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(value)
 
 beforeEach(async () => {
   github = new GitHubEmulator()
@@ -56,7 +57,10 @@ function repo(): Destination {
 describe('AppInstallations', () => {
   it('mints a token for the owner, masks it, and reads with it', async () => {
     const client = await clients().forDestination(repo())
-    expect(masked).toEqual(github.installationTokens())
+    // The App's JWT (three dot-separated parts) is masked once, as the first request sends it.
+    const jwts = masked.filter(isJwt)
+    expect(jwts).toHaveLength(1)
+    expect(masked.filter(v => !isJwt(v))).toEqual(github.installationTokens())
     const { status } = await client.request(
       'GET /repos/{owner}/{repo}/actions/secrets/public-key',
       {
@@ -86,7 +90,7 @@ describe('AppInstallations', () => {
         'answer is not what GitHub sends: the installation id is not a positive integer'
     )
     expect(github.requests.filter(r => r.method === 'POST')).toEqual([])
-    expect(masked).toEqual([])
+    expect(masked.filter(v => !isJwt(v))).toEqual([])
   })
 
   it.each([
@@ -106,6 +110,6 @@ describe('AppInstallations', () => {
         'answer is not what GitHub sends: the installation token is not 16-1024 letters'
     )
     expect(e.message).not.toContain('stop-commands')
-    expect(masked).toEqual([])
+    expect(masked.filter(v => !isJwt(v))).toEqual([])
   })
 })
