@@ -44937,9 +44937,10 @@ function escapeHtml(text) {
 }
 /**
  * Text for one cell (or list item, or paragraph) of the summary: one line (text.ts), HTML escaped,
- * and what could start Markdown written as character references: brackets (links, images), code
- * and emphasis marks, pipes, backslashes, and the `://`, `www.` and `@` of GFM's autolinks. Ids,
- * timestamps and scopes keep their `_`, `:` and `-` as they are.
+ * and what could start Markdown written as character references: brackets (links, images), the
+ * backtick, pipes, backslashes, `!`, and the `://`, `www.` and `@` of GFM's autolinks. Emphasis
+ * marks (`_`, `*`) are left: every cell sits inside an HTML block, which GFM does not read as
+ * Markdown, and ids, timestamps and scopes keep their `_`, `:` and `-` as they are.
  */
 function escapeCell(text, secrets) {
     return escapeHtml(oneLine(text, secrets))

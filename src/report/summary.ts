@@ -204,9 +204,10 @@ export function escapeHtml(text: string): string {
 
 /**
  * Text for one cell (or list item, or paragraph) of the summary: one line (text.ts), HTML escaped,
- * and what could start Markdown written as character references: brackets (links, images), code
- * and emphasis marks, pipes, backslashes, and the `://`, `www.` and `@` of GFM's autolinks. Ids,
- * timestamps and scopes keep their `_`, `:` and `-` as they are.
+ * and what could start Markdown written as character references: brackets (links, images), the
+ * backtick, pipes, backslashes, `!`, and the `://`, `www.` and `@` of GFM's autolinks. Emphasis
+ * marks (`_`, `*`) are left: every cell sits inside an HTML block, which GFM does not read as
+ * Markdown, and ids, timestamps and scopes keep their `_`, `:` and `-` as they are.
  */
 export function escapeCell(text: string, secrets: Secrets): string {
   return escapeHtml(oneLine(text, secrets))
