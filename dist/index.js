@@ -34966,6 +34966,9 @@ function getSettings(source) {
     const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+    // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
+    if (mode !== 'check')
+        checkGitHubApiUrl(githubApiUrl, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
     const secretNameRaw = input('secret-name') || 'HIVE_API_KEY';
@@ -35068,6 +35071,20 @@ function getSettings(source) {
         mode,
         dryRun
     };
+}
+function checkGitHubApiUrl(raw, problems) {
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        url = undefined;
+    }
+    const loopbackHttp = url?.protocol === 'http:' && isLoopbackHost(url.hostname);
+    if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
+        problems.push('GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
+            `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`);
+    }
 }
 function parseHiveUrl(raw, problems) {
     let url;

@@ -371,6 +371,19 @@ describe('getSettings: GitHub credentials and destinations', () => {
     const s = settingsFrom({ destinations: 'repo:octo/app\norg:octo' }, ghes).settings()
     expect(s.githubApiUrl).toBe('https://github.example.com/api/v3')
   })
+
+  it('refuses a GITHUB_API_URL the token would reach in clear, but not in mode check', () => {
+    const http = { GITHUB_API_URL: 'http://github.example.com/api/v3' }
+    expect(problemsOf({}, http)).toEqual([
+      'GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
+        'is allowed only to localhost or 127.0.0.1), got "http://github.example.com/api/v3"'
+    ])
+    expect(problemsOf({}, { GITHUB_API_URL: 'not a url' })).toHaveLength(1)
+    expect(
+      settingsFrom({}, { GITHUB_API_URL: 'http://127.0.0.1:8702' }).settings().githubApiUrl
+    ).toBe('http://127.0.0.1:8702')
+    expect(settingsFrom({ mode: 'check' }, http).settings().mode).toBe('check')
+  })
 })
 
 describe('getSettings: guards against misconfiguration', () => {
