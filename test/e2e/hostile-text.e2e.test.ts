@@ -8,10 +8,8 @@
  * (a lone CR too), every line the runner would take for a command, and the job summary rendered
  * by cmark-gfm, GitHub's own renderer.
  */
-import http from 'node:http'
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { WITHHELD } from '../../src/text.js'
-import { LoopbackServer } from '../emulators/loopback.js'
 import type { ActionRun } from '../support/run-action.js'
 import {
   commandLines,
@@ -79,12 +77,6 @@ function withoutMasks(run: ActionRun, secrets: string[]): string {
 const MARKDOWN = '\n\n[click](https://evil.example)\n\n![x](https://evil.example/x.png)<img src=x>'
 
 describe('a created key whose name, as Hive answers it, attacks', () => {
-  let proxy: RenamingProxy | undefined
-  afterEach(async () => {
-    await proxy?.stop()
-    proxy = undefined
-  })
-
   it('prints no command from the name: the masks stay on, and the rotation completes', async () => {
     const w = world()
     // Free text within the contract's 200 characters: a lone CR and a zero-width space included.
@@ -92,9 +84,10 @@ describe('a created key whose name, as Hive answers it, attacks', () => {
       'x\n::stop-commands::pwned\r::set-output name=key-id::evil\n\u200b::add-mask::x\n' +
       '##[error]pwned' +
       MARKDOWN
-    proxy = new RenamingProxy(w.hive.url, name)
-    const outcome = await act(w, w.inputs({ 'hive-url': await proxy.start() }))
-    expect(proxy.renamed).toBe(1)
+    // The emulator creates the key with the name asked for, and answers with this one.
+    w.hive.tamper({ method: 'POST', path: '/api-keys', field: { name: 'name', value: name } })
+    const outcome = await act(w, w.inputs())
+    expect(w.hive.requests.filter(r => r.tampered).map(r => r.method)).toEqual(['POST'])
 
     const fresh = expectSucceededWithOneNewKey(outcome)
     expectNothingForeign(outcome)
@@ -205,67 +198,3 @@ describe('error messages that echo a secret, split so that redaction misses it',
     expect(shown.includes(TOKEN.slice(0, 24))).toBe(false)
   })
 })
-
-/**
- * A stand-in for a Hive that lies about one thing: it forwards every request to the emulator and
- * answers as the emulator did, except that a created key (201 of POST /api-keys) comes back with
- * the `name` given here. The key itself is created, with the name the action asked for.
- */
-class RenamingProxy {
-  private readonly server = new LoopbackServer()
-  private readonly agent = new http.Agent({ keepAlive: false })
-  renamed = 0
-
-  constructor(
-    private readonly target: string,
-    private readonly name: string
-  ) {}
-
-  start(): Promise<string> {
-    return this.server.listen((req, res) => {
-      this.forward(req, res).catch(() => res.destroy())
-    })
-  }
-
-  async stop(): Promise<void> {
-    this.agent.destroy()
-    await this.server.close()
-  }
-
-  private async forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const upstream = new URL(req.url ?? '/', this.target)
-    const answer = await new Promise<{
-      status: number
-      headers: http.IncomingHttpHeaders
-      body: Buffer
-    }>((resolve, reject) => {
-      const out = http.request(
-        upstream,
-        { method: req.method, headers: { ...req.headers, host: upstream.host }, agent: this.agent },
-        r => {
-          const body: Buffer[] = []
-          r.on('data', (c: Buffer) => body.push(c))
-          r.on('end', () =>
-            resolve({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(body) })
-          )
-          r.on('error', reject)
-        }
-      )
-      out.on('error', reject)
-      out.end(Buffer.concat(chunks))
-    })
-    let body = answer.body
-    if (req.method === 'POST' && upstream.pathname === '/api-keys' && answer.status === 201) {
-      const key = JSON.parse(body.toString('utf8')) as Record<string, unknown>
-      body = Buffer.from(JSON.stringify({ ...key, name: this.name }))
-      this.renamed += 1
-    }
-    const headers = { ...answer.headers, 'content-length': String(body.length) }
-    delete headers['transfer-encoding']
-    delete headers.connection
-    res.writeHead(answer.status, headers)
-    res.end(body)
-  }
-}
