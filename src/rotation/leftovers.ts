@@ -64,7 +64,9 @@ export function findLeftovers(
     const createdAt = key.created_at || parsed.createdAt
     const created = Date.parse(createdAt)
     const newer = created >= Date.parse(current.created_at)
-    if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight) inFlight = { key, createdAt }
+    // A key a post step marked stopped: its run was killed, so nothing is in flight.
+    const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS
+    if (live && !inFlight) inFlight = { key, createdAt }
   }
   for (const [id, successor] of predecessors) {
     const key = byId.get(id)

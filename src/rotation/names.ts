@@ -2,6 +2,13 @@
  * How a rotation names the keys it creates, and how it recognises them later.
  *
  *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
+ *   <key-name> <UTC timestamp> stopped <id of the key it replaced>
+ *
+ * The second form is a key whose run was killed after a write of it may have landed: the post
+ * step renames it (stoppedName) so that the next run takes it for a leftover at once, instead of
+ * for a rotation still in flight. 'stopped' is shorter than 'replaces', so the name still fits.
+ * A key made by a recovery (the current key was dead, its id unknown) has no 'replaces' part, and
+ * its stopped form ends in ' stopped'.
  *
  * The name is the only place the Hive contract lets a key carry our own data. It is what lets a
  * run finish what a killed run left: the keys of this rotation are found by their name, and each
@@ -57,9 +64,11 @@ export interface RotationKeyName {
   createdAt: string
   /** The id of the key it replaced; undefined for names without one (made before 'replaces'). */
   replaces?: string
+  /** True when a post step marked it: its run was killed, so it is not a rotation in flight. */
+  stopped?: true
 }
 
-const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: replaces (\S+))?$/
+const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/
 
 /**
  * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
@@ -70,9 +79,22 @@ export function parseKeyName(keyName: string, name: string): RotationKeyName | u
   if (!name.startsWith(`${keyName} `)) return undefined
   const match = SUFFIX.exec(name.slice(keyName.length + 1))
   if (!match) return undefined
-  return match[2] === undefined
-    ? { createdAt: match[1] }
-    : { createdAt: match[1], replaces: match[2] }
+  const parsed: RotationKeyName = { createdAt: match[1] }
+  if (match[3] !== undefined) parsed.replaces = match[3]
+  if (match[2] === 'stopped' || match[4] !== undefined) parsed.stopped = true
+  return parsed
+}
+
+/**
+ * The name that marks a key of the rotation `keyName` as stopped (its run was killed); undefined
+ * when `name` is not a key of that rotation. Marking twice changes nothing.
+ */
+export function stoppedName(keyName: string, name: string): string | undefined {
+  const parsed = parseKeyName(keyName, name)
+  if (!parsed) return undefined
+  return parsed.replaces === undefined
+    ? `${keyName} ${parsed.createdAt} stopped`
+    : `${keyName} ${parsed.createdAt} stopped ${parsed.replaces}`
 }
 
 /** True when the key belongs to the rotation `keyName`. */
