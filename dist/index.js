@@ -31156,6 +31156,35 @@ function qstring(str) {
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
 /******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
@@ -34846,6 +34875,13 @@ function networkDetail(error) {
  * How a rotation names the keys it creates, and how it recognises them later.
  *
  *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
+ *   <key-name> <UTC timestamp> stopped <id of the key it replaced>
+ *
+ * The second form is a key whose run was killed after a write of it may have landed: the post
+ * step renames it (stoppedName) so that the next run takes it for a leftover at once, instead of
+ * for a rotation still in flight. 'stopped' is shorter than 'replaces', so the name still fits.
+ * A key made by a recovery (the current key was dead, its id unknown) has no 'replaces' part, and
+ * its stopped form ends in ' stopped'.
  *
  * The name is the only place the Hive contract lets a key carry our own data. It is what lets a
  * run finish what a killed run left: the keys of this rotation are found by their name, and each
@@ -34886,7 +34922,7 @@ function isoSeconds(date) {
 function newKeyName(keyName, now, replaces) {
     return `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
 }
-const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: replaces (\S+))?$/;
+const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
  * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
  * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
@@ -34898,9 +34934,24 @@ function parseKeyName(keyName, name) {
     const match = SUFFIX.exec(name.slice(keyName.length + 1));
     if (!match)
         return undefined;
-    return match[2] === undefined
-        ? { createdAt: match[1] }
-        : { createdAt: match[1], replaces: match[2] };
+    const parsed = { createdAt: match[1] };
+    if (match[3] !== undefined)
+        parsed.replaces = match[3];
+    if (match[2] === 'stopped' || match[4] !== undefined)
+        parsed.stopped = true;
+    return parsed;
+}
+/**
+ * The name that marks a key of the rotation `keyName` as stopped (its run was killed); undefined
+ * when `name` is not a key of that rotation. Marking twice changes nothing.
+ */
+function stoppedName(keyName, name) {
+    const parsed = parseKeyName(keyName, name);
+    if (!parsed)
+        return undefined;
+    return parsed.replaces === undefined
+        ? `${keyName} ${parsed.createdAt} stopped`
+        : `${keyName} ${parsed.createdAt} stopped ${parsed.replaces}`;
 }
 /** True when the key belongs to the rotation `keyName`. */
 function isRotationKey(keyName, key) {
@@ -42632,6 +42683,7 @@ function createAppAuth(options) {
 
 // EXTERNAL MODULE: ./node_modules/bottleneck/light.js
 var light = __nccwpck_require__(3251);
+var light_default = /*#__PURE__*/__nccwpck_require__.n(light);
 ;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
@@ -42963,8 +43015,54 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+// @ts-expect-error: bottleneck ships types for its full build only; the light build (the one the
+// throttling plugin itself uses, so the bundle holds one copy) has the same Group API.
 
 
+
+
+/** GitHub's guidance: writes one at a time, at least a second apart. */
+const WRITE_SPACING_MS = 1000;
+/**
+ * Test hook: HIVE_ROTATE_KEY_WRITE_SPACING_MS sets the write spacing of the bundled action, so
+ * that the end-to-end tests (which run dist/index.js against loopback emulators) don't wait a
+ * second per write. It is honoured only when GITHUB_API_URL's host is loopback (an emulator): a
+ * real GitHub, or anything else, always gets GitHub's one second.
+ */
+function writeSpacingFor(baseUrl, env) {
+    const raw = env.HIVE_ROTATE_KEY_WRITE_SPACING_MS;
+    if (raw === undefined || !/^\d{1,5}$/.test(raw.trim()))
+        return WRITE_SPACING_MS;
+    let host;
+    try {
+        host = new URL(baseUrl).hostname;
+    }
+    catch {
+        return WRITE_SPACING_MS;
+    }
+    return isLoopbackHost(host) ? Number(raw.trim()) : WRITE_SPACING_MS;
+}
+const Bottleneck = (light_default());
+/**
+ * The throttling plugin's write group, built here so that its spacing (`minTime`, fixed at 1 s
+ * inside the plugin) can be set: one group per spacing, shared by every client of the process as
+ * the plugin's own is, so all writes of a run queue one behind the other whichever client (each
+ * App installation has its own) sends them.
+ */
+const writeGroups = new Map();
+function writeGroup(spacingMs) {
+    let group = writeGroups.get(spacingMs);
+    if (group === undefined) {
+        group = new Bottleneck.Group({
+            id: `octokit-write-${spacingMs}`,
+            maxConcurrent: 1,
+            minTime: spacingMs,
+            timeout: 2 * 60 * 1000 // the plugin's own: how long an idle key's limiter is kept
+        });
+        writeGroups.set(spacingMs, group);
+    }
+    return group;
+}
 const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * GitHub's own advice for a secondary limit without retry-after is to wait a minute. A longer
@@ -43109,6 +43207,7 @@ function pluginOptions(options) {
         },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
         throttle: {
+            write: writeGroup(options.writeSpacingMs ?? writeSpacingFor(options.baseUrl, process.env)),
             onRateLimit: onLimit('rate limit'),
             onSecondaryRateLimit: onLimit('secondary rate limit'),
             ...base
@@ -43948,7 +44047,9 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
         const createdAt = key.created_at || parsed.createdAt;
         const created = Date.parse(createdAt);
         const newer = created >= Date.parse(current.created_at);
-        if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight)
+        // A key a post step marked stopped: its run was killed, so nothing is in flight.
+        const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS;
+        if (live && !inFlight)
             inFlight = { key, createdAt };
     }
     for (const [id, successor] of predecessors) {

@@ -3,7 +3,12 @@ import { defaults, GitHub } from '@actions/github/lib/utils'
 import { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
+// @ts-expect-error: bottleneck ships types for its full build only; the light build (the one the
+// throttling plugin itself uses, so the bundle holds one copy) has the same Group API.
+import BottleneckLight from 'bottleneck/light.js'
+import type BottleneckTypes from 'bottleneck'
 import { readCapped } from '../body.js'
+import { isLoopbackHost } from '../hive/http.js'
 import { sanitize } from '../text.js'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
@@ -25,6 +30,54 @@ export interface OctokitOptions {
    * sends (the GitHub App's, signed inside @octokit/auth-app, is never seen anywhere else).
    */
   mask?: (value: string) => void
+  /**
+   * The least time between the starts of two writes (any non-GET request), process-wide: GitHub's
+   * guidance is one second. Default: writeSpacingFor(baseUrl, process.env). Tests pass 0.
+   */
+  writeSpacingMs?: number
+}
+
+/** GitHub's guidance: writes one at a time, at least a second apart. */
+export const WRITE_SPACING_MS = 1000
+
+/**
+ * Test hook: HIVE_ROTATE_KEY_WRITE_SPACING_MS sets the write spacing of the bundled action, so
+ * that the end-to-end tests (which run dist/index.js against loopback emulators) don't wait a
+ * second per write. It is honoured only when GITHUB_API_URL's host is loopback (an emulator): a
+ * real GitHub, or anything else, always gets GitHub's one second.
+ */
+export function writeSpacingFor(baseUrl: string, env: NodeJS.ProcessEnv): number {
+  const raw = env.HIVE_ROTATE_KEY_WRITE_SPACING_MS
+  if (raw === undefined || !/^\d{1,5}$/.test(raw.trim())) return WRITE_SPACING_MS
+  let host: string
+  try {
+    host = new URL(baseUrl).hostname
+  } catch {
+    return WRITE_SPACING_MS
+  }
+  return isLoopbackHost(host) ? Number(raw.trim()) : WRITE_SPACING_MS
+}
+
+const Bottleneck = BottleneckLight as typeof BottleneckTypes
+/**
+ * The throttling plugin's write group, built here so that its spacing (`minTime`, fixed at 1 s
+ * inside the plugin) can be set: one group per spacing, shared by every client of the process as
+ * the plugin's own is, so all writes of a run queue one behind the other whichever client (each
+ * App installation has its own) sends them.
+ */
+const writeGroups = new Map<number, BottleneckTypes.Group>()
+function writeGroup(spacingMs: number): BottleneckTypes.Group {
+  let group = writeGroups.get(spacingMs)
+  if (group === undefined) {
+    group = new Bottleneck.Group({
+      id: `octokit-write-${spacingMs}`,
+      maxConcurrent: 1,
+      minTime: spacingMs,
+      timeout: 2 * 60 * 1000 // the plugin's own: how long an idle key's limiter is kept
+    })
+    writeGroups.set(spacingMs, group)
+  }
+  return group
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -194,6 +247,7 @@ function pluginOptions(options: OctokitOptions) {
     },
     log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
     throttle: {
+      write: writeGroup(options.writeSpacingMs ?? writeSpacingFor(options.baseUrl, process.env)),
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
       ...base

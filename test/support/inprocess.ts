@@ -116,6 +116,9 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
                 debug: m => events.push(['debug', m]),
                 // Retry-After and retry waits in milliseconds instead of seconds.
                 retryAfterBaseValue: 1,
+                // No one-second spacing of writes (GitHub's guidance, the action's default): the
+                // spacing itself is tested once, in octokit-spacing.test.ts.
+                writeSpacingMs: 0,
                 ...(options.githubTimeoutMs ? { timeoutMs: options.githubTimeoutMs } : {})
               })
       },
