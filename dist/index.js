@@ -34846,6 +34846,13 @@ function networkDetail(error) {
  * How a rotation names the keys it creates, and how it recognises them later.
  *
  *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
+ *   <key-name> <UTC timestamp> stopped <id of the key it replaced>
+ *
+ * The second form is a key whose run was killed after a write of it may have landed: the post
+ * step renames it (stoppedName) so that the next run takes it for a leftover at once, instead of
+ * for a rotation still in flight. 'stopped' is shorter than 'replaces', so the name still fits.
+ * A key made by a recovery (the current key was dead, its id unknown) has no 'replaces' part, and
+ * its stopped form ends in ' stopped'.
  *
  * The name is the only place the Hive contract lets a key carry our own data. It is what lets a
  * run finish what a killed run left: the keys of this rotation are found by their name, and each
@@ -34886,7 +34893,7 @@ function isoSeconds(date) {
 function newKeyName(keyName, now, replaces) {
     return `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
 }
-const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: replaces (\S+))?$/;
+const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
  * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
  * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
@@ -34898,9 +34905,24 @@ function parseKeyName(keyName, name) {
     const match = SUFFIX.exec(name.slice(keyName.length + 1));
     if (!match)
         return undefined;
-    return match[2] === undefined
-        ? { createdAt: match[1] }
-        : { createdAt: match[1], replaces: match[2] };
+    const parsed = { createdAt: match[1] };
+    if (match[3] !== undefined)
+        parsed.replaces = match[3];
+    if (match[2] === 'stopped' || match[4] !== undefined)
+        parsed.stopped = true;
+    return parsed;
+}
+/**
+ * The name that marks a key of the rotation `keyName` as stopped (its run was killed); undefined
+ * when `name` is not a key of that rotation. Marking twice changes nothing.
+ */
+function stoppedName(keyName, name) {
+    const parsed = parseKeyName(keyName, name);
+    if (!parsed)
+        return undefined;
+    return parsed.replaces === undefined
+        ? `${keyName} ${parsed.createdAt} stopped`
+        : `${keyName} ${parsed.createdAt} stopped ${parsed.replaces}`;
 }
 /** True when the key belongs to the rotation `keyName`. */
 function isRotationKey(keyName, key) {
@@ -43948,7 +43970,9 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
         const createdAt = key.created_at || parsed.createdAt;
         const created = Date.parse(createdAt);
         const newer = created >= Date.parse(current.created_at);
-        if (newer && now.getTime() - created < IN_FLIGHT_MS && !inFlight)
+        // A key a post step marked stopped: its run was killed, so nothing is in flight.
+        const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS;
+        if (live && !inFlight)
             inFlight = { key, createdAt };
     }
     for (const [id, successor] of predecessors) {
