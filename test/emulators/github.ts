@@ -601,6 +601,8 @@ export class GitHubEmulator {
   private abort = new AbortController()
 
   private readonly tokens = new Map<string, Token>()
+  /** Installation tokens revoked with `DELETE /installation/token`. */
+  private readonly revoked = new Set<string>()
   private readonly repos = new Map<string, Repo>()
   private readonly orgs = new Set<string>()
   private readonly apps = new Map<string, App>()
@@ -827,6 +829,11 @@ export class GitHubEmulator {
     return access && structuredClone(access)
   }
 
+  /** The installation tokens revoked with `DELETE /installation/token`, in no order. */
+  revokedInstallationTokens(): string[] {
+    return [...this.revoked]
+  }
+
   /** The installation tokens minted so far, for leak checks. */
   installationTokens(): string[] {
     return [...this.tokens].filter(([, t]) => t.label.startsWith('installation ')).map(([v]) => v)
@@ -905,7 +912,11 @@ export class GitHubEmulator {
       : `(outside ${this.basePath})${fullPath}`
     const method = (req.method ?? 'GET').toUpperCase()
     const tokenValue = bearer(req.headers.authorization)
-    const token = tokenValue === undefined ? undefined : this.tokens.get(tokenValue)
+    // A revoked installation token is unknown to GitHub from then on: 401, as any bad token.
+    const token =
+      tokenValue === undefined || this.revoked.has(tokenValue)
+        ? undefined
+        : this.tokens.get(tokenValue)
     const jwt = token === undefined && tokenValue?.split('.').length === 3 ? tokenValue : undefined
 
     const record: GitHubRequestRecord = { method, path, status: 0 }
@@ -1200,6 +1211,19 @@ export class GitHubEmulator {
         template: '/users/{username}/installation',
         app: true,
         handle: ({ app, params }) => this.installation(app, params.username, true)
+      },
+      {
+        // Revokes the installation token that calls (GitHub answers 204); other tokens may not.
+        method: 'DELETE',
+        template: '/installation/token',
+        handle: ({ token }) => {
+          const value = [...this.tokens].find(([, t]) => t === token)?.[0]
+          if (value === undefined || !token.label.startsWith('installation ')) {
+            return githubError(403, 'Resource not accessible by personal access token', DOCS)
+          }
+          this.revoked.add(value)
+          return { status: 204 }
+        }
       },
       {
         method: 'POST',

@@ -28,10 +28,16 @@ export interface ActionRun {
   summary: string
   /** Every byte the run left anywhere: log, outputs file, summary file, env file. */
   everything: string
+  /** The GITHUB_STATE file's text (core.saveState), for the post step (support/runner.ts). */
+  state: string
+  /** The environment the step ran with (INPUT_* included), for the post step. */
+  env: Record<string, string>
 }
 
 export interface RunOptions {
   inputs: Record<string, string>
+  /** The script to run; default dist/index.js (support/runner.ts runs dist/post/index.js). */
+  script?: string
   env?: Record<string, string>
   /** Called once the process has started, e.g. to kill it at a chosen moment. */
   onStart?: (child: ReturnType<typeof spawn>) => void
@@ -79,7 +85,10 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs })) {
     env[inputVariable(name)] = value
   }
-  const child = spawn(ACTION_NODE, [DIST], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(ACTION_NODE, [options.script ?? DIST], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => (stdout += chunk))
@@ -93,9 +102,20 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   const read = (file: string) => readFileSync(file, 'utf8')
   const outputText = read(files.GITHUB_OUTPUT)
   const summary = read(files.GITHUB_STEP_SUMMARY)
+  const state = read(files.GITHUB_STATE)
   const everything = [stdout, stderr, outputText, summary, read(files.GITHUB_ENV)].join('\n')
   rmSync(dir, { recursive: true, force: true })
-  return { code, signal, stdout, stderr, outputs: parseOutputs(outputText), summary, everything }
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs: parseOutputs(outputText),
+    summary,
+    everything,
+    state,
+    env
+  }
 }
 
 /** Reads the runner's file-command format: `name<<DELIMITER\nvalue\nDELIMITER`. */
