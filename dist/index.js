@@ -34098,9 +34098,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -44088,9 +44088,10 @@ class RotationError extends Error {
     }
 }
 /** Runs one step in its own log group, timed, and records how it ended in the report. */
-function stepRunner(log, report) {
+function stepRunner(log, report, journal) {
     return async (name, fn) => {
         const started = Date.now();
+        journal?.step(name);
         return log.group(name, async () => {
             try {
                 const { result, detail } = await fn();
@@ -44290,7 +44291,7 @@ async function rotate(s, deps, report) {
     if (s.mode === 'check')
         return checkKey(s, deps, report);
     const { secrets, log } = deps;
-    const step = stepRunner(log, report);
+    const step = stepRunner(log, report, deps.journal);
     const emergency = s.mode === 'emergency';
     /**
      * The old and admin keys: revoked by the retire step (or the emergency step) alone, which use
@@ -44304,6 +44305,7 @@ async function rotate(s, deps, report) {
     const pre = await step('Preflight', async () => {
         const oldKey = await readCurrentKey();
         report.oldKey = oldKey;
+        deps.journal?.oldKey(oldKey);
         let admin = oldKey;
         if (s.separateAdminKey) {
             admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
@@ -44407,6 +44409,9 @@ async function rotate(s, deps, report) {
         }
         const { key: value, ...newKey } = created;
         report.newKey = newKey;
+        // Only now, checked: the post step revokes a journaled new key no write was sent for, so a
+        // hostile answer naming the old or admin key must never reach the journal.
+        deps.journal?.newKey(newKey);
         return {
             result: { value, newKey: newKey },
             detail: `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
@@ -45080,7 +45085,169 @@ function preformatted(failure, secrets) {
     return `<pre>${lines.join('&#10;')}</pre>`;
 }
 
+;// CONCATENATED MODULE: ./src/rotation/journal.ts
+/**
+ * The journal of a run: each fact recorded the moment it happens, in the runner's step state
+ * (`core.saveState`), so that the post step (post.ts) can read what the main step did even after
+ * the main step was killed (shared/design/action.md, "A journal").
+ *
+ * The runner appends every saveState to the file named by GITHUB_STATE and hands the last value
+ * of each name to the post step as the variable STATE_<name>. The whole journal is saved under one
+ * name on every fact, so the post step always reads one consistent record.
+ *
+ * It holds key ids, prefixes, names and destination labels: never a key value. The one secret it
+ * holds is each GitHub App installation token this run minted, so that the post step can revoke
+ * it (as actions/create-github-app-token keeps its token in the step state); the runner keeps the
+ * state file to itself and the tokens are masked.
+ */
+/** The name of the step state that holds the journal. */
+const JOURNAL_STATE = 'journal';
+/** The journal's format: a post step refuses a journal of another version. */
+const JOURNAL_VERSION = 1;
+/** The journal of the main step: every method records one fact and saves the whole at once. */
+class Journal {
+    save;
+    data;
+    constructor(save, mode, now = new Date()) {
+        this.save = save;
+        this.data = {
+            v: JOURNAL_VERSION,
+            started: now.toISOString(),
+            mode,
+            writesSent: [],
+            writesConfirmed: [],
+            revoked: [],
+            appTokens: []
+        };
+        this.flush();
+    }
+    step(name) {
+        this.data.step = name;
+        this.flush();
+    }
+    oldKey(key) {
+        this.data.oldKey = pick(key);
+        this.flush();
+    }
+    createSent(name) {
+        this.data.createSent = { name };
+        this.flush();
+    }
+    newKey(key) {
+        this.data.newKey = pick(key);
+        this.flush();
+    }
+    writeSent(label) {
+        if (!this.data.writesSent.includes(label))
+            this.data.writesSent.push(label);
+        this.flush();
+    }
+    writeConfirmed(label) {
+        if (!this.data.writesConfirmed.includes(label))
+            this.data.writesConfirmed.push(label);
+        this.flush();
+    }
+    revoked(id) {
+        if (!this.data.revoked.includes(id))
+            this.data.revoked.push(id);
+        this.flush();
+    }
+    appToken(token) {
+        if (!this.data.appTokens.includes(token))
+            this.data.appTokens.push(token);
+        this.flush();
+    }
+    ended(how) {
+        this.data.ended = how;
+        this.flush();
+    }
+    flush() {
+        this.save(JOURNAL_STATE, JSON.stringify(this.data));
+    }
+}
+function pick(key) {
+    return { id: key.id, prefix: key.prefix, name: key.name, created_at: key.created_at };
+}
+/** A journal that records nothing: for tools and tests that have no step state. */
+function noJournal(mode = 'rotate') {
+    return new Journal(() => undefined, mode);
+}
+/**
+ * The journal as the post step reads it (STATE_journal), checked: undefined when absent or not a
+ * journal of this version. The post step treats every field as untrusted text all the same.
+ */
+function readJournal(raw) {
+    if (!raw)
+        return undefined;
+    let parsed;
+    try {
+        parsed = JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
+    if (typeof parsed !== 'object' || parsed === null)
+        return undefined;
+    const j = parsed;
+    const strings = (v) => Array.isArray(v) && v.every(x => typeof x === 'string');
+    if (j.v !== JOURNAL_VERSION ||
+        typeof j.started !== 'string' ||
+        typeof j.mode !== 'string' ||
+        !strings(j.writesSent) ||
+        !strings(j.writesConfirmed) ||
+        !strings(j.revoked) ||
+        !strings(j.appTokens)) {
+        return undefined;
+    }
+    for (const k of [j.oldKey, j.newKey]) {
+        if (k === undefined)
+            continue;
+        if (typeof k !== 'object' ||
+            k === null ||
+            !['id', 'prefix', 'name', 'created_at'].every(f => typeof k[f] === 'string')) {
+            return undefined;
+        }
+    }
+    return j;
+}
+
+;// CONCATENATED MODULE: ./src/rotation/journaled.ts
+function journaledKeys(keys, journal) {
+    return {
+        current: (apiKey, doing) => keys.current(apiKey, doing),
+        list: adminKey => keys.list(adminKey),
+        create: async (adminKey, request) => {
+            journal.createSent(request.name);
+            return keys.create(adminKey, request);
+        },
+        update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
+        probe: (apiKey, path) => keys.probe(apiKey, path),
+        waitUntilAccepted: (apiKey, path, ms) => keys.waitUntilAccepted(apiKey, path, ms),
+        revoke: async (apiKey, id) => {
+            const outcome = await keys.revoke(apiKey, id);
+            journal.revoked(id);
+            return outcome;
+        },
+        confirmRevoked: (apiKey, path) => keys.confirmRevoked(apiKey, path),
+        usage: (adminKey, id) => keys.usage(adminKey, id),
+        sentWith: apiKey => keys.sentWith(apiKey)
+    };
+}
+function journaledSecrets(secrets, journal) {
+    return {
+        prepare: destination => secrets.prepare(destination),
+        write: async (prepared, secretName, value) => {
+            journal.writeSent(prepared.destination.label);
+            const status = await secrets.write(prepared, secretName, value);
+            journal.writeConfirmed(prepared.destination.label);
+            return status;
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
+
 
 
 
@@ -45146,13 +45313,17 @@ async function rotation(secrets, out, mask) {
         `dry-run ${settings.dryRun}, mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} ` +
         `min, prune ${settings.prune}, rotate if expiring within ` +
         `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`);
-    const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
+    // The journal, for the post step: each fact saved in the step state the moment it happens.
+    const journal = new Journal((name, value) => saveState(name, value), settings.mode);
+    const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
         mask
     });
+    const keys = journaledKeys(hive, journal);
     const report = emptyReport(settings.dryRun, settings.mode);
     let failure;
     try {
-        await rotate(settings, { keys, secrets: secretStore(settings, mask, log, report), mask, log, now: () => new Date() }, report);
+        const secrets = journaledSecrets(secretStore(settings, mask, log, report), journal);
+        await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report);
     }
     catch (error) {
         failure = main_describe(error, log);
@@ -45171,6 +45342,8 @@ async function rotation(secrets, out, mask) {
     });
     if (failure)
         out.setFailed(failure);
+    // The last act: the post step finds the main step ended, with its own clean-up done.
+    journal.ended(failure ? 'failed' : 'ok');
 }
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
 function secretStore(settings, mask, log, report) {

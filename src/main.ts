@@ -9,6 +9,8 @@ import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
 import { logText, oneLine, redactor, type Redactor } from './text.js'
+import { Journal } from './rotation/journal.js'
+import { journaledKeys, journaledSecrets } from './rotation/journaled.js'
 
 /**
  * What the action prints, all of it filtered on the way out (text.ts): no outside text becomes a
@@ -79,17 +81,17 @@ async function rotation(secrets: Redactor, out: Out, mask: (value: string) => vo
       `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
-  const keys = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
+  // The journal, for the post step: each fact saved in the step state the moment it happens.
+  const journal = new Journal((name, value) => core.saveState(name, value), settings.mode)
+  const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
     mask
   })
+  const keys = journaledKeys(hive, journal)
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    await rotate(
-      settings,
-      { keys, secrets: secretStore(settings, mask, log, report), mask, log, now: () => new Date() },
-      report
-    )
+    const secrets = journaledSecrets(secretStore(settings, mask, log, report), journal)
+    await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report)
   } catch (error) {
     failure = describe(error, log)
   }
@@ -106,6 +108,8 @@ async function rotation(secrets: Redactor, out: Out, mask: (value: string) => vo
     }
   })
   if (failure) out.setFailed(failure)
+  // The last act: the post step finds the main step ended, with its own clean-up done.
+  journal.ended(failure ? 'failed' : 'ok')
 }
 
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */

@@ -33217,13 +33217,14 @@ function readJournal(raw) {
 
 ;// CONCATENATED MODULE: ./src/github/revoke-tokens.ts
 /**
- * TEMPORARY (helper P): a minimal stand-in for `revokeInstallationTokens` that helper H exports
- * from src/github/auth.ts, so that post.ts typechecks on its own branch. The lead replaces the
- * import in post.ts with auth.ts's at merge and deletes this file.
+ * Revokes the GitHub App installation tokens a run minted: `DELETE /installation/token` with the
+ * token itself, as actions/create-github-app-token does in its post step; a 204 revoked it, a 401
+ * means it is already dead (revoked or expired). Only to GITHUB_API_URL (the baseUrl), no
+ * redirects, a short deadline each; a failure is a warning, never an error (the token dies within
+ * an hour anyway).
  *
- * `DELETE /installation/token` with the token itself, as actions/create-github-app-token does in
- * its post step; a 204 revoked it, a 401 means it is already dead (revoked or expired). Each token
- * gets a short deadline; a failure is a warning, never an error (the token dies within an hour).
+ * Not wired yet: the main step does not record its tokens in the journal (issue 10 is open), so
+ * the post step has none to revoke until it does.
  */
 
 async function revokeInstallationTokens(tokens, options) {

@@ -51,7 +51,7 @@ const AFTER_PREFLIGHT = [
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
   if (s.mode === 'check') return checkKey(s, deps, report)
   const { secrets, log } = deps
-  const step = stepRunner(log, report)
+  const step = stepRunner(log, report, deps.journal)
   const emergency = s.mode === 'emergency'
   /**
    * The old and admin keys: revoked by the retire step (or the emergency step) alone, which use
@@ -66,6 +66,7 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
   const pre = await step<Preflight>('Preflight', async () => {
     const oldKey = await readCurrentKey()
     report.oldKey = oldKey
+    deps.journal?.oldKey(oldKey)
     let admin = oldKey
     if (s.separateAdminKey) {
       admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
@@ -181,6 +182,9 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     }
     const { key: value, ...newKey } = created
     report.newKey = newKey
+    // Only now, checked: the post step revokes a journaled new key no write was sent for, so a
+    // hostile answer naming the old or admin key must never reach the journal.
+    deps.journal?.newKey(newKey)
     return {
       result: { value, newKey: newKey as HiveKey },
       detail:

@@ -5,6 +5,7 @@
  */
 import type { KeyService, SecretStore } from './ports.js'
 import type { RotationReport } from './report.js'
+import type { Journal } from './journal.js'
 
 export interface Log {
   info(message: string): void
@@ -20,6 +21,12 @@ export interface RotationDeps {
   mask(value: string): void
   log: Log
   now(): Date
+  /**
+   * The run's journal for the post step (journal.ts). main.ts wraps the two ports with
+   * journaled.ts, which records every create, write and revocation; the steps add what only they
+   * know: the step in progress, the old key, and a new key once its create answer passed its checks.
+   */
+  journal?: Journal
 }
 
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */
@@ -33,9 +40,10 @@ export class RotationError extends Error {
 export type Step = <T>(name: string, fn: () => Promise<{ result: T; detail: string }>) => Promise<T>
 
 /** Runs one step in its own log group, timed, and records how it ended in the report. */
-export function stepRunner(log: Log, report: RotationReport): Step {
+export function stepRunner(log: Log, report: RotationReport, journal?: Journal): Step {
   return async (name, fn) => {
     const started = Date.now()
+    journal?.step(name)
     return log.group(name, async () => {
       try {
         const { result, detail } = await fn()
