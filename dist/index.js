@@ -43432,6 +43432,8 @@ function createGitHubClients(auth, options) {
     }
     return new AppInstallations(auth.appId, createAppClient({ ...options, ...auth }), token => {
         options.mask(token);
+        // Recorded for the post step, which revokes it (DELETE /installation/token).
+        options.onInstallationToken?.(token);
         return createGitHubClient({ ...options, token });
     });
 }
@@ -45322,7 +45324,7 @@ async function rotation(secrets, out, mask) {
     const report = emptyReport(settings.dryRun, settings.mode);
     let failure;
     try {
-        const secrets = journaledSecrets(secretStore(settings, mask, log, report), journal);
+        const secrets = journaledSecrets(secretStore(settings, mask, log, report, journal), journal);
         await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report);
     }
     catch (error) {
@@ -45346,7 +45348,7 @@ async function rotation(secrets, out, mask) {
     journal.ended(failure ? 'failed' : 'ok');
 }
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
-function secretStore(settings, mask, log, report) {
+function secretStore(settings, mask, log, report, journal) {
     if (settings.mode === 'check') {
         const refuse = async () => {
             throw new Error('mode check reads no secrets and writes none');
@@ -45362,7 +45364,8 @@ function secretStore(settings, mask, log, report) {
         baseUrl: settings.githubApiUrl,
         warn,
         debug: log.debug,
-        mask
+        mask,
+        onInstallationToken: token => journal.appToken(token)
     });
     return new GitHubSecretStore(github, {
         secretName: settings.secretName,

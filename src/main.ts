@@ -90,7 +90,7 @@ async function rotation(secrets: Redactor, out: Out, mask: (value: string) => vo
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    const secrets = journaledSecrets(secretStore(settings, mask, log, report), journal)
+    const secrets = journaledSecrets(secretStore(settings, mask, log, report, journal), journal)
     await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report)
   } catch (error) {
     failure = describe(error, log)
@@ -117,7 +117,8 @@ function secretStore(
   settings: Settings,
   mask: (value: string) => void,
   log: Log,
-  report: RotationReport
+  report: RotationReport,
+  journal: Journal
 ): SecretStore {
   if (settings.mode === 'check') {
     const refuse = async (): Promise<never> => {
@@ -134,7 +135,8 @@ function secretStore(
     baseUrl: settings.githubApiUrl,
     warn,
     debug: log.debug,
-    mask
+    mask,
+    onInstallationToken: token => journal.appToken(token)
   })
   return new GitHubSecretStore(github, {
     secretName: settings.secretName,

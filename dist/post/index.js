@@ -33222,9 +33222,6 @@ function readJournal(raw) {
  * means it is already dead (revoked or expired). Only to GITHUB_API_URL (the baseUrl), no
  * redirects, a short deadline each; a failure is a warning, never an error (the token dies within
  * an hour anyway).
- *
- * Not wired yet: the main step does not record its tokens in the journal (issue 10 is open), so
- * the post step has none to revoke until it does.
  */
 
 async function revokeInstallationTokens(tokens, options) {

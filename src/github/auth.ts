@@ -27,7 +27,11 @@ export interface GitHubClients {
 
 export function createGitHubClients(
   auth: GitHubAuth,
-  options: OctokitOptions & { mask(value: string): void }
+  options: OctokitOptions & {
+    mask(value: string): void
+    /** Called with each installation token the moment it is minted (and masked): the journal. */
+    onInstallationToken?: (token: string) => void
+  }
 ): GitHubClients {
   if (auth.kind === 'token') {
     const client = createGitHubClient({ ...options, token: auth.token })
@@ -35,6 +39,8 @@ export function createGitHubClients(
   }
   return new AppInstallations(auth.appId, createAppClient({ ...options, ...auth }), token => {
     options.mask(token)
+    // Recorded for the post step, which revokes it (DELETE /installation/token).
+    options.onInstallationToken?.(token)
     return createGitHubClient({ ...options, token })
   })
 }

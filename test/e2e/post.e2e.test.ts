@@ -234,5 +234,28 @@ for (const [name, which, hold] of BOUNDARIES) {
   })
 }
 
-// App tokens revoked after a real app-id run waits for the main step to journal the tokens it mints
-// (issue 10, open); the post step's revocation itself is tested above with a hand-made journal.
+describe('App tokens after a real app-id run', () => {
+  it('the post step revokes every installation token the main step minted', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' }
+    })
+    world.github.addApp('424242', publicKey)
+    world.github.installApp('424242', 'octo')
+    const inputs: Record<string, string> = {
+      ...world.inputs(),
+      'app-id': '424242',
+      'app-private-key': privateKey
+    }
+    delete inputs['github-token']
+    const main = await runAction({ inputs, env: world.env, timeoutMs: 60_000 })
+    expect(main.code).toBe(0)
+    const minted = world.github.installationTokens()
+    expect(minted.length).toBeGreaterThan(0)
+    const post = await runPostStep(main, { inputs, env: world.env })
+    expect(post.code).toBe(0)
+    expect(world.github.revokedInstallationTokens().sort()).toEqual([...minted].sort())
+    expect(leaks(post, secrets([...minted, privateKey]))).toEqual([])
+  }, 90_000)
+})
