@@ -28,8 +28,11 @@ export const EXIT_DEADLINE_MS = 6_500
 
 /** The run was cancelled: thrown instead of starting new work after the first signal. */
 export class CancelledError extends Error {
-  constructor(readonly signalName: string) {
-    super(`The run was cancelled (${signalName}) before it finished.`)
+  constructor(
+    readonly signalName: string,
+    message = `The run was cancelled (${signalName}) before it finished.`
+  ) {
+    super(message)
     this.name = 'CancelledError'
   }
 }
@@ -139,6 +142,21 @@ export class Cancellation {
       if (abort) abort.addEventListener('abort', () => cancel(abort.reason), { once: true })
       else this.onStop(name => cancel(new CancelledError(name)))
     })
+  }
+
+  /**
+   * Rejects with a CancelledError when forward work is aborted (IN_FLIGHT_GRACE_MS after the first
+   * signal); never settles otherwise. A step races its work against it, so that a wait it can't
+   * cut short (a library's own backoff) can't hold the clean-up back.
+   */
+  forwardDeadline(): Promise<never> {
+    const signal = this.inFlight.signal
+    const deadline = new Promise<never>((_, reject) => {
+      if (signal.aborted) return reject(signal.reason)
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+    })
+    deadline.catch(() => undefined)
+    return deadline
   }
 
   /** Runs `fn` as clean-up: its requests are allowed after the stop, until the clean-up deadline. */

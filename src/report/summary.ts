@@ -13,7 +13,12 @@
 import type { HiveKey } from '../hive/types.js'
 import { hidesSecret, oneLine, redact, WITHHELD } from '../text.js'
 import { describeScope } from '../rotation/plan.js'
-import { daysUntilExpiry, heldKey, type RotationReport } from '../rotation/report.js'
+import {
+  daysUntilExpiry,
+  heldKey,
+  type RotationReport,
+  type StepStatus
+} from '../rotation/report.js'
 
 export interface OutputSink {
   setOutput(name: string, value: string): void
@@ -107,7 +112,7 @@ export async function writeSummary(
     ['Step', 'Result', 'Time', 'Detail'],
     report.steps.map(s => [
       cell(s.step),
-      s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
+      STATUS[s.status],
       `${(s.ms / 1000).toFixed(1)} s`,
       cell(s.detail)
     ])
@@ -164,9 +169,18 @@ export async function writeSummary(
   await summary.write()
 }
 
+const STATUS: Record<StepStatus, string> = {
+  ok: '✅ ok',
+  failed: '❌ failed',
+  skipped: '⏭️ skipped',
+  cancelled: '🛑 cancelled'
+}
+
 function title(report: RotationReport, failure: string | undefined): string {
   if (report.mode === 'check') return failure ? 'Hive key check failed' : 'Hive key check: ok'
   const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation'
+  if (report.cancelled)
+    return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`
   if (failure) return `${what} failed`
   if (report.dryRun) return `${what}: dry run, nothing changed`
   if (report.rotated) return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated'

@@ -6,6 +6,7 @@ import type { Settings } from '../settings.js'
 import { inGrace, type Leftover } from './leftovers.js'
 import type { RotationReport } from './report.js'
 import { warn, type Log, type RotationDeps } from './steps.js'
+import { adminAfterStore, type Created, type Ready, type Run } from './run.js'
 
 /**
  * Puts every leftover in the report, the spared ones with the reason, and warns about the others:
@@ -97,5 +98,36 @@ export async function pruneLeftovers(
     `${count('revoked')} leftover key(s) revoked, ${count('revoke failed')} failed, ` +
     `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
     `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`
+  )
+}
+
+/**
+ * Step 6, prune: every destination holds the new key, so the leftovers of earlier runs can go.
+ * Before the old key is retired: its name may be the only record of a key it replaced, and a run
+ * stopped between revoking it and pruning would lose that record for good.
+ *
+ * Stopping after it (or during it) leaves: every destination holds the new key, the old key still
+ * works, and any leftover not yet revoked is pruned by the next run.
+ */
+export async function pruneStep(run: Run, ready: Ready, created: Created) {
+  return {
+    result: undefined,
+    detail: await pruneLeftovers(
+      run.s,
+      { ...run.deps, keys: run.keys },
+      run.report,
+      ready.leftovers,
+      {
+        adminKey: adminAfterStore(run, created),
+        never: [created.newKey.id, ready.oldKey.id]
+      }
+    )
+  }
+}
+
+export function pruneStopped(_run: Run, ready: Ready, { newKey }: Created): string {
+  return (
+    `Every destination holds the new key ${newKey.id} (${newKey.prefix}…); the old key ` +
+    `${ready.oldKey.id} still works. Leftovers not yet revoked are pruned by the next run.`
   )
 }

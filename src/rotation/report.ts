@@ -28,6 +28,8 @@ export interface RotationReport {
   retired?: 'revoked' | 'grace' | 'kept'
   /** Leftovers of earlier interrupted runs found in the preflight, and what became of each. */
   leftovers: LeftoverRecord[]
+  /** Set when a signal stopped the run: in which step, and what the clean-up left. */
+  cancelled?: { signal: string; step: string; left: string }
   /** What the user should look at: also printed as ::warning:: lines when they happen. */
   warnings: string[]
 }
@@ -47,7 +49,7 @@ export interface LeftoverRecord {
     | 'revoke failed'
 }
 
-export type StepStatus = 'ok' | 'failed' | 'skipped'
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'cancelled'
 
 export interface StepRecord {
   step: string

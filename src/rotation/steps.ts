@@ -6,6 +6,7 @@
 import type { KeyService, SecretStore } from './ports.js'
 import type { RotationReport } from './report.js'
 import type { Journal } from './journal.js'
+import { CancelledError, type Cancellation } from '../cancel.js'
 
 export interface Log {
   info(message: string): void
@@ -27,6 +28,8 @@ export interface RotationDeps {
    * know: the step in progress, the old key, and a new key once its create answer passed its checks.
    */
   journal?: Journal
+  /** Set by the first SIGINT or SIGTERM (cancel.ts); never cancelled when absent. */
+  cancellation?: Cancellation
 }
 
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */
@@ -37,25 +40,89 @@ export class RotationError extends Error {
   }
 }
 
-export type Step = <T>(name: string, fn: () => Promise<{ result: T; detail: string }>) => Promise<T>
+/**
+ * What stopping during a step leaves: run as clean-up (cancel.ts) when the run is cancelled while
+ * the step runs, it brings the run to the step's safe state and says what it left.
+ */
+export type WhenStopped = () => Promise<string> | string
 
-/** Runs one step in its own log group, timed, and records how it ended in the report. */
-export function stepRunner(log: Log, report: RotationReport, journal?: Journal): Step {
-  return async (name, fn) => {
+export type Step = <T>(
+  name: string,
+  fn: () => Promise<{ result: T; detail: string }>,
+  whenStopped?: WhenStopped
+) => Promise<T>
+
+/**
+ * Runs one step in its own log group, timed, and records how it ended in the report. A step that
+ * ends while a stop is asked, however it ended, is a cancelled step: its `whenStopped` runs as
+ * clean-up, and the run ends with a CancelledError that says in which step it stopped and what
+ * it left.
+ */
+export function stepRunner(
+  log: Log,
+  report: RotationReport,
+  journal?: Journal,
+  cancellation?: Cancellation
+): Step {
+  return async (name, fn, whenStopped) => {
     const started = Date.now()
     journal?.step(name)
     return log.group(name, async () => {
       try {
-        const { result, detail } = await fn()
+        // Stopped between steps: this step's safe state is where the run is.
+        cancellation?.throwIfStopped()
+        const work = fn()
+        let ended
+        if (cancellation) {
+          work.catch(() => undefined) // abandoned at the deadline: its end no longer matters
+          ended = await Promise.race([work, cancellation.forwardDeadline()])
+        } else {
+          ended = await work
+        }
+        const { result, detail } = ended
         report.steps.push({ step: name, status: 'ok', detail, ms: Date.now() - started })
         log.info(detail)
         return result
       } catch (error) {
+        if (cancellation?.requested) {
+          throw await cancelled(name, started, error, cancellation, whenStopped)
+        }
         const detail = error instanceof Error ? error.message : String(error)
         report.steps.push({ step: name, status: 'failed', detail, ms: Date.now() - started })
         throw error
       }
     })
+  }
+
+  async function cancelled(
+    name: string,
+    started: number,
+    error: unknown,
+    cancellation: Cancellation,
+    whenStopped: WhenStopped | undefined
+  ): Promise<CancelledError> {
+    const signal = cancellation.signalName ?? 'a signal'
+    log.debug(`Stopped by ${signal}: ${error instanceof Error ? error.message : String(error)}`)
+    let left = 'Nothing was changed.'
+    if (whenStopped) {
+      try {
+        left = await cancellation.cleanup(async () => whenStopped())
+      } catch (cleanupError) {
+        left = `The clean-up failed: ${(cleanupError as Error).message}`
+      }
+    }
+    left +=
+      ' ' +
+      (report.rotated
+        ? 'The next run starts from the new key and prunes what this run left.'
+        : 'The next run starts the rotation again and prunes what this run left.')
+    const detail = `Cancelled (${signal}) during this step. ${left}`
+    report.steps.push({ step: name, status: 'cancelled', detail, ms: Date.now() - started })
+    report.cancelled = { signal, step: name, left }
+    return new CancelledError(
+      signal,
+      `The run was cancelled (${signal}) during the step "${name}". ${left}`
+    )
   }
 }
 

@@ -1,0 +1,249 @@
+/**
+ * Step 2, preflight: read-only. The current key, the admin key, the active keys (leftovers of
+ * earlier runs, a run in flight), whether a rotation is due, and every destination's public key.
+ * Anything wrong here fails the run before anything changes.
+ *
+ * Stopping after it (or during it) leaves: nothing changed. The next run starts from the same place.
+ */
+import type { Settings } from '../settings.js'
+import type { HiveKey, Permission, Scope } from '../hive/types.js'
+import type { PreparedDestination, SecretStore } from './ports.js'
+import { DestinationError } from './ports.js'
+import type { DestinationRecord } from './report.js'
+import { describePlan, describeScope } from './plan.js'
+import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
+import { recordLeftovers } from './prune.js'
+import { scopeCovers } from './scope.js'
+import { RotationError } from './steps.js'
+import { describeKey, inFlightUntil, type Ready, type Run } from './run.js'
+import { sanitize } from '../text.js'
+
+/**
+ * How many destinations are prepared at once (reads only; writes go one at a time). Octokit's
+ * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
+ */
+const READ_CONCURRENCY = 10
+const DAY_MS = 86_400_000
+
+/** What the preflight found: nothing to do, or everything the later steps need. */
+export type Preflight = ({ due: false } | ({ due: true } & Ready)) & { detail: string }
+
+export async function preflight(run: Run): Promise<Preflight> {
+  const { s, deps, report, keys } = run
+  const oldKey = await readCurrentKey(run)
+  report.oldKey = oldKey
+  deps.journal?.oldKey(oldKey)
+  let admin = oldKey
+  if (s.separateAdminKey) {
+    admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
+    report.adminKey = admin
+  }
+  for (const id of [oldKey.id, admin.id]) {
+    run.protectedIds.add(id)
+    run.knownIds.add(id)
+  }
+  const permission = s.permission === 'inherit' ? oldKey.permission : s.permission
+  const scope = s.scope === 'inherit' ? oldKey.scope : s.scope
+  checkAdmin(s, admin, permission, scope)
+
+  const now = deps.now()
+  const active = await keys.list(s.hiveAdminKey)
+  for (const key of active) run.knownIds.add(key.id)
+  const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
+  if (found.inFlight) throw inFlightError(found.inFlight, run.emergency)
+  // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+  // revoke-old: false the old keys the current key replaced (kept on purpose).
+  const spared = (l: Leftover) =>
+    inGrace(l.key, now)
+      ? ('left to expire' as const)
+      : !s.revokeOld && l.replacedByCurrent
+        ? ('kept (revoke-old: false)' as const)
+        : undefined
+  const leftovers = found.leftovers.filter(l => !spared(l))
+  recordLeftovers(s, run.log, report, found.leftovers, spared)
+  const due = isDue(run, oldKey, leftovers, now)
+  report.due = due.why
+  if (!due.due) {
+    return { due: false, detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.` }
+  }
+  const prepared = await prepareAll(s, deps.secrets, report.destinations)
+  report.plan = describePlan(s, oldKey, permission, scope, leftovers)
+  return {
+    due: true,
+    oldKey,
+    prepared,
+    permission,
+    scope,
+    leftovers,
+    detail:
+      `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+      `${leftovers.length} leftover key(s). Due: ${due.why}.`
+  }
+}
+
+/** The current key; in an emergency a key Hive already refuses gets its own explanation. */
+async function readCurrentKey(run: Run): Promise<HiveKey> {
+  try {
+    return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)')
+  } catch (error) {
+    const status = (error as { status?: number }).status
+    if (!run.emergency || status !== 401) throw error
+    throw new RotationError(
+      'hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
+        'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
+        'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
+        'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+        'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+        'from there.'
+    )
+  }
+}
+
+/** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
+function isDue(run: Run, key: HiveKey, found: Leftover[], now: Date) {
+  const days = run.s.rotateIfExpiringWithinDays
+  if (run.emergency) return { due: true, why: 'mode emergency: the current key is compromised' }
+  if (days === undefined)
+    return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' }
+  const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at)
+  const expiry = `the current key expires ${key.expires_at ?? 'never'}`
+  if (expires <= now.getTime() + days * DAY_MS) {
+    return { due: true, why: `${expiry}, within ${days} day(s)` }
+  }
+  if (found.length > 0) {
+    return {
+      due: true,
+      why:
+        `${expiry}, later than ${days} day(s), but leftovers of an interrupted run exist and ` +
+        'only a full store proves that every destination holds one key'
+    }
+  }
+  return { due: false, why: `${expiry}, later than ${days} day(s) from now` }
+}
+
+function inFlightError(
+  { key, createdAt }: { key: HiveKey; createdAt: string },
+  emergency: boolean
+) {
+  const after = inFlightUntil(createdAt)
+  return new RotationError(
+    `Another rotation seems to be in flight: key ${key.id} (${key.prefix}…) "${sanitize(key.name)}" of ` +
+      `this rotation was created at ${createdAt}, after the current key, less than ` +
+      `${IN_FLIGHT_MS / 60_000} minutes ago. Stopped rather than race it; nothing was changed. ` +
+      `If no other run is going on (an earlier run was cancelled or killed), run again after ` +
+      `${after}: it then finishes what the earlier run left. To keep two runs from overlapping, give the ` +
+      'workflow a concurrency group (concurrency: { group: rotate-hive-api-key, ' +
+      'cancel-in-progress: false }).' +
+      (emergency
+        ? ' In an emergency that cannot wait, revoke the compromised key in Hive by hand now.'
+        : '')
+  )
+}
+
+/** The admin key must be admin and able to grant what the new key asks for. */
+function checkAdmin(s: Settings, admin: HiveKey, permission: Permission, scope: Scope) {
+  const which = s.separateAdminKey ? 'hive-admin-key' : 'hive-api-key (no hive-admin-key given)'
+  if (admin.permission !== 'admin') {
+    throw new RotationError(
+      `${which} has permission ${admin.permission}; creating and revoking keys needs admin. ` +
+        (s.separateAdminKey
+          ? 'Pass an admin key as hive-admin-key.'
+          : 'Either rotate an admin key, or pass an admin key as hive-admin-key.')
+    )
+  }
+  if (!s.separateAdminKey && permission !== 'admin') {
+    throw new RotationError(
+      `permission ${permission} would leave the rotated key unable to rotate itself next time, ` +
+        'since without hive-admin-key the rotated key is its own admin. Pass hive-admin-key, or ' +
+        'leave permission as inherit.'
+    )
+  }
+  if (!scopeCovers(admin.scope, scope)) {
+    throw new RotationError(
+      `${which} has ${describeScope(admin.scope)} and cannot grant ${describeScope(scope)}; ` +
+        'set scope to what the admin key covers.'
+    )
+  }
+}
+
+/**
+ * Read every destination's public key and secret metadata, a few at a time; fail with all
+ * problems at once. Then the guard: when no destination holds a secret named `secret-name`, the
+ * key being rotated is kept under another name (aphids-cli's examples say APHIDS_API_KEY), and a
+ * rotation would write a secret nobody reads and revoke the key everybody reads: stop, and name
+ * the secrets that do exist.
+ */
+async function prepareAll(s: Settings, secrets: SecretStore, records: DestinationRecord[]) {
+  records.push(
+    ...s.destinations.map(d => ({ destination: d.label, status: 'not written' as const }))
+  )
+  const results: (PreparedDestination | DestinationError)[] = []
+  let next = 0
+  async function worker() {
+    while (next < s.destinations.length) {
+      const i = next++
+      try {
+        results[i] = await secrets.prepare(s.destinations[i])
+      } catch (error) {
+        results[i] = asDestinationError(error)
+      }
+    }
+  }
+  await Promise.all(
+    Array.from({ length: Math.min(READ_CONCURRENCY, s.destinations.length) }, worker)
+  )
+  const problems: string[] = []
+  results.forEach((r, i) => {
+    const record = records[i]
+    if (r instanceof DestinationError) {
+      record.status = 'unreachable'
+      record.detail = r.message
+      problems.push(`  - ${record.destination}: ${r.message}`)
+    } else {
+      record.status = 'ready'
+      record.publicKeyId = r.publicKeyId
+      if (!r.secret.exists)
+        record.detail = `${s.secretName} does not exist here: it will be created`
+    }
+  })
+  if (problems.length > 0) {
+    throw new RotationError(
+      `${problems.length} of ${s.destinations.length} destination(s) can't be written; nothing ` +
+        `was changed:\n${problems.join('\n')}`
+    )
+  }
+  const prepared = results as PreparedDestination[]
+  if (prepared.every(p => !p.secret.exists)) throw secretNowhere(s, prepared)
+  return prepared
+}
+
+/** Names shown per destination in the "lives nowhere" message. */
+const NAMES_SHOWN = 10
+
+function secretNowhere(s: Settings, prepared: PreparedDestination[]): RotationError {
+  const where = prepared.map(p => {
+    const found = p.secret.exists ? undefined : p.secret
+    const names = found?.otherNames
+    if (names === undefined) return `${p.destination.label}: (its secrets could not be listed)`
+    if (names.length === 0) return `${p.destination.label} holds no secrets`
+    const total = found?.total ?? names.length
+    const more = total > NAMES_SHOWN ? ` and ${total - NAMES_SHOWN} more` : ''
+    return `${p.destination.label} holds ${names.slice(0, NAMES_SHOWN).join(', ')}${more}`
+  })
+  const one = prepared.length === 1
+  return new RotationError(
+    `${one ? 'The destination does not hold' : `None of the ${prepared.length} destinations holds`} ` +
+      `a secret named ${s.secretName}, so the key being rotated is kept somewhere else. Stopped ` +
+      `before anything changed: a rotation would create ${s.secretName} where nothing reads it ` +
+      `and revoke the key your jobs use. ${where.join('; ')}. Set secret-name to the secret ` +
+      'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
+      'holds it. To start from nothing, store the current key under that name at one ' +
+      'destination first.'
+  )
+}
+
+export function asDestinationError(error: unknown): DestinationError {
+  return error instanceof DestinationError
+    ? error
+    : new DestinationError(error instanceof Error ? error.message : String(error), false)
+}

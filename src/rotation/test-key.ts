@@ -1,0 +1,102 @@
+/**
+ * Step 4, test: the new key answers the verify path, and Hive reads it back as what was asked
+ * for (its id, permission, scope and expiry). A new key that fails is revoked: nothing else has
+ * changed, and no destination holds it.
+ *
+ * Stopping after it (or during it) leaves: a tested new key that no destination holds; a run
+ * that is stopped revokes it, and the old key stays in every destination.
+ */
+import { describeScope } from './plan.js'
+import { sameExpiry, sameScope } from './scope.js'
+import { RotationError } from './steps.js'
+import { revokeOwn, unchanged, type Created, type Ready, type Run } from './run.js'
+
+export async function testKey(run: Run, ready: Ready, created: Created) {
+  try {
+    return await testNewKey(run, ready, created)
+  } catch (error) {
+    if (error instanceof RotationError || run.cancellation.requested) throw error
+    return discardNewKey(
+      run,
+      ready,
+      created,
+      `Testing the new key failed: ${(error as Error).message}`
+    )
+  }
+}
+
+async function testNewKey(run: Run, ready: Ready, { value, newKey }: Created) {
+  const { s, keys } = run
+  const verify = await keys.waitUntilAccepted(value, s.verifyPath, s.verifyTimeoutSeconds * 1000)
+  if (!verify.accepted) {
+    const why =
+      verify.status === 403
+        ? `it lacks the permission or scope to read ${s.verifyPath} (403)`
+        : `${s.verifyPath} still answered ${verify.status} after ${verify.attempts} attempt(s) ` +
+          `over ${Math.round(verify.elapsedMs / 1000)} s (verify-timeout-seconds: ` +
+          `${s.verifyTimeoutSeconds})`
+    await discardNewKey(run, ready, { value, newKey }, `The new key failed its test: ${why}.`)
+  }
+  const seen = await keys.current(value, 'reading the new key back')
+  const mismatch =
+    seen.id !== newKey.id
+      ? `Hive reports it as ${seen.id}, not ${newKey.id}`
+      : seen.permission !== ready.permission
+        ? `its permission is ${seen.permission}, not ${ready.permission}`
+        : !sameScope(seen.scope, ready.scope)
+          ? `it has ${describeScope(seen.scope)}, not ${describeScope(ready.scope)}`
+          : !sameExpiry(seen.expires_at, newKey.expires_at)
+            ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
+            : ''
+  if (mismatch) {
+    await discardNewKey(
+      run,
+      ready,
+      { value, newKey },
+      `The new key is not what was asked for: ${mismatch}.`
+    )
+  }
+  return {
+    result: undefined,
+    detail:
+      `${s.verifyPath} accepted the new key after ${verify.attempts} attempt(s) ` +
+      `(${verify.elapsedMs} ms); Hive confirms ${ready.permission}, ${describeScope(ready.scope)}.`
+  }
+}
+
+/** Revoke the new key (no destination holds it) and fail the run. */
+async function discardNewKey(
+  run: Run,
+  ready: Ready,
+  { newKey }: Created,
+  reason: string
+): Promise<never> {
+  try {
+    await revokeOwn(run, newKey.id)
+    run.report.revokedKeyIds.push(newKey.id)
+  } catch (error) {
+    if (run.cancellation.requested) throw error
+    throw new RotationError(
+      `${reason} Revoking it also failed (${(error as Error).message}): revoke key ` +
+        `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged(run, ready.oldKey)}`
+    )
+  }
+  throw new RotationError(
+    `${reason} The new key ${newKey.id} was revoked. ${unchanged(run, ready.oldKey)}`
+  )
+}
+
+/** Stopped during the test (or right after it): no destination holds the new key, so it goes. */
+export async function revokeUnheldNewKey(run: Run, { newKey }: Created): Promise<string> {
+  if (run.report.revokedKeyIds.includes(newKey.id)) return `The new key ${newKey.id} was revoked.`
+  try {
+    await revokeOwn(run, newKey.id)
+    run.report.revokedKeyIds.push(newKey.id)
+    return `No destination holds the new key, so it was revoked (${newKey.id}).`
+  } catch (error) {
+    return (
+      `No destination holds the new key; revoking it failed (${(error as Error).message}): ` +
+      `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`
+    )
+  }
+}
