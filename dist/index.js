@@ -31188,6 +31188,184 @@ function qstring(str) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/cancel.ts
+/**
+ * How a run stops when the runner cancels it (shared/design/action.md, "Stopping").
+ *
+ * GitHub cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills the process tree 2.5 s
+ * after that. On the first signal (`stop()`):
+ *
+ *   - no new forward request starts: the HTTP wrappers call `throwIfStopped()` before every
+ *     request and every retry, and every wait (`sleep`) ends at once with a CancelledError;
+ *   - a request already in flight may finish until IN_FLIGHT_GRACE_MS after the signal; then its
+ *     `signal()` aborts it (its outcome is unknown: a write may have landed);
+ *   - the rotation brings itself to the safe state of its step inside `cleanup()`, whose requests
+ *     are allowed, each aborted at CLEANUP_DEADLINE_MS after the signal;
+ *   - index.ts exits the process at EXIT_DEADLINE_MS after the signal whatever is still pending,
+ *     well before the SIGTERM at 7.5 s. Later signals change nothing (they must not break the
+ *     clean-up).
+ *
+ * Which requests are clean-up is carried by AsyncLocalStorage, so no caller can forget to pass it
+ * along: everything started inside `cleanup(fn)` is clean-up, nothing else is.
+ */
+
+/** How long a request in flight at the first signal may go on before it is aborted. */
+const IN_FLIGHT_GRACE_MS = 2_000;
+/** When the clean-up's own requests are aborted, counted from the first signal. */
+const CLEANUP_DEADLINE_MS = 5_500;
+/** When index.ts exits whatever is pending, counted from the first signal (SIGTERM comes at 7.5 s). */
+const EXIT_DEADLINE_MS = 6_500;
+/** The run was cancelled: thrown instead of starting new work after the first signal. */
+class CancelledError extends Error {
+    signalName;
+    constructor(signalName, message = `The run was cancelled (${signalName}) before it finished.`) {
+        super(message);
+        this.signalName = signalName;
+        this.name = 'CancelledError';
+    }
+}
+const realTimers = {
+    setTimeout: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        t.unref?.();
+        return t;
+    },
+    clearTimeout: handle => clearTimeout(handle),
+    now: () => Date.now()
+};
+class Cancellation {
+    timers;
+    stopSignal;
+    stoppedAt;
+    inFlight = new AbortController();
+    cleanupAbort = new AbortController();
+    listeners = [];
+    cleanupScope = new external_node_async_hooks_.AsyncLocalStorage();
+    constructor(timers = realTimers) {
+        this.timers = timers;
+    }
+    /** True once a stop was asked (the first signal). */
+    get requested() {
+        return this.stopSignal !== undefined;
+    }
+    /** The signal that stopped the run, e.g. 'SIGINT'. */
+    get signalName() {
+        return this.stopSignal;
+    }
+    /** Milliseconds since the first signal; undefined before it. */
+    sinceStop() {
+        return this.stoppedAt === undefined ? undefined : this.timers.now() - this.stoppedAt;
+    }
+    /** True inside `cleanup()`. */
+    get inCleanup() {
+        return this.cleanupScope.getStore() === true;
+    }
+    /** Asks the run to stop. Only the first call counts; later ones are ignored. */
+    stop(signalName) {
+        if (this.stopSignal !== undefined)
+            return;
+        this.stopSignal = signalName;
+        this.stoppedAt = this.timers.now();
+        this.timers.setTimeout(() => this.inFlight.abort(new CancelledError(signalName)), IN_FLIGHT_GRACE_MS);
+        this.timers.setTimeout(() => this.cleanupAbort.abort(new CancelledError(signalName)), CLEANUP_DEADLINE_MS);
+        for (const listener of this.listeners)
+            listener(signalName);
+    }
+    /** Called once, at the first signal. */
+    onStop(listener) {
+        this.listeners.push(listener);
+    }
+    /** Throws a CancelledError when a stop was asked, unless this is clean-up. */
+    throwIfStopped() {
+        if (this.stopSignal !== undefined && !this.inCleanup)
+            throw new CancelledError(this.stopSignal);
+    }
+    /**
+     * The AbortSignal for one request started now: forward work is aborted IN_FLIGHT_GRACE_MS after
+     * the first signal, clean-up at CLEANUP_DEADLINE_MS. Combine it with the request's own deadline
+     * (AbortSignal.any).
+     */
+    signal() {
+        return this.inCleanup ? this.cleanupAbort.signal : this.inFlight.signal;
+    }
+    /**
+     * A wait that ends early on a stop: resolves after `ms`, or rejects with a CancelledError at the
+     * first signal (at once when stopped already). Inside clean-up it waits at most until the
+     * clean-up deadline.
+     */
+    sleep(ms) {
+        return new Promise((resolve, reject) => {
+            const abort = this.inCleanup ? this.cleanupAbort.signal : undefined;
+            if (this.stopSignal !== undefined && !this.inCleanup) {
+                return reject(new CancelledError(this.stopSignal));
+            }
+            if (abort?.aborted)
+                return reject(abort.reason);
+            const done = () => {
+                this.timers.clearTimeout(handle);
+                resolve();
+            };
+            const handle = this.timers.setTimeout(done, ms);
+            const cancel = (reason) => {
+                this.timers.clearTimeout(handle);
+                reject(reason);
+            };
+            if (abort)
+                abort.addEventListener('abort', () => cancel(abort.reason), { once: true });
+            else
+                this.onStop(name => cancel(new CancelledError(name)));
+        });
+    }
+    /**
+     * Rejects with a CancelledError when forward work is aborted (IN_FLIGHT_GRACE_MS after the first
+     * signal); never settles otherwise. A step races its work against it, so that a wait it can't
+     * cut short (a library's own backoff) can't hold the clean-up back.
+     */
+    forwardDeadline() {
+        const signal = this.inFlight.signal;
+        const deadline = new Promise((_, reject) => {
+            if (signal.aborted)
+                return reject(signal.reason);
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+        deadline.catch(() => undefined);
+        return deadline;
+    }
+    /** Runs `fn` as clean-up: its requests are allowed after the stop, until the clean-up deadline. */
+    cleanup(fn) {
+        return this.cleanupScope.run(true, fn);
+    }
+}
+/** A run that is never cancelled: the default for tests and tools. */
+function neverCancelled() {
+    return new Cancellation();
+}
+/**
+ * Wires the process's SIGINT and SIGTERM to `cancellation.stop`, and exits at EXIT_DEADLINE_MS
+ * after the first one with `onDeadline()` given a last word. Installing a listener replaces
+ * Node's default of dying at once; every later signal is ignored (the clean-up goes on).
+ */
+function installSignalHandlers(cancellation, onDeadline, proc = process) {
+    const handler = (signalName) => {
+        if (cancellation.requested)
+            return;
+        cancellation.stop(signalName);
+        const t = setTimeout(() => {
+            try {
+                onDeadline();
+            }
+            finally {
+                proc.exit(1);
+            }
+        }, EXIT_DEADLINE_MS);
+        t.unref();
+    };
+    proc.on('SIGINT', handler);
+    proc.on('SIGTERM', handler);
+}
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -34518,6 +34696,7 @@ function redactor() {
  */
 
 
+
 class HiveHttpError extends Error {
     name = 'HiveHttpError';
     kind;
@@ -34643,6 +34822,7 @@ class HiveHttp {
     now;
     fetch;
     debug;
+    cancellation;
     /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
     attempts = new Map();
     constructor(options) {
@@ -34676,6 +34856,7 @@ class HiveHttp {
         this.now = options.now ?? Date.now;
         this.fetch = options.fetch ?? globalThis.fetch;
         this.debug = options.debug ?? (() => { });
+        this.cancellation = options.cancellation ?? neverCancelled();
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
     sentWith(apiKey) {
@@ -34720,6 +34901,7 @@ class HiveHttp {
         const mayRepeat = method !== 'POST' || opts.retryOn5xx === true;
         const notRepeated = ' Not retried: Hive may have carried out this POST, and repeating it could do it twice.';
         for (let attempt = 1;; attempt++) {
+            this.cancellation.throwIfStopped();
             this.attempts.set(apiKey, (this.attempts.get(apiKey) ?? 0) + 1);
             const outcome = await this.attempt(url, method, headers, body);
             const gaveUp = attempt > 1 ? ` Gave up after ${attempt} attempts.` : '';
@@ -34798,7 +34980,8 @@ class HiveHttp {
             debug(`${what} while ${doing}; retrying in ${seconds(delay)}` +
                 (retryAfterMs !== undefined ? ` (Retry-After ${seconds(retryAfterMs)})` : '') +
                 ` (attempt ${attempt + 1} of ${this.maxAttempts})`);
-            await this.sleep(delay);
+            // Whichever ends first: the wait, or the run (a stop rejects with a CancelledError).
+            await Promise.race([this.sleep(delay), this.cancellation.sleep(delay)]);
         }
     }
     /**
@@ -34808,6 +34991,10 @@ class HiveHttp {
     async attempt(url, method, headers, body) {
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+        // A stop aborts the attempt only at its deadline (cancel.ts); its outcome is then unknown.
+        const stop = this.cancellation.signal();
+        const onStop = () => controller.abort();
+        stop.addEventListener('abort', onStop, { once: true });
         try {
             const response = await this.fetch(url, {
                 method,
@@ -34831,12 +35018,15 @@ class HiveHttp {
             };
         }
         catch (error) {
+            if (stop.aborted)
+                throw stop.reason;
             if (controller.signal.aborted)
                 return { kind: 'timeout' };
             return { kind: 'network', detail: networkDetail(error) };
         }
         finally {
             clearTimeout(timer);
+            stop.removeEventListener('abort', onStop);
         }
     }
     /** A redirect's target as an origin only: enough to recognise it, nothing of its path. */
@@ -43021,6 +43211,7 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
 /** GitHub's guidance: writes one at a time, at least a second apart. */
 const WRITE_SPACING_MS = 1000;
 /**
@@ -43124,9 +43315,14 @@ function guardedFetch(options) {
             throw new GitHubGuardError(`refused to send a request to ${sanitize(target, [], 100)}: only ${origin} ` +
                 '(GITHUB_API_URL) gets the token, and a link or page elsewhere is not followed', false);
         }
+        // After a stop nothing new is sent (the error is not retried: noRetryOfGuardRefusals).
+        options.cancellation?.throwIfStopped();
         maskBearerJwt(init?.headers, mask);
         const deadline = AbortSignal.timeout(timeoutMs);
-        const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+        const signals = [deadline, ...(init?.signal ? [init.signal] : [])];
+        if (options.cancellation)
+            signals.push(options.cancellation.signal());
+        const signal = AbortSignal.any(signals);
         const timedOut = (error) => new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error });
         let response;
         try {
@@ -43180,16 +43376,27 @@ const RATE_LIMIT_RETRIES = 3;
  */
 function pluginOptions(options) {
     const cap = options.maxRateLimitWaitSeconds ?? MAX_RATE_LIMIT_WAIT_SECONDS;
-    const onLimit = (what) => (retryAfter, request, _o, count) => {
+    const waitUnit = options.retryAfterBaseValue ?? 1000;
+    const onLimit = (what) => async (retryAfter, request, _o, count) => {
         const where = `GitHub ${what} on ${request.method} ${sanitize(request.url, [], 150)}`;
         if (!(retryAfter <= cap)) {
             options.warn(`${where}: GitHub asks to wait ${retryAfter} s, longer than the ${cap} s this action ` +
                 'waits; giving up (nothing more is sent for this request)');
             return false;
         }
-        const again = count < RATE_LIMIT_RETRIES;
+        const again = count < RATE_LIMIT_RETRIES && !options.cancellation?.requested;
         options.warn(`${where}: ` + (again ? `waiting ${retryAfter} s, then trying again` : 'giving up'));
-        return again;
+        if (!again)
+            return false;
+        // The wait is ours, not the plugin's (its retryAfterBaseValue is 0), so a stop ends it:
+        // the request then fails as rate-limited, and the run stops.
+        try {
+            await (options.cancellation ?? neverCancelled()).sleep(retryAfter * waitUnit);
+            return true;
+        }
+        catch {
+            return false;
+        }
     };
     const base = options.retryAfterBaseValue !== undefined
         ? { retryAfterBaseValue: options.retryAfterBaseValue }
@@ -43202,7 +43409,8 @@ function pluginOptions(options) {
                 baseUrl: options.baseUrl,
                 timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
                 maxBodyBytes: options.maxBodyBytes ?? octokit_MAX_BODY_BYTES,
-                mask: options.mask
+                mask: options.mask,
+                cancellation: options.cancellation
             })
         },
         log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
@@ -43210,19 +43418,21 @@ function pluginOptions(options) {
             write: writeGroup(options.writeSpacingMs ?? writeSpacingFor(options.baseUrl, process.env)),
             onRateLimit: onLimit('rate limit'),
             onSecondaryRateLimit: onLimit('secondary rate limit'),
-            ...base
+            retryAfterBaseValue: 0
         },
         retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retries: 3, ...base }
     };
 }
 /**
- * Registered before the retry plugin, so it sees a failure first: a request the guard refused is
- * not sent again (Octokit reports every fetch failure as a 500, which retry would resend).
+ * Registered before the retry plugin, so it sees a failure first: a request the guard refused, or
+ * one stopped by a cancellation, is not sent again (Octokit reports every fetch failure as a 500,
+ * which retry would resend).
  */
 function noRetryOfGuardRefusals(octokit) {
     octokit.hook.error('request', (error, options) => {
         const request = options.request;
-        if (request && error.cause instanceof GitHubGuardError) {
+        const cause = error.cause;
+        if (request && (cause instanceof GitHubGuardError || cause instanceof CancelledError)) {
             request.retries = 0;
         }
         throw error;
@@ -44016,6 +44226,155 @@ function describeScope(scope) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/rotation/report.ts
+function emptyReport(dryRun, mode = 'rotate') {
+    return {
+        dryRun,
+        mode,
+        rotated: false,
+        steps: [],
+        destinations: [],
+        revokedKeyIds: [],
+        plan: [],
+        leftovers: [],
+        warnings: []
+    };
+}
+/** The key the destinations hold after the run: the new one once stored, else the old one. */
+function heldKey(report) {
+    return report.rotated ? report.newKey : report.oldKey;
+}
+/** Whole days (rounded down) until the key expires; undefined when it never does. */
+function daysUntilExpiry(key, now) {
+    if (key.expires_at === null)
+        return undefined;
+    return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000));
+}
+
+;// CONCATENATED MODULE: ./src/rotation/steps.ts
+
+/** A failure the user can act on; its message is the whole explanation (no stack trace). */
+class RotationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RotationError';
+    }
+}
+/**
+ * Runs one step in its own log group, timed, and records how it ended in the report. A step that
+ * ends while a stop is asked, however it ended, is a cancelled step: its `whenStopped` runs as
+ * clean-up, and the run ends with a CancelledError that says in which step it stopped and what
+ * it left.
+ */
+function stepRunner(log, report, journal, cancellation) {
+    return async (name, fn, whenStopped) => {
+        const started = Date.now();
+        journal?.step(name);
+        return log.group(name, async () => {
+            try {
+                // Stopped between steps: this step's safe state is where the run is.
+                cancellation?.throwIfStopped();
+                const work = fn();
+                let ended;
+                if (cancellation) {
+                    work.catch(() => undefined); // abandoned at the deadline: its end no longer matters
+                    ended = await Promise.race([work, cancellation.forwardDeadline()]);
+                }
+                else {
+                    ended = await work;
+                }
+                const { result, detail } = ended;
+                report.steps.push({ step: name, status: 'ok', detail, ms: Date.now() - started });
+                log.info(detail);
+                return result;
+            }
+            catch (error) {
+                if (cancellation?.requested) {
+                    throw await cancelled(name, started, error, cancellation, whenStopped);
+                }
+                const detail = error instanceof Error ? error.message : String(error);
+                report.steps.push({ step: name, status: 'failed', detail, ms: Date.now() - started });
+                throw error;
+            }
+        });
+    };
+    async function cancelled(name, started, error, cancellation, whenStopped) {
+        const signal = cancellation.signalName ?? 'a signal';
+        log.debug(`Stopped by ${signal}: ${error instanceof Error ? error.message : String(error)}`);
+        let left = 'Nothing was changed.';
+        if (whenStopped) {
+            try {
+                left = await cancellation.cleanup(async () => whenStopped());
+            }
+            catch (cleanupError) {
+                left = `The clean-up failed: ${cleanupError.message}`;
+            }
+        }
+        left +=
+            ' ' +
+                (report.rotated
+                    ? 'The next run starts from the new key and prunes what this run left.'
+                    : 'The next run starts the rotation again and prunes what this run left.');
+        const detail = `Cancelled (${signal}) during this step. ${left}`;
+        report.steps.push({ step: name, status: 'cancelled', detail, ms: Date.now() - started });
+        report.cancelled = { signal, step: name, left };
+        return new CancelledError(signal, `The run was cancelled (${signal}) during the step "${name}". ${left}`);
+    }
+}
+/** Records steps that did not run, and why. */
+function skipSteps(report, names, why) {
+    for (const step of names)
+        report.steps.push({ step, status: 'skipped', detail: why, ms: 0 });
+}
+/** A warning: printed now (`::warning::`) and kept for the job summary. */
+function warn(log, report, message) {
+    log.warning(message);
+    report.warnings.push(message);
+}
+
+;// CONCATENATED MODULE: ./src/rotation/check.ts
+
+
+
+const DAY_MS = 86_400_000;
+async function checkKey(s, deps, report) {
+    const { keys } = deps;
+    const step = stepRunner(deps.log, report);
+    await step('Check the current key', async () => {
+        const status = await keys.probe(s.hiveApiKey, s.verifyPath);
+        if (status === 401) {
+            throw new RotationError(`hive-api-key is not valid: GET ${s.verifyPath} answers 401 (the key is revoked, ` +
+                'expired or unknown), so every consumer that holds it fails now. Make a new key in ' +
+                'Hive, store it in the secret, and let this action rotate it from then on.');
+        }
+        if (status === 403) {
+            throw new RotationError(`hive-api-key is valid but may not read ${s.verifyPath} (403): it lacks the permission ` +
+                'or scope for it. Give it the permission and scope your jobs need, or set verify-path ' +
+                'to a read it is meant to make.');
+        }
+        const key = await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
+        report.oldKey = key;
+        const now = deps.now();
+        const days = daysUntilExpiry(key, now);
+        const left = days === undefined ? 'it never expires' : `${days} day(s) left`;
+        const threshold = s.rotateIfExpiringWithinDays;
+        if (threshold !== undefined &&
+            key.expires_at !== null &&
+            Date.parse(key.expires_at) <= now.getTime() + threshold * DAY_MS) {
+            throw new RotationError(`hive-api-key ${key.id} (${key.prefix}…) expires at ${key.expires_at}, ${left}: within ` +
+                `rotate-if-expiring-within-days (${threshold}). Rotate it: run this action with ` +
+                'mode: rotate.');
+        }
+        report.due = threshold === undefined ? undefined : `not within ${threshold} day(s) of expiry`;
+        return {
+            result: undefined,
+            detail: `hive-api-key ${key.id} (${key.prefix}…) is valid: ${key.permission}, ` +
+                `${describeScope(key.scope)}, expires ${key.expires_at ?? 'never'} (${left}); ` +
+                `GET ${s.verifyPath} answered ${status}.`
+        };
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/rotation/leftovers.ts
 
 
@@ -44081,46 +44440,83 @@ function inGrace(key, now) {
     return expires > now.getTime() && expires <= now.getTime() + MAX_GRACE_MS;
 }
 
-;// CONCATENATED MODULE: ./src/rotation/steps.ts
-/** A failure the user can act on; its message is the whole explanation (no stack trace). */
-class RotationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'RotationError';
-    }
-}
-/** Runs one step in its own log group, timed, and records how it ended in the report. */
-function stepRunner(log, report, journal) {
-    return async (name, fn) => {
-        const started = Date.now();
-        journal?.step(name);
-        return log.group(name, async () => {
-            try {
-                const { result, detail } = await fn();
-                report.steps.push({ step: name, status: 'ok', detail, ms: Date.now() - started });
-                log.info(detail);
-                return result;
-            }
-            catch (error) {
-                const detail = error instanceof Error ? error.message : String(error);
-                report.steps.push({ step: name, status: 'failed', detail, ms: Date.now() - started });
-                throw error;
-            }
-        });
+;// CONCATENATED MODULE: ./src/rotation/run.ts
+
+
+
+
+
+function newRun(s, deps, report) {
+    const protectedIds = new Set();
+    return {
+        s,
+        deps,
+        report,
+        log: deps.log,
+        emergency: s.mode === 'emergency',
+        cancellation: deps.cancellation ?? neverCancelled(),
+        keys: guardRevocations(deps.keys, protectedIds),
+        protectedIds,
+        knownIds: new Set(),
+        writesSent: []
     };
 }
-/** Records steps that did not run, and why. */
-function skipSteps(report, names, why) {
-    for (const step of names)
-        report.steps.push({ step, status: 'skipped', detail: why, ms: 0 });
+/** The end of every failure message before the store: what is still as it was. */
+function unchanged(run, oldKey) {
+    return run.emergency
+        ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
+            'consumer fails until a new key is stored. Fix the cause and run again.'
+        : 'The old key and every destination are unchanged.';
 }
-/** A warning: printed now (`::warning::`) and kept for the job summary. */
-function warn(log, report, message) {
-    log.warning(message);
-    report.warnings.push(message);
+/** Revoke a key this run made; any id that existed before the create is refused. */
+async function revokeOwn(run, id) {
+    if (run.knownIds.has(id)) {
+        throw new RotationError(`Refused to revoke ${id}: it existed before this run.`);
+    }
+    return run.keys.revoke(run.s.hiveAdminKey, id);
+}
+/**
+ * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
+ * retire) with the new key: the old one is on its way out.
+ */
+function adminAfterStore(run, created) {
+    return run.s.separateAdminKey ? run.s.hiveAdminKey : created.value;
+}
+function describeKey(role, key) {
+    return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
+        `expires ${key.expires_at ?? 'never'}`);
+}
+/** When a key of this rotation stops counting as a rotation in flight. */
+function inFlightUntil(createdAt) {
+    return isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
+}
+/**
+ * The key service every step but the retire step uses: the same, except that it refuses to
+ * revoke a protected id (the old and admin keys), whatever the caller was told by Hive.
+ */
+function guardRevocations(keys, protectedIds) {
+    return {
+        current: (apiKey, doing) => keys.current(apiKey, doing),
+        list: adminKey => keys.list(adminKey),
+        create: (adminKey, request) => keys.create(adminKey, request),
+        update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
+        probe: (apiKey, path) => keys.probe(apiKey, path),
+        waitUntilAccepted: (apiKey, path, ms) => keys.waitUntilAccepted(apiKey, path, ms),
+        revoke: async (apiKey, id) => {
+            if (protectedIds.has(id)) {
+                throw new RotationError(`Refused to revoke ${id}: it is the key being rotated or the admin key, which only ` +
+                    'the retire step revokes.');
+            }
+            return keys.revoke(apiKey, id);
+        },
+        confirmRevoked: (apiKey, path) => keys.confirmRevoked(apiKey, path),
+        usage: (adminKey, id) => keys.usage(adminKey, id),
+        sentWith: apiKey => keys.sentWith(apiKey)
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/prune.ts
+
 
 
 /**
@@ -44195,77 +44591,58 @@ async function pruneLeftovers(s, deps, report, found, { adminKey, never }) {
         `${count('kept (prune: false)')} kept (prune: false); ${count('left to expire')} left to ` +
         `expire (given grace earlier), ${count('kept (revoke-old: false)')} kept (revoke-old: false).`);
 }
-
-;// CONCATENATED MODULE: ./src/rotation/report.ts
-function emptyReport(dryRun, mode = 'rotate') {
+/**
+ * Step 6, prune: every destination holds the new key, so the leftovers of earlier runs can go.
+ * Before the old key is retired: its name may be the only record of a key it replaced, and a run
+ * stopped between revoking it and pruning would lose that record for good.
+ *
+ * Stopping after it (or during it) leaves: every destination holds the new key, the old key still
+ * works, and any leftover not yet revoked is pruned by the next run.
+ */
+async function pruneStep(run, ready, created) {
     return {
-        dryRun,
-        mode,
-        rotated: false,
-        steps: [],
-        destinations: [],
-        revokedKeyIds: [],
-        plan: [],
-        leftovers: [],
-        warnings: []
+        result: undefined,
+        detail: await pruneLeftovers(run.s, { ...run.deps, keys: run.keys }, run.report, ready.leftovers, {
+            adminKey: adminAfterStore(run, created),
+            never: [created.newKey.id, ready.oldKey.id]
+        })
     };
 }
-/** The key the destinations hold after the run: the new one once stored, else the old one. */
-function heldKey(report) {
-    return report.rotated ? report.newKey : report.oldKey;
-}
-/** Whole days (rounded down) until the key expires; undefined when it never does. */
-function daysUntilExpiry(key, now) {
-    if (key.expires_at === null)
-        return undefined;
-    return Math.max(0, Math.floor((Date.parse(key.expires_at) - now.getTime()) / 86_400_000));
+function pruneStopped(_run, ready, { newKey }) {
+    return (`Every destination holds the new key ${newKey.id} (${newKey.prefix}…); the old key ` +
+        `${ready.oldKey.id} still works. Leftovers not yet revoked are pruned by the next run.`);
 }
 
-;// CONCATENATED MODULE: ./src/rotation/check.ts
-
-
-
-const DAY_MS = 86_400_000;
-async function checkKey(s, deps, report) {
-    const { keys } = deps;
-    const step = stepRunner(deps.log, report);
-    await step('Check the current key', async () => {
-        const status = await keys.probe(s.hiveApiKey, s.verifyPath);
-        if (status === 401) {
-            throw new RotationError(`hive-api-key is not valid: GET ${s.verifyPath} answers 401 (the key is revoked, ` +
-                'expired or unknown), so every consumer that holds it fails now. Make a new key in ' +
-                'Hive, store it in the secret, and let this action rotate it from then on.');
-        }
-        if (status === 403) {
-            throw new RotationError(`hive-api-key is valid but may not read ${s.verifyPath} (403): it lacks the permission ` +
-                'or scope for it. Give it the permission and scope your jobs need, or set verify-path ' +
-                'to a read it is meant to make.');
-        }
-        const key = await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
-        report.oldKey = key;
-        const now = deps.now();
-        const days = daysUntilExpiry(key, now);
-        const left = days === undefined ? 'it never expires' : `${days} day(s) left`;
-        const threshold = s.rotateIfExpiringWithinDays;
-        if (threshold !== undefined &&
-            key.expires_at !== null &&
-            Date.parse(key.expires_at) <= now.getTime() + threshold * DAY_MS) {
-            throw new RotationError(`hive-api-key ${key.id} (${key.prefix}…) expires at ${key.expires_at}, ${left}: within ` +
-                `rotate-if-expiring-within-days (${threshold}). Rotate it: run this action with ` +
-                'mode: rotate.');
-        }
-        report.due = threshold === undefined ? undefined : `not within ${threshold} day(s) of expiry`;
-        return {
-            result: undefined,
-            detail: `hive-api-key ${key.id} (${key.prefix}…) is valid: ${key.permission}, ` +
-                `${describeScope(key.scope)}, expires ${key.expires_at ?? 'never'} (${left}); ` +
-                `GET ${s.verifyPath} answered ${status}.`
-        };
-    });
+;// CONCATENATED MODULE: ./src/rotation/scope.ts
+/** How far the expiry Hive grants may be from the one asked (Hive may round it). */
+const EXPIRY_TOLERANCE_MS = 60_000;
+function scope_scopeIds(scope) {
+    return scope.type === 'engagements'
+        ? scope.engagement_ids
+        : scope.type === 'campaigns'
+            ? scope.campaign_ids
+            : [];
+}
+/** True when a key of scope `outer` may grant scope `inner`. */
+function scopeCovers(outer, inner) {
+    if (outer.type === 'all')
+        return true;
+    if (outer.type !== inner.type)
+        return false;
+    const allowed = new Set(scope_scopeIds(outer));
+    return scope_scopeIds(inner).every(id => allowed.has(id));
+}
+function sameScope(a, b) {
+    const ids = (s) => [...scope_scopeIds(s)].sort().join(',');
+    return a.type === b.type && ids(a) === ids(b);
+}
+function sameExpiry(granted, asked) {
+    if (granted === null || asked === null)
+        return granted === asked;
+    return Math.abs(Date.parse(granted) - Date.parse(asked)) <= EXPIRY_TOLERANCE_MS;
 }
 
-;// CONCATENATED MODULE: ./src/rotation/rotate.ts
-
+;// CONCATENATED MODULE: ./src/rotation/preflight.ts
 
 
 
@@ -44279,495 +44656,95 @@ async function checkKey(s, deps, report) {
  * throttling plugin lets at most 10 requests run at once anyway, far below GitHub's 100.
  */
 const READ_CONCURRENCY = 10;
-const rotate_DAY_MS = 86_400_000;
-/** How far the expiry Hive grants may be from the one asked (Hive may round it). */
-const EXPIRY_TOLERANCE_MS = 60_000;
-const AFTER_PREFLIGHT = [
-    'Create the new key',
-    'Test the new key',
-    'Store the new key',
-    'Prune leftovers',
-    'Retire the old key'
-];
-async function rotate(s, deps, report) {
-    if (s.mode === 'check')
-        return checkKey(s, deps, report);
-    const { secrets, log } = deps;
-    const step = stepRunner(log, report, deps.journal);
-    const emergency = s.mode === 'emergency';
-    /**
-     * The old and admin keys: revoked by the retire step (or the emergency step) alone, which use
-     * deps.keys. Every other path gets `keys`, which refuses to revoke them whatever Hive answers.
-     */
-    const protectedIds = new Set();
-    const keys = guardRevocations(deps.keys, protectedIds);
-    /** Every key id that existed before the create: a created key must have none of them. */
-    const knownIds = new Set();
-    // 2. Preflight: read-only. Anything wrong here fails the run before anything changes.
-    const pre = await step('Preflight', async () => {
-        const oldKey = await readCurrentKey();
-        report.oldKey = oldKey;
-        deps.journal?.oldKey(oldKey);
-        let admin = oldKey;
-        if (s.separateAdminKey) {
-            admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
-            report.adminKey = admin;
-        }
-        for (const id of [oldKey.id, admin.id]) {
-            protectedIds.add(id);
-            knownIds.add(id);
-        }
-        const permission = s.permission === 'inherit' ? oldKey.permission : s.permission;
-        const scope = s.scope === 'inherit' ? oldKey.scope : s.scope;
-        checkAdmin(s, admin, permission, scope);
-        const now = deps.now();
-        const active = await keys.list(s.hiveAdminKey);
-        for (const key of active)
-            knownIds.add(key.id);
-        const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
-        if (found.inFlight)
-            throw inFlightError(found.inFlight, emergency);
-        // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
-        // revoke-old: false the old keys the current key replaced (kept on purpose).
-        const spared = (l) => inGrace(l.key, now)
-            ? 'left to expire'
-            : !s.revokeOld && l.replacedByCurrent
-                ? 'kept (revoke-old: false)'
-                : undefined;
-        const leftovers = found.leftovers.filter(l => !spared(l));
-        recordLeftovers(s, deps.log, report, found.leftovers, spared);
-        const due = isDue(oldKey, leftovers, now);
-        report.due = due.why;
-        if (!due.due) {
-            return {
-                result: { due: false },
-                detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.`
-            };
-        }
-        const prepared = await prepareAll(s, secrets, report.destinations);
-        report.plan = describePlan(s, oldKey, permission, scope, leftovers);
-        return {
-            result: { due: true, oldKey, prepared, permission, scope, leftovers },
-            detail: `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
-                `${leftovers.length} leftover key(s). Due: ${due.why}.`
-        };
-    });
-    if (!pre.due)
-        return skipSteps(report, AFTER_PREFLIGHT, 'not due');
-    const { oldKey, prepared, permission, scope, leftovers } = pre;
-    if (s.dryRun) {
-        log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`);
-        const skipped = emergency ? ['Revoke the compromised key', ...AFTER_PREFLIGHT] : AFTER_PREFLIGHT;
-        return skipSteps(report, skipped, 'dry-run');
+const preflight_DAY_MS = 86_400_000;
+async function preflight(run) {
+    const { s, deps, report, keys } = run;
+    const oldKey = await readCurrentKey(run);
+    report.oldKey = oldKey;
+    deps.journal?.oldKey(oldKey);
+    let admin = oldKey;
+    if (s.separateAdminKey) {
+        admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
+        report.adminKey = admin;
     }
-    // Emergency: the current key is compromised, so it dies first, before its successor exists.
-    if (emergency) {
-        await step('Revoke the compromised key', async () => {
-            warn(log, report, `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
-                `consumer that holds it fails until the new key is stored in every destination.`);
-            await noteOutsideUse('is revoked now');
-            await retireByRevoking(s.hiveAdminKey);
-            return {
-                result: undefined,
-                detail: `Revoked the compromised key ${oldKey.id} (${oldKey.prefix}…); it answers 401.`
-            };
-        });
+    for (const id of [oldKey.id, admin.id]) {
+        run.protectedIds.add(id);
+        run.knownIds.add(id);
     }
-    const unchanged = emergency
-        ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
-            'consumer fails until a new key is stored. Fix the cause and run again.'
-        : 'The old key and every destination are unchanged.';
-    // 3. Create. The value is masked before anything else happens, and lives only in `value`.
-    //    Hive's answer is checked before it is used: a key that is not new, or not what was asked
-    //    for, is a protocol error, and only a key this run provably made is revoked because of it.
-    const { value, newKey } = await step('Create the new key', async () => {
-        const now = deps.now();
-        const asked = {
-            name: newKeyName(s.keyName, now, oldKey.id),
-            permission,
-            scope,
-            expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * rotate_DAY_MS))
-        };
-        let created;
-        try {
-            created = await keys.create(s.hiveAdminKey, asked);
-        }
-        catch (error) {
-            // An answer that broke the contract, or none (a timeout, a 5xx): Hive may have made the
-            // key all the same. A definite refusal (4xx) made nothing.
-            const { kind, status } = error;
-            const refused = kind === 'status' && status !== undefined && status < 500;
-            if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
-                throw error;
-            }
-            return refuseCreated(error.message, asked.name, {
-                protocol: kind === 'invalid-response'
-            });
-        }
-        deps.mask(created.key);
-        const problem = createdProblem(created, asked);
-        if (problem) {
-            return refuseCreated(`Hive's answer to the create is not the key that was asked for: ${problem}.`, asked.name);
-        }
-        const { key: value, ...newKey } = created;
-        report.newKey = newKey;
-        // Only now, checked: the post step revokes a journaled new key no write was sent for, so a
-        // hostile answer naming the old or admin key must never reach the journal.
-        deps.journal?.newKey(newKey);
-        return {
-            result: { value, newKey: newKey },
-            detail: `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
-                `${newKey.permission}, ${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
-        };
-    });
-    /** Why Hive's answer to the create can't be the key asked for; '' when it can. */
-    function createdProblem(created, asked) {
-        if (knownIds.has(created.id)) {
-            return `its id ${created.id} is that of ${knownRole(created.id)}, not a new key`;
-        }
-        if (created.key === s.hiveApiKey)
-            return 'its value is that of hive-api-key, not a new key';
-        if (created.key === s.hiveAdminKey)
-            return 'its value is that of hive-admin-key, not a new key';
-        if (created.prefix.length >= created.key.length || !created.key.startsWith(created.prefix)) {
-            return 'its prefix is not the start of its value';
-        }
-        if (created.permission !== asked.permission) {
-            return `its permission is ${created.permission}, not ${asked.permission}`;
-        }
-        if (!sameScope(created.scope, asked.scope)) {
-            return `it has ${describeScope(created.scope)}, not ${describeScope(asked.scope)}`;
-        }
-        if (!sameExpiry(created.expires_at, asked.expires_at)) {
-            return `it expires ${created.expires_at ?? 'never'}, not ${asked.expires_at}`;
-        }
-        return '';
+    const permission = s.permission === 'inherit' ? oldKey.permission : s.permission;
+    const scope = s.scope === 'inherit' ? oldKey.scope : s.scope;
+    checkAdmin(s, admin, permission, scope);
+    const now = deps.now();
+    const active = await keys.list(s.hiveAdminKey);
+    for (const key of active)
+        run.knownIds.add(key.id);
+    const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
+    if (found.inFlight)
+        throw inFlightError(found.inFlight, run.emergency);
+    // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
+    // revoke-old: false the old keys the current key replaced (kept on purpose).
+    const spared = (l) => inGrace(l.key, now)
+        ? 'left to expire'
+        : !s.revokeOld && l.replacedByCurrent
+            ? 'kept (revoke-old: false)'
+            : undefined;
+    const leftovers = found.leftovers.filter(l => !spared(l));
+    recordLeftovers(s, run.log, report, found.leftovers, spared);
+    const due = isDue(run, oldKey, leftovers, now);
+    report.due = due.why;
+    if (!due.due) {
+        return { due: false, detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.` };
     }
-    function knownRole(id) {
-        if (id === oldKey.id)
-            return 'the key being rotated (hive-api-key)';
-        if (protectedIds.has(id))
-            return 'the admin key (hive-admin-key)';
-        return 'a key that was active before this run';
+    const prepared = await prepareAll(s, deps.secrets, report.destinations);
+    report.plan = describePlan(s, oldKey, permission, scope, leftovers);
+    return {
+        due: true,
+        oldKey,
+        prepared,
+        permission,
+        scope,
+        leftovers,
+        detail: `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+            `${leftovers.length} leftover key(s). Due: ${due.why}.`
+    };
+}
+/** The current key; in an emergency a key Hive already refuses gets its own explanation. */
+async function readCurrentKey(run) {
+    try {
+        return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)');
     }
-    /**
-     * A create answer that can't be used (or none came): revoke what this run provably made, and
-     * fail. Provably made: an active key that carries the exact name this run asked for and that no
-     * key before the create had. The answered id alone proves nothing (a key made by someone else
-     * between the preflight's listing and the create would also be "new"), so it is never revoked
-     * on its own word; the key Hive really made is found by its name, whatever the answer said.
-     */
-    async function refuseCreated(reason, name, { protocol = true } = {}) {
-        const revoked = [];
-        const failed = [];
-        const revoke = async (id) => {
-            if (knownIds.has(id) || revoked.includes(id) || failed.includes(id))
-                return;
-            try {
-                if ((await revokeOwn(id)) === 'revoked') {
-                    revoked.push(id);
-                    report.revokedKeyIds.push(id);
-                }
-            }
-            catch (error) {
-                failed.push(`${id} (${error.message})`);
-            }
-        };
-        let search = '';
-        try {
-            const named = (await keys.list(s.hiveAdminKey)).filter(k => k.name === name);
-            for (const key of named)
-                await revoke(key.id);
-        }
-        catch (error) {
-            search =
-                ` Looking for the key Hive made also failed (${error.message}): revoke by ` +
-                    `hand any key named "${name}".`;
-        }
-        const outcome = (revoked.length > 0
-            ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
-            : search
-                ? ''
-                : ` No active key is named "${name}"; one that Hive may still be making is a ` +
-                    'leftover the next run prunes.') +
-            (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
-            search;
-        const used = protocol
-            ? ' This is a protocol error: the answer was not used and nothing was stored.'
-            : ' Nothing was stored.';
-        throw new RotationError(`${reason}${used}${outcome} ${unchanged}`);
-    }
-    /** Revoke a key this run made; any id that existed before the create is refused. */
-    async function revokeOwn(id) {
-        if (knownIds.has(id)) {
-            throw new RotationError(`Refused to revoke ${id}: it existed before this run.`);
-        }
-        return keys.revoke(s.hiveAdminKey, id);
-    }
-    /**
-     * Once every destination holds the new key, a self-managed rotation does its admin work (prune,
-     * retire) with the new key: the old one is on its way out.
-     */
-    const adminAfterStore = s.separateAdminKey ? s.hiveAdminKey : value;
-    // 4. Test. A new key that fails is revoked, and nothing else has changed.
-    await step('Test the new key', async () => {
-        try {
-            return await testNewKey();
-        }
-        catch (error) {
-            if (error instanceof RotationError)
-                throw error;
-            return discardNewKey(`Testing the new key failed: ${error.message}`);
-        }
-    });
-    async function testNewKey() {
-        const verify = await keys.waitUntilAccepted(value, s.verifyPath, s.verifyTimeoutSeconds * 1000);
-        if (!verify.accepted) {
-            const why = verify.status === 403
-                ? `it lacks the permission or scope to read ${s.verifyPath} (403)`
-                : `${s.verifyPath} still answered ${verify.status} after ${verify.attempts} attempt(s) ` +
-                    `over ${Math.round(verify.elapsedMs / 1000)} s (verify-timeout-seconds: ` +
-                    `${s.verifyTimeoutSeconds})`;
-            await discardNewKey(`The new key failed its test: ${why}.`);
-        }
-        const seen = await keys.current(value, 'reading the new key back');
-        const mismatch = seen.id !== newKey.id
-            ? `Hive reports it as ${seen.id}, not ${newKey.id}`
-            : seen.permission !== permission
-                ? `its permission is ${seen.permission}, not ${permission}`
-                : !sameScope(seen.scope, scope)
-                    ? `it has ${describeScope(seen.scope)}, not ${describeScope(scope)}`
-                    : !sameExpiry(seen.expires_at, newKey.expires_at)
-                        ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
-                        : '';
-        if (mismatch)
-            await discardNewKey(`The new key is not what was asked for: ${mismatch}.`);
-        return {
-            result: undefined,
-            detail: `${s.verifyPath} accepted the new key after ${verify.attempts} attempt(s) ` +
-                `(${verify.elapsedMs} ms); Hive confirms ${permission}, ${describeScope(scope)}.`
-        };
-    }
-    /** Revoke the new key (no destination holds it) and fail the run. */
-    async function discardNewKey(reason) {
-        try {
-            await revokeOwn(newKey.id);
-            report.revokedKeyIds.push(newKey.id);
-        }
-        catch (error) {
-            throw new RotationError(`${reason} Revoking it also failed (${error.message}): revoke key ` +
-                `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged}`);
-        }
-        throw new RotationError(`${reason} The new key ${newKey.id} was revoked. ${unchanged}`);
-    }
-    // 5. Store, one destination at a time. Until every write is confirmed, nothing is revoked.
-    await step('Store the new key', async () => {
-        const failures = [];
-        for (const p of prepared) {
-            const record = report.destinations.find(d => d.destination === p.destination.label);
-            try {
-                record.status = await secrets.write(p, s.secretName, value);
-                // The store confirmed it: GitHub shows the secret changed since the preflight.
-                record.detail =
-                    `${s.secretName} ${record.status}` + (p.secret.exists ? '' : ' (did not exist)');
-                log.info(`${p.destination.label}: ${record.detail}, confirmed`);
-            }
-            catch (error) {
-                const e = asDestinationError(error);
-                record.status = e.unconfirmed ? 'not confirmed' : 'failed';
-                record.detail = e.message;
-                failures.push({ record, error: e });
-                log.warning(`${p.destination.label}: ${e.message}`);
-            }
-        }
-        if (failures.length > 0) {
-            const noneHolds = failures.length === prepared.length && failures.every(f => f.error.definite);
-            let outcome;
-            // In an emergency the new key is the only live one: keep it even if nobody holds it yet.
-            if (noneHolds && !emergency) {
-                try {
-                    await keys.revoke(s.hiveAdminKey, newKey.id);
-                    report.revokedKeyIds.push(newKey.id);
-                    outcome = `No destination holds the new key, so it was revoked (${newKey.id}).`;
-                }
-                catch (error) {
-                    outcome =
-                        `No destination holds the new key; revoking it failed (${error.message}), ` +
-                            `so revoke ${newKey.id} (${newKey.prefix}…) by hand.`;
-                }
-            }
-            else {
-                outcome = noneHolds
-                    ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
-                        'of this rotation, for the next run to store.'
-                    : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
-            }
-            const old = emergency
-                ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
-                    'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
-                    'rotate, hive-api-key read from a destination that holds the new key.'
-                : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-                    'works. Fix the cause and run again' +
-                    (report.revokedKeyIds.includes(newKey.id)
-                        ? '.'
-                        : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
-                            'key for a rotation in flight).');
-            throw new RotationError(`${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
-                `${old}\n` +
-                failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n'));
-        }
-        report.rotated = true;
-        if (emergency) {
-            warn(log, report, `EMERGENCY: consumers holding the compromised key failed from its revocation until this ` +
-                `store completed; every destination now holds the new key ${newKey.id}.`);
-        }
-        return {
-            result: undefined,
-            detail: `${s.secretName} written to ${prepared.length} destination(s).`
-        };
-    });
-    // 6. Prune: every destination holds the new key, so the leftovers of earlier runs can go. Before
-    //    the old key is retired: its name may be the only record of a key it replaced, and a run
-    //    stopped between revoking it and pruning would lose that record for good.
-    await step('Prune leftovers', async () => ({
-        result: undefined,
-        detail: await pruneLeftovers(s, { ...deps, keys }, report, leftovers, {
-            adminKey: adminAfterStore,
-            never: [newKey.id, oldKey.id]
-        })
-    }));
-    // 7. Retire the old key: only now, with every destination holding the new one.
-    await step('Retire the old key', async () => {
-        if (emergency) {
-            return {
-                result: undefined,
-                detail: `The compromised key ${oldKey.id} was revoked before the new key was created.`
-            };
-        }
-        if (!s.revokeOld) {
-            report.retired = 'kept';
-            return {
-                result: undefined,
-                detail: `Kept the old key ${oldKey.id} (revoke-old: false); it expires ${oldKey.expires_at ?? 'never'}.`
-            };
-        }
-        if (s.oldKeyGraceMinutes > 0) {
-            await noteOutsideUse(`expires in ${s.oldKeyGraceMinutes} minute(s)`);
-            return { result: undefined, detail: await giveGrace() };
-        }
-        await noteOutsideUse('is revoked now');
-        const outcome = await retireByRevoking(adminAfterStore);
-        return {
-            result: undefined,
-            detail: (outcome === 'revoked'
-                ? `Revoked the old key ${oldKey.id} (${oldKey.prefix}…)`
-                : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
-        };
-    });
-    /** Revoke the old key and check that Hive refuses it now. The one revocation of the old key. */
-    async function retireByRevoking(adminKey) {
-        const outcome = await deps.keys.revoke(adminKey, oldKey.id);
-        report.revokedKeyIds.push(oldKey.id);
-        report.retired = 'revoked';
-        if (!(await keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
-            throw new RotationError(`Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
-                `accepts it. ` +
-                (emergency
-                    ? 'Nothing else was changed: revoke it in Hive by hand, check that it answers 401, ' +
-                        'and run again.'
-                    : `Every destination holds the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in ` +
-                        'Hive and check it answers 401.'));
-        }
-        return outcome;
-    }
-    /** Shorten the old key's expiry to now + grace (never lengthen it): Hive ends it itself. */
-    async function giveGrace() {
-        const until = new Date(deps.now().getTime() + s.oldKeyGraceMinutes * 60_000);
-        report.retired = 'grace';
-        if (oldKey.expires_at !== null && Date.parse(oldKey.expires_at) <= until.getTime()) {
-            return `The old key ${oldKey.id} already expires at ${oldKey.expires_at}, within the grace of ${s.oldKeyGraceMinutes} minute(s); left as it is.`;
-        }
-        const updated = await keys.update(s.hiveAdminKey, oldKey.id, { expires_at: isoSeconds(until) });
-        const expires = updated.expires_at === null ? Infinity : Date.parse(updated.expires_at);
-        if (!(expires <= until.getTime() + 1000)) {
-            throw new RotationError(`Hive accepted the new expiry of the old key ${oldKey.id} but reports it expiring ` +
-                `${updated.expires_at ?? 'never'}, not ${isoSeconds(until)}. Every destination holds ` +
-                `the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in Hive once running jobs are done.`);
-        }
-        report.oldKey = updated;
-        return (`Gave the old key ${oldKey.id} (${oldKey.prefix}…) a grace of ${s.oldKeyGraceMinutes} ` +
-            `minute(s): it expires at ${updated.expires_at}, and Hive ends it then.`);
-    }
-    /**
-     * Before the old key is retired: did anything but this run use it in the last 24 h? Its
-     * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
-     * warning at most: no usage data, or an error reading it, is passed over quietly.
-     */
-    async function noteOutsideUse(fate) {
-        try {
-            const usage = await keys.usage(s.hiveAdminKey, oldKey.id);
-            if (usage === null)
-                return log.debug(`No usage data for ${oldKey.id}.`);
-            // An upper bound of this run's own use: every attempt, the usage request included.
-            const others = usage.requests_24h - keys.sentWith(s.hiveApiKey);
-            if (others <= 0)
-                return log.info(`Only this run used ${oldKey.id} in the last 24 h.`);
-            warn(log, report, `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
-                `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
-                `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
-                `on; a consumer outside the destinations still holds the old key and will fail: add ` +
-                `it to destinations.`);
-        }
-        catch (error) {
-            log.debug(`Could not read the usage of ${oldKey.id}: ${error.message}`);
-        }
-    }
-    /** The current key; in an emergency a key Hive already refuses gets its own explanation. */
-    async function readCurrentKey() {
-        try {
-            return await keys.current(s.hiveApiKey, 'reading the current key (hive-api-key)');
-        }
-        catch (error) {
-            const status = error.status;
-            if (!emergency || status !== 401)
-                throw error;
-            throw new RotationError('hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
-                'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
-                'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-                'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
-                'with the permission and scope your jobs need, store it as the secret, and rotate ' +
-                'from there.');
-        }
-    }
-    /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
-    function isDue(key, found, now) {
-        const days = s.rotateIfExpiringWithinDays;
-        if (emergency)
-            return { due: true, why: 'mode emergency: the current key is compromised' };
-        if (days === undefined)
-            return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' };
-        const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at);
-        const expiry = `the current key expires ${key.expires_at ?? 'never'}`;
-        if (expires <= now.getTime() + days * rotate_DAY_MS) {
-            return { due: true, why: `${expiry}, within ${days} day(s)` };
-        }
-        if (found.length > 0) {
-            return {
-                due: true,
-                why: `${expiry}, later than ${days} day(s), but leftovers of an interrupted run exist and ` +
-                    'only a full store proves that every destination holds one key'
-            };
-        }
-        return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
+    catch (error) {
+        const status = error.status;
+        if (!run.emergency || status !== 401)
+            throw error;
+        throw new RotationError('hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
+            'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
+            'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
+            'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
+            'with the permission and scope your jobs need, store it as the secret, and rotate ' +
+            'from there.');
     }
 }
-function describeKey(role, key) {
-    return (`${role} ${key.id} (${key.prefix}…), ${key.permission}, ${describeScope(key.scope)}, ` +
-        `expires ${key.expires_at ?? 'never'}`);
-}
-/** When a key of this rotation stops counting as a rotation in flight. */
-function inFlightUntil(createdAt) {
-    return isoSeconds(new Date(Date.parse(createdAt) + IN_FLIGHT_MS));
+/** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
+function isDue(run, key, found, now) {
+    const days = run.s.rotateIfExpiringWithinDays;
+    if (run.emergency)
+        return { due: true, why: 'mode emergency: the current key is compromised' };
+    if (days === undefined)
+        return { due: true, why: 'on every run (rotate-if-expiring-within-days is empty)' };
+    const expires = key.expires_at === null ? Infinity : Date.parse(key.expires_at);
+    const expiry = `the current key expires ${key.expires_at ?? 'never'}`;
+    if (expires <= now.getTime() + days * preflight_DAY_MS) {
+        return { due: true, why: `${expiry}, within ${days} day(s)` };
+    }
+    if (found.length > 0) {
+        return {
+            due: true,
+            why: `${expiry}, later than ${days} day(s), but leftovers of an interrupted run exist and ` +
+                'only a full store proves that every destination holds one key'
+        };
+    }
+    return { due: false, why: `${expiry}, later than ${days} day(s) from now` };
 }
 function inFlightError({ key, createdAt }, emergency) {
     const after = inFlightUntil(createdAt);
@@ -44876,53 +44853,535 @@ function asDestinationError(error) {
         ? error
         : new DestinationError(error instanceof Error ? error.message : String(error), false);
 }
-function rotate_scopeIds(scope) {
-    return scope.type === 'engagements'
-        ? scope.engagement_ids
-        : scope.type === 'campaigns'
-            ? scope.campaign_ids
-            : [];
-}
-function scopeCovers(outer, inner) {
-    if (outer.type === 'all')
-        return true;
-    if (outer.type !== inner.type)
-        return false;
-    const allowed = new Set(rotate_scopeIds(outer));
-    return rotate_scopeIds(inner).every(id => allowed.has(id));
-}
-function sameScope(a, b) {
-    const ids = (s) => [...rotate_scopeIds(s)].sort().join(',');
-    return a.type === b.type && ids(a) === ids(b);
-}
-function sameExpiry(granted, asked) {
-    if (granted === null || asked === null)
-        return granted === asked;
-    return Math.abs(Date.parse(granted) - Date.parse(asked)) <= EXPIRY_TOLERANCE_MS;
+
+;// CONCATENATED MODULE: ./src/rotation/retire.ts
+/**
+ * Step 7, retire: the old key, only now that every destination holds the new one: revoked and
+ * confirmed dead (Hive must refuse it), given a grace period (its expiry shortened, never
+ * lengthened; Hive ends it), or kept (revoke-old: false). Before that, a warning if anything but
+ * this run used it in the last 24 h: that consumer still holds it.
+ *
+ * Stopping after it (or during it) leaves: every destination holds the new key. The old key is
+ * revoked, or (stopped before Hive answered) may still work: the next run finds it replaced by
+ * the current key and prunes it.
+ */
+
+
+
+async function retireOldKey(run, ready, created) {
+    const { s, report } = run;
+    const { oldKey } = ready;
+    if (run.emergency) {
+        return {
+            result: undefined,
+            detail: `The compromised key ${oldKey.id} was revoked before the new key was created.`
+        };
+    }
+    if (!s.revokeOld) {
+        report.retired = 'kept';
+        return {
+            result: undefined,
+            detail: `Kept the old key ${oldKey.id} (revoke-old: false); it expires ${oldKey.expires_at ?? 'never'}.`
+        };
+    }
+    if (s.oldKeyGraceMinutes > 0) {
+        await noteOutsideUse(run, ready, `expires in ${s.oldKeyGraceMinutes} minute(s)`);
+        return { result: undefined, detail: await giveGrace(run, ready) };
+    }
+    await noteOutsideUse(run, ready, 'is revoked now');
+    const outcome = await retireByRevoking(run, ready, adminAfterStore(run, created));
+    return {
+        result: undefined,
+        detail: (outcome === 'revoked'
+            ? `Revoked the old key ${oldKey.id} (${oldKey.prefix}…)`
+            : `The old key ${oldKey.id} was already revoked`) + `; it now answers 401.`
+    };
 }
 /**
- * The key service every step but the retire step uses: the same, except that it refuses to
- * revoke a protected id (the old and admin keys), whatever the caller was told by Hive.
+ * Revoke the old key and check that Hive refuses it now. The one revocation of the old key
+ * (here, or in the emergency step): it uses deps.keys, the unguarded key service.
  */
-function guardRevocations(keys, protectedIds) {
+async function retireByRevoking(run, { oldKey }, adminKey) {
+    const { s, report } = run;
+    const outcome = await run.deps.keys.revoke(adminKey, oldKey.id);
+    report.revokedKeyIds.push(oldKey.id);
+    report.retired = 'revoked';
+    if (!(await run.keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {
+        throw new RotationError(`Hive answered that the old key ${oldKey.id} was revoked, but ${s.verifyPath} still ` +
+            `accepts it. ` +
+            (run.emergency
+                ? 'Nothing else was changed: revoke it in Hive by hand, check that it answers 401, ' +
+                    'and run again.'
+                : `Every destination holds the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in ` +
+                    'Hive and check it answers 401.'));
+    }
+    return outcome;
+}
+/** Shorten the old key's expiry to now + grace (never lengthen it): Hive ends it itself. */
+async function giveGrace(run, { oldKey }) {
+    const { s, report } = run;
+    const until = new Date(run.deps.now().getTime() + s.oldKeyGraceMinutes * 60_000);
+    report.retired = 'grace';
+    if (oldKey.expires_at !== null && Date.parse(oldKey.expires_at) <= until.getTime()) {
+        return `The old key ${oldKey.id} already expires at ${oldKey.expires_at}, within the grace of ${s.oldKeyGraceMinutes} minute(s); left as it is.`;
+    }
+    const updated = await run.keys.update(s.hiveAdminKey, oldKey.id, {
+        expires_at: isoSeconds(until)
+    });
+    const expires = updated.expires_at === null ? Infinity : Date.parse(updated.expires_at);
+    if (!(expires <= until.getTime() + 1000)) {
+        throw new RotationError(`Hive accepted the new expiry of the old key ${oldKey.id} but reports it expiring ` +
+            `${updated.expires_at ?? 'never'}, not ${isoSeconds(until)}. Every destination holds ` +
+            `the new key; revoke ${oldKey.id} (${oldKey.prefix}…) in Hive once running jobs are done.`);
+    }
+    report.oldKey = updated;
+    return (`Gave the old key ${oldKey.id} (${oldKey.prefix}…) a grace of ${s.oldKeyGraceMinutes} ` +
+        `minute(s): it expires at ${updated.expires_at}, and Hive ends it then.`);
+}
+/**
+ * Before the old key is retired: did anything but this run use it in the last 24 h? Its
+ * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
+ * warning at most: no usage data, or an error reading it, is passed over quietly.
+ */
+async function noteOutsideUse(run, { oldKey }, fate) {
+    const { s, keys, log, report } = run;
+    try {
+        const usage = await keys.usage(s.hiveAdminKey, oldKey.id);
+        if (usage === null)
+            return log.debug(`No usage data for ${oldKey.id}.`);
+        // An upper bound of this run's own use: every attempt, the usage request included.
+        const others = usage.requests_24h - keys.sentWith(s.hiveApiKey);
+        if (others <= 0)
+            return log.info(`Only this run used ${oldKey.id} in the last 24 h.`);
+        warn(log, report, `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
+            `${others} time(s) in the last 24 h (last at ${usage.last_used_at ?? 'unknown'}), and ` +
+            `it ${fate}. If that is the destinations' own jobs, they read the new key from now ` +
+            `on; a consumer outside the destinations still holds the old key and will fail: add ` +
+            `it to destinations.`);
+    }
+    catch (error) {
+        if (run.cancellation.requested)
+            throw error;
+        log.debug(`Could not read the usage of ${oldKey.id}: ${error.message}`);
+    }
+}
+/** Stopped during the retire: nothing to undo; every destination holds the new key. */
+function retireStopped(run, { oldKey }, { newKey }) {
+    const revoked = run.report.revokedKeyIds.includes(oldKey.id);
+    return (`Every destination holds the new key ${newKey.id} (${newKey.prefix}…). The old key ` +
+        `${oldKey.id} (${oldKey.prefix}…) ` +
+        (revoked ? 'was revoked.' : 'may still work: the next run prunes it as a leftover.'));
+}
+
+;// CONCATENATED MODULE: ./src/rotation/emergency.ts
+/**
+ * The emergency step (mode emergency only), between the preflight and the create: the current key
+ * is compromised, so it dies first, before its successor exists.
+ *
+ * Stopping after it leaves: the compromised key revoked, no new key, and every destination holding
+ * a dead key: every consumer fails until a run stores a new key. The next run finds hive-api-key
+ * answering 401 and recovers (preflight.ts) when given hive-admin-key, permission and scope.
+ */
+
+
+async function revokeCompromised(run, ready) {
+    const { oldKey } = ready;
+    warn(run.log, run.report, `EMERGENCY: revoking the compromised key ${oldKey.id} (${oldKey.prefix}…) now. Every ` +
+        `consumer that holds it fails until the new key is stored in every destination.`);
+    await noteOutsideUse(run, ready, 'is revoked now');
+    await retireByRevoking(run, ready, run.s.hiveAdminKey);
     return {
-        current: (apiKey, doing) => keys.current(apiKey, doing),
-        list: adminKey => keys.list(adminKey),
-        create: (adminKey, request) => keys.create(adminKey, request),
-        update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
-        probe: (apiKey, path) => keys.probe(apiKey, path),
-        waitUntilAccepted: (apiKey, path, ms) => keys.waitUntilAccepted(apiKey, path, ms),
-        revoke: async (apiKey, id) => {
-            if (protectedIds.has(id)) {
-                throw new RotationError(`Refused to revoke ${id}: it is the key being rotated or the admin key, which only ` +
-                    'the retire step revokes.');
-            }
-            return keys.revoke(apiKey, id);
-        },
-        confirmRevoked: (apiKey, path) => keys.confirmRevoked(apiKey, path),
-        usage: (adminKey, id) => keys.usage(adminKey, id),
-        sentWith: apiKey => keys.sentWith(apiKey)
+        result: undefined,
+        detail: `Revoked the compromised key ${oldKey.id} (${oldKey.prefix}…); it answers 401.`
     };
+}
+/** Stopped during the emergency step: the compromised key may or may not be revoked yet. */
+function emergencyStopped(run, { oldKey }) {
+    return run.report.revokedKeyIds.includes(oldKey.id)
+        ? `The compromised key ${oldKey.id} was revoked and no new key exists: every consumer ` +
+            'fails until a run stores a new key.'
+        : `The compromised key ${oldKey.id} may or may not be revoked (the request was cut off); ` +
+            'no new key exists.';
+}
+
+;// CONCATENATED MODULE: ./src/rotation/create.ts
+
+
+
+
+
+
+const create_DAY_MS = 86_400_000;
+async function createKey(run, ready) {
+    const { s, deps, report } = run;
+    const now = deps.now();
+    const asked = {
+        name: newKeyName(s.keyName, now, ready.oldKey.id),
+        permission: ready.permission,
+        scope: ready.scope,
+        expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * create_DAY_MS))
+    };
+    run.asked = asked;
+    let created;
+    try {
+        created = await run.keys.create(s.hiveAdminKey, asked);
+    }
+    catch (error) {
+        // An answer that broke the contract, or none (a timeout, a 5xx): Hive may have made the key
+        // all the same. A definite refusal (4xx) made nothing.
+        const { kind, status } = error;
+        const refused = kind === 'status' && status !== undefined && status < 500;
+        if (refused || !['invalid-response', 'status', 'timeout', 'network'].includes(kind ?? '')) {
+            throw error;
+        }
+        return refuseCreated(run, ready, error.message, {
+            protocol: kind === 'invalid-response'
+        });
+    }
+    deps.mask(created.key);
+    const problem = createdProblem(run, created, asked);
+    if (problem) {
+        return refuseCreated(run, ready, `Hive's answer to the create is not the key that was asked for: ${problem}.`);
+    }
+    const { key: value, ...newKey } = created;
+    report.newKey = newKey;
+    // Only now, checked: the post step revokes a journaled new key no write was sent for, so a
+    // hostile answer naming the old or admin key must never reach the journal.
+    deps.journal?.newKey(newKey);
+    return {
+        result: { value, newKey },
+        detail: `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
+            `${newKey.permission}, ${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
+    };
+}
+/** Why Hive's answer to the create can't be the key asked for; '' when it can. */
+function createdProblem(run, created, asked) {
+    const { s } = run;
+    if (run.knownIds.has(created.id)) {
+        return `its id ${created.id} is that of ${knownRole(run, created.id)}, not a new key`;
+    }
+    if (created.key === s.hiveApiKey)
+        return 'its value is that of hive-api-key, not a new key';
+    if (created.key === s.hiveAdminKey)
+        return 'its value is that of hive-admin-key, not a new key';
+    if (created.prefix.length >= created.key.length || !created.key.startsWith(created.prefix)) {
+        return 'its prefix is not the start of its value';
+    }
+    if (created.permission !== asked.permission) {
+        return `its permission is ${created.permission}, not ${asked.permission}`;
+    }
+    if (!sameScope(created.scope, asked.scope)) {
+        return `it has ${describeScope(created.scope)}, not ${describeScope(asked.scope)}`;
+    }
+    if (!sameExpiry(created.expires_at, asked.expires_at)) {
+        return `it expires ${created.expires_at ?? 'never'}, not ${asked.expires_at}`;
+    }
+    return '';
+}
+function knownRole(run, id) {
+    if (id === run.report.oldKey?.id)
+        return 'the key being rotated (hive-api-key)';
+    if (run.protectedIds.has(id))
+        return 'the admin key (hive-admin-key)';
+    return 'a key that was active before this run';
+}
+/**
+ * Revokes what this run provably made for the create request `name`: an active key that carries
+ * that exact name and that no key before the create had. The answered id alone proves nothing (a
+ * key made by someone else between the preflight's listing and the create would also be "new"),
+ * so it is never revoked on its own word; the key Hive really made is found by its name. Returns
+ * a sentence of what it did.
+ */
+async function revokeMadeByName(run, name) {
+    const revoked = [];
+    const failed = [];
+    let search = '';
+    try {
+        const named = (await run.keys.list(run.s.hiveAdminKey)).filter(k => k.name === name);
+        for (const key of named) {
+            if (run.knownIds.has(key.id) || revoked.includes(key.id))
+                continue;
+            try {
+                if ((await revokeOwn(run, key.id)) === 'revoked') {
+                    revoked.push(key.id);
+                    run.report.revokedKeyIds.push(key.id);
+                }
+            }
+            catch (error) {
+                failed.push(`${key.id} (${error.message})`);
+            }
+        }
+    }
+    catch (error) {
+        search =
+            ` Looking for the key Hive made also failed (${error.message}): revoke by ` +
+                `hand any key named "${name}".`;
+    }
+    return ((revoked.length > 0
+        ? ` Revoked the key(s) this run made: ${revoked.join(', ')}.`
+        : search
+            ? ''
+            : ` No active key is named "${name}"; one that Hive may still be making is a ` +
+                'leftover the next run prunes.') +
+        (failed.length > 0 ? ` Revoking failed for ${failed.join('; ')}: revoke by hand.` : '') +
+        search);
+}
+/** A create answer that can't be used (or none came): revoke what this run made, and fail. */
+async function refuseCreated(run, ready, reason, { protocol = true } = {}) {
+    const outcome = await revokeMadeByName(run, run.asked.name);
+    const used = protocol
+        ? ' This is a protocol error: the answer was not used and nothing was stored.'
+        : ' Nothing was stored.';
+    throw new RotationError(`${reason}${used}${outcome} ${unchanged(run, ready.oldKey)}`);
+}
+/** Stopped during the create: whatever it made is revoked, found by name. */
+async function createStopped(run) {
+    if (!run.asked)
+        return 'No key was created.';
+    return (await revokeMadeByName(run, run.asked.name)).trim();
+}
+
+;// CONCATENATED MODULE: ./src/rotation/test-key.ts
+/**
+ * Step 4, test: the new key answers the verify path, and Hive reads it back as what was asked
+ * for (its id, permission, scope and expiry). A new key that fails is revoked: nothing else has
+ * changed, and no destination holds it.
+ *
+ * Stopping after it (or during it) leaves: a tested new key that no destination holds; a run
+ * that is stopped revokes it, and the old key stays in every destination.
+ */
+
+
+
+
+async function testKey(run, ready, created) {
+    try {
+        return await testNewKey(run, ready, created);
+    }
+    catch (error) {
+        if (error instanceof RotationError || run.cancellation.requested)
+            throw error;
+        return discardNewKey(run, ready, created, `Testing the new key failed: ${error.message}`);
+    }
+}
+async function testNewKey(run, ready, { value, newKey }) {
+    const { s, keys } = run;
+    const verify = await keys.waitUntilAccepted(value, s.verifyPath, s.verifyTimeoutSeconds * 1000);
+    if (!verify.accepted) {
+        const why = verify.status === 403
+            ? `it lacks the permission or scope to read ${s.verifyPath} (403)`
+            : `${s.verifyPath} still answered ${verify.status} after ${verify.attempts} attempt(s) ` +
+                `over ${Math.round(verify.elapsedMs / 1000)} s (verify-timeout-seconds: ` +
+                `${s.verifyTimeoutSeconds})`;
+        await discardNewKey(run, ready, { value, newKey }, `The new key failed its test: ${why}.`);
+    }
+    const seen = await keys.current(value, 'reading the new key back');
+    const mismatch = seen.id !== newKey.id
+        ? `Hive reports it as ${seen.id}, not ${newKey.id}`
+        : seen.permission !== ready.permission
+            ? `its permission is ${seen.permission}, not ${ready.permission}`
+            : !sameScope(seen.scope, ready.scope)
+                ? `it has ${describeScope(seen.scope)}, not ${describeScope(ready.scope)}`
+                : !sameExpiry(seen.expires_at, newKey.expires_at)
+                    ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
+                    : '';
+    if (mismatch) {
+        await discardNewKey(run, ready, { value, newKey }, `The new key is not what was asked for: ${mismatch}.`);
+    }
+    return {
+        result: undefined,
+        detail: `${s.verifyPath} accepted the new key after ${verify.attempts} attempt(s) ` +
+            `(${verify.elapsedMs} ms); Hive confirms ${ready.permission}, ${describeScope(ready.scope)}.`
+    };
+}
+/** Revoke the new key (no destination holds it) and fail the run. */
+async function discardNewKey(run, ready, { newKey }, reason) {
+    try {
+        await revokeOwn(run, newKey.id);
+        run.report.revokedKeyIds.push(newKey.id);
+    }
+    catch (error) {
+        if (run.cancellation.requested)
+            throw error;
+        throw new RotationError(`${reason} Revoking it also failed (${error.message}): revoke key ` +
+            `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged(run, ready.oldKey)}`);
+    }
+    throw new RotationError(`${reason} The new key ${newKey.id} was revoked. ${unchanged(run, ready.oldKey)}`);
+}
+/** Stopped during the test (or right after it): no destination holds the new key, so it goes. */
+async function revokeUnheldNewKey(run, { newKey }) {
+    if (run.report.revokedKeyIds.includes(newKey.id))
+        return `The new key ${newKey.id} was revoked.`;
+    try {
+        await revokeOwn(run, newKey.id);
+        run.report.revokedKeyIds.push(newKey.id);
+        return `No destination holds the new key, so it was revoked (${newKey.id}).`;
+    }
+    catch (error) {
+        return (`No destination holds the new key; revoking it failed (${error.message}): ` +
+            `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/rotation/store-key.ts
+
+
+
+
+
+async function storeKey(run, ready, created) {
+    const { s, report, log, deps } = run;
+    const { prepared, oldKey } = ready;
+    const { newKey } = created;
+    const failures = [];
+    for (const p of prepared) {
+        run.cancellation.throwIfStopped();
+        const record = report.destinations.find(d => d.destination === p.destination.label);
+        try {
+            run.writesSent.push(p.destination.label);
+            record.status = await deps.secrets.write(p, s.secretName, created.value);
+            // The store confirmed it: GitHub shows the secret changed since the preflight.
+            record.detail =
+                `${s.secretName} ${record.status}` + (p.secret.exists ? '' : ' (did not exist)');
+            log.info(`${p.destination.label}: ${record.detail}, confirmed`);
+        }
+        catch (error) {
+            const e = asDestinationError(error);
+            record.status = e.unconfirmed ? 'not confirmed' : 'failed';
+            record.detail = e.message;
+            if (run.cancellation.requested)
+                throw error;
+            failures.push({ record, error: e });
+            log.warning(`${p.destination.label}: ${e.message}`);
+        }
+    }
+    if (failures.length > 0) {
+        const noneHolds = failures.length === prepared.length && failures.every(f => f.error.definite);
+        let outcome;
+        // In an emergency the new key is the only live one: keep it even if nobody holds it yet.
+        if (noneHolds && !run.emergency) {
+            outcome = await revokeUnheldNewKey(run, created);
+        }
+        else {
+            outcome = noneHolds
+                ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
+                    'of this rotation, for the next run to store.'
+                : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
+        }
+        const old = run.emergency
+            ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
+                'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
+                'rotate, hive-api-key read from a destination that holds the new key.'
+            : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+                'works. Fix the cause and run again' +
+                (report.revokedKeyIds.includes(newKey.id)
+                    ? '.'
+                    : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+                        'key for a rotation in flight).');
+        throw new RotationError(`${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
+            `${old}\n` +
+            failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n'));
+    }
+    report.rotated = true;
+    if (run.emergency) {
+        warn(log, report, `EMERGENCY: consumers holding the compromised key failed from its revocation until this ` +
+            `store completed; every destination now holds the new key ${newKey.id}.`);
+    }
+    return {
+        result: undefined,
+        detail: `${s.secretName} written to ${prepared.length} destination(s).`
+    };
+}
+/**
+ * Stopped during the store: a new key no write was sent for is revoked (not in an emergency,
+ * where it is the only live key); otherwise both keys stay, and this says who holds which.
+ */
+async function storeStopped(run, ready, created) {
+    const { newKey } = created;
+    const { oldKey } = ready;
+    if (run.writesSent.length === 0 && !run.emergency) {
+        return `No write was sent. ${await revokeUnheldNewKey(run, created)}`;
+    }
+    const byStatus = (wanted) => run.report.destinations.filter(d => wanted.includes(d.status)).map(d => d.destination);
+    const holdsNew = byStatus(['created', 'updated']);
+    const unsure = run.writesSent.filter(l => !holdsNew.includes(l));
+    const holdsOld = run.report.destinations
+        .map(d => d.destination)
+        .filter(l => !run.writesSent.includes(l));
+    const list = (labels) => (labels.length > 0 ? labels.join(', ') : 'none');
+    return ((await markStopped(run, created)) +
+        ' ' +
+        `Both keys were kept: the new key ${newKey.id} (${newKey.prefix}…) and the old key ` +
+        `${oldKey.id} (${oldKey.prefix}…)${run.emergency ? ', revoked as compromised' : ''}. ` +
+        `Hold the new key: ${list(holdsNew)}. May hold either (write sent, not confirmed): ` +
+        `${list(unsure)}. Hold the old key: ${list(holdsOld)}.`);
+}
+/**
+ * Renames a new key that must stay (a write may have landed) to the stopped form of its name, so
+ * that the next run, started at once, takes it for a leftover of a stopped run instead of a run
+ * in flight (names.ts). The post step does the same after a kill.
+ */
+async function markStopped(run, { newKey }) {
+    const renamed = stoppedName(run.s.keyName, newKey.name);
+    if (renamed === undefined || renamed === newKey.name)
+        return '';
+    try {
+        await run.keys.update(run.s.hiveAdminKey, newKey.id, { name: renamed });
+        return `The new key was renamed "${renamed}", so the next run can start at once.`;
+    }
+    catch (error) {
+        return (`Renaming the new key to mark it stopped failed (${error.message}): a run ` +
+            `given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(run.deps.now()))} ` +
+            'stops, taking the new key for a rotation in flight.');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/rotation/rotate.ts
+
+
+
+
+
+
+
+
+
+
+
+const AFTER_PREFLIGHT = [
+    'Create the new key',
+    'Test the new key',
+    'Store the new key',
+    'Prune leftovers',
+    'Retire the old key'
+];
+async function rotate(s, deps, report) {
+    if (s.mode === 'check')
+        return checkKey(s, deps, report);
+    const run = newRun(s, deps, report);
+    const step = stepRunner(run.log, report, deps.journal, run.cancellation);
+    const pre = await step('Preflight', async () => {
+        const found = await preflight(run);
+        return { result: found, detail: found.detail };
+    });
+    if (!pre.due)
+        return skipSteps(report, AFTER_PREFLIGHT, 'not due');
+    if (s.dryRun) {
+        run.log.info(`Dry run: nothing was changed. The plan:\n${report.plan.map(l => `  - ${l}`).join('\n')}`);
+        const skipped = run.emergency
+            ? ['Revoke the compromised key', ...AFTER_PREFLIGHT]
+            : AFTER_PREFLIGHT;
+        return skipSteps(report, skipped, 'dry-run');
+    }
+    const ready = pre;
+    if (run.emergency) {
+        await step('Revoke the compromised key', () => revokeCompromised(run, ready), () => emergencyStopped(run, ready));
+    }
+    const created = await step('Create the new key', () => createKey(run, ready), () => createStopped(run));
+    await step('Test the new key', () => testKey(run, ready, created), () => revokeUnheldNewKey(run, created));
+    await step('Store the new key', () => storeKey(run, ready, created), () => storeStopped(run, ready, created));
+    await step('Prune leftovers', () => pruneStep(run, ready, created), () => pruneStopped(run, ready, created));
+    await step('Retire the old key', () => retireOldKey(run, ready, created), () => retireStopped(run, ready, created));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -44986,7 +45445,7 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     };
     table('Steps', ['Step', 'Result', 'Time', 'Detail'], report.steps.map(s => [
         cell(s.step),
-        s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
+        STATUS[s.status],
         `${(s.ms / 1000).toFixed(1)} s`,
         cell(s.detail)
     ]));
@@ -45025,10 +45484,18 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     }
     await summary.write();
 }
+const STATUS = {
+    ok: '✅ ok',
+    failed: '❌ failed',
+    skipped: '⏭️ skipped',
+    cancelled: '🛑 cancelled'
+};
 function title(report, failure) {
     if (report.mode === 'check')
         return failure ? 'Hive key check failed' : 'Hive key check: ok';
     const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation';
+    if (report.cancelled)
+        return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`;
     if (failure)
         return `${what} failed`;
     if (report.dryRun)
@@ -45260,6 +45727,7 @@ function journaledSecrets(secrets, journal) {
 
 
 
+
 function filteredOutput(secrets) {
     const text = (message) => logText(message, secrets.values);
     return {
@@ -45278,7 +45746,7 @@ function filteredOutput(secrets) {
  * The action: settings, then the rotation, then the report. This is the one place that fails the
  * run; every error on the way is a sentence for the user, never a stack trace.
  */
-async function run() {
+async function run({ cancellation = neverCancelled() } = {}) {
     // Every secret goes to the runner's mask and to our own redactor (every printed text).
     const secrets = redactor();
     const out = filteredOutput(secrets);
@@ -45287,14 +45755,16 @@ async function run() {
         core_setSecret(value);
         secrets.add(value);
     };
+    cancellation.onStop(signal => log.warning(`Received ${signal}: cancelling. No new request starts; the step in progress is brought ` +
+        'to its safe state, and the log and job summary say what was left.'));
     try {
-        await rotation(secrets, out, mask);
+        await rotation(secrets, out, mask, cancellation);
     }
     catch (error) {
         out.setFailed(main_describe(error, log));
     }
 }
-async function rotation(secrets, out, mask) {
+async function rotation(secrets, out, mask, cancellation) {
     const { log } = out;
     let settings;
     try {
@@ -45317,15 +45787,16 @@ async function rotation(secrets, out, mask) {
         `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`);
     // The journal, for the post step: each fact saved in the step state the moment it happens.
     const journal = new Journal((name, value) => saveState(name, value), settings.mode);
-    const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
+    const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug, cancellation }), {
         mask
     });
     const keys = journaledKeys(hive, journal);
     const report = emptyReport(settings.dryRun, settings.mode);
     let failure;
     try {
-        const secrets = journaledSecrets(secretStore(settings, mask, log, report, journal), journal);
-        await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report);
+        const secrets = journaledSecrets(secretStore(settings, mask, log, report, journal, cancellation), journal);
+        const now = () => new Date();
+        await rotate(settings, { keys, secrets, mask, log, now, journal, cancellation }, report);
     }
     catch (error) {
         failure = main_describe(error, log);
@@ -45345,10 +45816,10 @@ async function rotation(secrets, out, mask) {
     if (failure)
         out.setFailed(failure);
     // The last act: the post step finds the main step ended, with its own clean-up done.
-    journal.ended(failure ? 'failed' : 'ok');
+    journal.ended(report.cancelled ? 'cancelled' : failure ? 'failed' : 'ok');
 }
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
-function secretStore(settings, mask, log, report, journal) {
+function secretStore(settings, mask, log, report, journal, cancellation) {
     if (settings.mode === 'check') {
         const refuse = async () => {
             throw new Error('mode check reads no secrets and writes none');
@@ -45365,7 +45836,8 @@ function secretStore(settings, mask, log, report, journal) {
         warn,
         debug: log.debug,
         mask,
-        onInstallationToken: token => journal.appToken(token)
+        onInstallationToken: token => journal.appToken(token),
+        cancellation
     });
     return new GitHubSecretStore(github, {
         secretName: settings.secretName,
@@ -45395,6 +45867,18 @@ function failUnexpected(error) {
 
 ;// CONCATENATED MODULE: ./src/index.ts
 
+
+// The runner cancels with SIGINT, then SIGTERM 7.5 s later, then a kill: the first signal stops
+// the run (cancel.ts), which brings itself to a safe state and ends well before the SIGTERM.
+const cancellation = new Cancellation();
+installSignalHandlers(cancellation, () => failUnexpected(new Error(`The run was cancelled and its clean-up did not end within ${EXIT_DEADLINE_MS / 1000} s; ` +
+    'exiting before the runner kills it. The post step and the next run clean up after it.')));
 // run() reports its own failures; this catches only what escaped it, filtered as run() prints.
-run().catch(failUnexpected);
+run({ cancellation })
+    .catch(failUnexpected)
+    .finally(() => {
+    // Cancelled: exit now, whatever idle connection or timer is left (1 when it failed: setFailed).
+    if (cancellation.requested)
+        process.exit(process.exitCode ?? 0);
+});
 

@@ -11,6 +11,7 @@ import { writeInputProblems, writeOutputs, writeSummary } from './report/summary
 import { logText, oneLine, redactor, type Redactor } from './text.js'
 import { Journal } from './rotation/journal.js'
 import { journaledKeys, journaledSecrets } from './rotation/journaled.js'
+import { neverCancelled, type Cancellation } from './cancel.js'
 
 /**
  * What the action prints, all of it filtered on the way out (text.ts): no outside text becomes a
@@ -44,7 +45,9 @@ function filteredOutput(secrets: Redactor): Out {
  * The action: settings, then the rotation, then the report. This is the one place that fails the
  * run; every error on the way is a sentence for the user, never a stack trace.
  */
-export async function run(): Promise<void> {
+export async function run({
+  cancellation = neverCancelled()
+}: { cancellation?: Cancellation } = {}): Promise<void> {
   // Every secret goes to the runner's mask and to our own redactor (every printed text).
   const secrets = redactor()
   const out = filteredOutput(secrets)
@@ -53,14 +56,25 @@ export async function run(): Promise<void> {
     core.setSecret(value)
     secrets.add(value)
   }
+  cancellation.onStop(signal =>
+    log.warning(
+      `Received ${signal}: cancelling. No new request starts; the step in progress is brought ` +
+        'to its safe state, and the log and job summary say what was left.'
+    )
+  )
   try {
-    await rotation(secrets, out, mask)
+    await rotation(secrets, out, mask, cancellation)
   } catch (error) {
     out.setFailed(describe(error, log))
   }
 }
 
-async function rotation(secrets: Redactor, out: Out, mask: (value: string) => void) {
+async function rotation(
+  secrets: Redactor,
+  out: Out,
+  mask: (value: string) => void,
+  cancellation: Cancellation
+) {
   const { log } = out
   let settings: Settings
   try {
@@ -83,15 +97,22 @@ async function rotation(secrets: Redactor, out: Out, mask: (value: string) => vo
 
   // The journal, for the post step: each fact saved in the step state the moment it happens.
   const journal = new Journal((name, value) => core.saveState(name, value), settings.mode)
-  const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug }), {
-    mask
-  })
+  const hive = new HiveClient(
+    new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug, cancellation }),
+    {
+      mask
+    }
+  )
   const keys = journaledKeys(hive, journal)
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    const secrets = journaledSecrets(secretStore(settings, mask, log, report, journal), journal)
-    await rotate(settings, { keys, secrets, mask, log, now: () => new Date(), journal }, report)
+    const secrets = journaledSecrets(
+      secretStore(settings, mask, log, report, journal, cancellation),
+      journal
+    )
+    const now = () => new Date()
+    await rotate(settings, { keys, secrets, mask, log, now, journal, cancellation }, report)
   } catch (error) {
     failure = describe(error, log)
   }
@@ -109,7 +130,7 @@ async function rotation(secrets: Redactor, out: Out, mask: (value: string) => vo
   })
   if (failure) out.setFailed(failure)
   // The last act: the post step finds the main step ended, with its own clean-up done.
-  journal.ended(failure ? 'failed' : 'ok')
+  journal.ended(report.cancelled ? 'cancelled' : failure ? 'failed' : 'ok')
 }
 
 /** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
@@ -118,7 +139,8 @@ function secretStore(
   mask: (value: string) => void,
   log: Log,
   report: RotationReport,
-  journal: Journal
+  journal: Journal,
+  cancellation: Cancellation
 ): SecretStore {
   if (settings.mode === 'check') {
     const refuse = async (): Promise<never> => {
@@ -136,7 +158,8 @@ function secretStore(
     warn,
     debug: log.debug,
     mask,
-    onInstallationToken: token => journal.appToken(token)
+    onInstallationToken: token => journal.appToken(token),
+    cancellation
   })
   return new GitHubSecretStore(github, {
     secretName: settings.secretName,

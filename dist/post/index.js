@@ -31919,6 +31919,184 @@ function redactor() {
     };
 }
 
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+;// CONCATENATED MODULE: ./src/cancel.ts
+/**
+ * How a run stops when the runner cancels it (shared/design/action.md, "Stopping").
+ *
+ * GitHub cancels a step with SIGINT, then SIGTERM 7.5 s later, then kills the process tree 2.5 s
+ * after that. On the first signal (`stop()`):
+ *
+ *   - no new forward request starts: the HTTP wrappers call `throwIfStopped()` before every
+ *     request and every retry, and every wait (`sleep`) ends at once with a CancelledError;
+ *   - a request already in flight may finish until IN_FLIGHT_GRACE_MS after the signal; then its
+ *     `signal()` aborts it (its outcome is unknown: a write may have landed);
+ *   - the rotation brings itself to the safe state of its step inside `cleanup()`, whose requests
+ *     are allowed, each aborted at CLEANUP_DEADLINE_MS after the signal;
+ *   - index.ts exits the process at EXIT_DEADLINE_MS after the signal whatever is still pending,
+ *     well before the SIGTERM at 7.5 s. Later signals change nothing (they must not break the
+ *     clean-up).
+ *
+ * Which requests are clean-up is carried by AsyncLocalStorage, so no caller can forget to pass it
+ * along: everything started inside `cleanup(fn)` is clean-up, nothing else is.
+ */
+
+/** How long a request in flight at the first signal may go on before it is aborted. */
+const IN_FLIGHT_GRACE_MS = 2_000;
+/** When the clean-up's own requests are aborted, counted from the first signal. */
+const CLEANUP_DEADLINE_MS = 5_500;
+/** When index.ts exits whatever is pending, counted from the first signal (SIGTERM comes at 7.5 s). */
+const EXIT_DEADLINE_MS = 6_500;
+/** The run was cancelled: thrown instead of starting new work after the first signal. */
+class CancelledError extends Error {
+    signalName;
+    constructor(signalName, message = `The run was cancelled (${signalName}) before it finished.`) {
+        super(message);
+        this.signalName = signalName;
+        this.name = 'CancelledError';
+    }
+}
+const realTimers = {
+    setTimeout: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        t.unref?.();
+        return t;
+    },
+    clearTimeout: handle => clearTimeout(handle),
+    now: () => Date.now()
+};
+class Cancellation {
+    timers;
+    stopSignal;
+    stoppedAt;
+    inFlight = new AbortController();
+    cleanupAbort = new AbortController();
+    listeners = [];
+    cleanupScope = new external_node_async_hooks_.AsyncLocalStorage();
+    constructor(timers = realTimers) {
+        this.timers = timers;
+    }
+    /** True once a stop was asked (the first signal). */
+    get requested() {
+        return this.stopSignal !== undefined;
+    }
+    /** The signal that stopped the run, e.g. 'SIGINT'. */
+    get signalName() {
+        return this.stopSignal;
+    }
+    /** Milliseconds since the first signal; undefined before it. */
+    sinceStop() {
+        return this.stoppedAt === undefined ? undefined : this.timers.now() - this.stoppedAt;
+    }
+    /** True inside `cleanup()`. */
+    get inCleanup() {
+        return this.cleanupScope.getStore() === true;
+    }
+    /** Asks the run to stop. Only the first call counts; later ones are ignored. */
+    stop(signalName) {
+        if (this.stopSignal !== undefined)
+            return;
+        this.stopSignal = signalName;
+        this.stoppedAt = this.timers.now();
+        this.timers.setTimeout(() => this.inFlight.abort(new CancelledError(signalName)), IN_FLIGHT_GRACE_MS);
+        this.timers.setTimeout(() => this.cleanupAbort.abort(new CancelledError(signalName)), CLEANUP_DEADLINE_MS);
+        for (const listener of this.listeners)
+            listener(signalName);
+    }
+    /** Called once, at the first signal. */
+    onStop(listener) {
+        this.listeners.push(listener);
+    }
+    /** Throws a CancelledError when a stop was asked, unless this is clean-up. */
+    throwIfStopped() {
+        if (this.stopSignal !== undefined && !this.inCleanup)
+            throw new CancelledError(this.stopSignal);
+    }
+    /**
+     * The AbortSignal for one request started now: forward work is aborted IN_FLIGHT_GRACE_MS after
+     * the first signal, clean-up at CLEANUP_DEADLINE_MS. Combine it with the request's own deadline
+     * (AbortSignal.any).
+     */
+    signal() {
+        return this.inCleanup ? this.cleanupAbort.signal : this.inFlight.signal;
+    }
+    /**
+     * A wait that ends early on a stop: resolves after `ms`, or rejects with a CancelledError at the
+     * first signal (at once when stopped already). Inside clean-up it waits at most until the
+     * clean-up deadline.
+     */
+    sleep(ms) {
+        return new Promise((resolve, reject) => {
+            const abort = this.inCleanup ? this.cleanupAbort.signal : undefined;
+            if (this.stopSignal !== undefined && !this.inCleanup) {
+                return reject(new CancelledError(this.stopSignal));
+            }
+            if (abort?.aborted)
+                return reject(abort.reason);
+            const done = () => {
+                this.timers.clearTimeout(handle);
+                resolve();
+            };
+            const handle = this.timers.setTimeout(done, ms);
+            const cancel = (reason) => {
+                this.timers.clearTimeout(handle);
+                reject(reason);
+            };
+            if (abort)
+                abort.addEventListener('abort', () => cancel(abort.reason), { once: true });
+            else
+                this.onStop(name => cancel(new CancelledError(name)));
+        });
+    }
+    /**
+     * Rejects with a CancelledError when forward work is aborted (IN_FLIGHT_GRACE_MS after the first
+     * signal); never settles otherwise. A step races its work against it, so that a wait it can't
+     * cut short (a library's own backoff) can't hold the clean-up back.
+     */
+    forwardDeadline() {
+        const signal = this.inFlight.signal;
+        const deadline = new Promise((_, reject) => {
+            if (signal.aborted)
+                return reject(signal.reason);
+            signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        });
+        deadline.catch(() => undefined);
+        return deadline;
+    }
+    /** Runs `fn` as clean-up: its requests are allowed after the stop, until the clean-up deadline. */
+    cleanup(fn) {
+        return this.cleanupScope.run(true, fn);
+    }
+}
+/** A run that is never cancelled: the default for tests and tools. */
+function neverCancelled() {
+    return new Cancellation();
+}
+/**
+ * Wires the process's SIGINT and SIGTERM to `cancellation.stop`, and exits at EXIT_DEADLINE_MS
+ * after the first one with `onDeadline()` given a last word. Installing a listener replaces
+ * Node's default of dying at once; every later signal is ignored (the clean-up goes on).
+ */
+function installSignalHandlers(cancellation, onDeadline, proc = process) {
+    const handler = (signalName) => {
+        if (cancellation.requested)
+            return;
+        cancellation.stop(signalName);
+        const t = setTimeout(() => {
+            try {
+                onDeadline();
+            }
+            finally {
+                proc.exit(1);
+            }
+        }, EXIT_DEADLINE_MS);
+        t.unref();
+    };
+    proc.on('SIGINT', handler);
+    proc.on('SIGTERM', handler);
+}
+
 ;// CONCATENATED MODULE: ./src/hive/http.ts
 /**
  * The one door between this action and Hive: every request that carries `X-Api-Key` goes through
@@ -31933,6 +32111,7 @@ function redactor() {
  * text taken from Hive's answers (its `error.message`, a content type, a redirect's origin) is
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
+
 
 
 class HiveHttpError extends Error {
@@ -32060,6 +32239,7 @@ class HiveHttp {
     now;
     fetch;
     debug;
+    cancellation;
     /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
     attempts = new Map();
     constructor(options) {
@@ -32093,6 +32273,7 @@ class HiveHttp {
         this.now = options.now ?? Date.now;
         this.fetch = options.fetch ?? globalThis.fetch;
         this.debug = options.debug ?? (() => { });
+        this.cancellation = options.cancellation ?? neverCancelled();
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
     sentWith(apiKey) {
@@ -32137,6 +32318,7 @@ class HiveHttp {
         const mayRepeat = method !== 'POST' || opts.retryOn5xx === true;
         const notRepeated = ' Not retried: Hive may have carried out this POST, and repeating it could do it twice.';
         for (let attempt = 1;; attempt++) {
+            this.cancellation.throwIfStopped();
             this.attempts.set(apiKey, (this.attempts.get(apiKey) ?? 0) + 1);
             const outcome = await this.attempt(url, method, headers, body);
             const gaveUp = attempt > 1 ? ` Gave up after ${attempt} attempts.` : '';
@@ -32215,7 +32397,8 @@ class HiveHttp {
             debug(`${what} while ${doing}; retrying in ${seconds(delay)}` +
                 (retryAfterMs !== undefined ? ` (Retry-After ${seconds(retryAfterMs)})` : '') +
                 ` (attempt ${attempt + 1} of ${this.maxAttempts})`);
-            await this.sleep(delay);
+            // Whichever ends first: the wait, or the run (a stop rejects with a CancelledError).
+            await Promise.race([this.sleep(delay), this.cancellation.sleep(delay)]);
         }
     }
     /**
@@ -32225,6 +32408,10 @@ class HiveHttp {
     async attempt(url, method, headers, body) {
         const controller = new AbortController();
         const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+        // A stop aborts the attempt only at its deadline (cancel.ts); its outcome is then unknown.
+        const stop = this.cancellation.signal();
+        const onStop = () => controller.abort();
+        stop.addEventListener('abort', onStop, { once: true });
         try {
             const response = await this.fetch(url, {
                 method,
@@ -32248,12 +32435,15 @@ class HiveHttp {
             };
         }
         catch (error) {
+            if (stop.aborted)
+                throw stop.reason;
             if (controller.signal.aborted)
                 return { kind: 'timeout' };
             return { kind: 'network', detail: networkDetail(error) };
         }
         finally {
             clearTimeout(timer);
+            stop.removeEventListener('abort', onStop);
         }
     }
     /** A redirect's target as an origin only: enough to recognise it, nothing of its path. */
@@ -33316,7 +33506,7 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     };
     table('Steps', ['Step', 'Result', 'Time', 'Detail'], report.steps.map(s => [
         cell(s.step),
-        s.status === 'ok' ? '✅ ok' : s.status === 'failed' ? '❌ failed' : '⏭️ skipped',
+        STATUS[s.status],
         `${(s.ms / 1000).toFixed(1)} s`,
         cell(s.detail)
     ]));
@@ -33355,10 +33545,18 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     }
     await summary.write();
 }
+const STATUS = {
+    ok: '✅ ok',
+    failed: '❌ failed',
+    skipped: '⏭️ skipped',
+    cancelled: '🛑 cancelled'
+};
 function title(report, failure) {
     if (report.mode === 'check')
         return failure ? 'Hive key check failed' : 'Hive key check: ok';
     const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation';
+    if (report.cancelled)
+        return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`;
     if (failure)
         return `${what} failed`;
     if (report.dryRun)

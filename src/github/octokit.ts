@@ -10,6 +10,7 @@ import type BottleneckTypes from 'bottleneck'
 import { readCapped } from '../body.js'
 import { isLoopbackHost } from '../hive/http.js'
 import { sanitize } from '../text.js'
+import { CancelledError, neverCancelled, type Cancellation } from '../cancel.js'
 
 export type GitHubClient = ReturnType<typeof getOctokit>
 
@@ -35,6 +36,11 @@ export interface OctokitOptions {
    * guidance is one second. Default: writeSpacingFor(baseUrl, process.env). Tests pass 0.
    */
   writeSpacingMs?: number
+  /**
+   * The run's stop (cancel.ts): no request or retry starts after it, a rate-limit wait ends at
+   * it, and a request in flight is aborted at its deadline.
+   */
+  cancellation?: Cancellation
 }
 
 /** GitHub's guidance: writes one at a time, at least a second apart. */
@@ -125,6 +131,7 @@ export function guardedFetch(options: {
   maxBodyBytes: number
   fetch?: typeof fetch
   mask?: (value: string) => void
+  cancellation?: Cancellation
 }): typeof fetch {
   const base = options.fetch ?? ((defaults.request?.fetch ?? globalThis.fetch) as typeof fetch)
   const origin = new URL(options.baseUrl).origin
@@ -150,9 +157,13 @@ export function guardedFetch(options: {
         false
       )
     }
+    // After a stop nothing new is sent (the error is not retried: noRetryOfGuardRefusals).
+    options.cancellation?.throwIfStopped()
     maskBearerJwt(init?.headers, mask)
     const deadline = AbortSignal.timeout(timeoutMs)
-    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline
+    const signals = [deadline, ...(init?.signal ? [init.signal] : [])]
+    if (options.cancellation) signals.push(options.cancellation.signal())
+    const signal = AbortSignal.any(signals)
     const timedOut = (error: unknown) =>
       new Error(`GitHub timed out: no answer within ${timeoutMs} ms`, { cause: error })
     let response: Response
@@ -213,9 +224,15 @@ const RATE_LIMIT_RETRIES = 3
  */
 function pluginOptions(options: OctokitOptions) {
   const cap = options.maxRateLimitWaitSeconds ?? MAX_RATE_LIMIT_WAIT_SECONDS
+  const waitUnit = options.retryAfterBaseValue ?? 1000
   const onLimit =
     (what: string) =>
-    (retryAfter: number, request: { method: string; url: string }, _o: unknown, count: number) => {
+    async (
+      retryAfter: number,
+      request: { method: string; url: string },
+      _o: unknown,
+      count: number
+    ) => {
       const where = `GitHub ${what} on ${request.method} ${sanitize(request.url, [], 150)}`
       if (!(retryAfter <= cap)) {
         options.warn(
@@ -224,11 +241,19 @@ function pluginOptions(options: OctokitOptions) {
         )
         return false
       }
-      const again = count < RATE_LIMIT_RETRIES
+      const again = count < RATE_LIMIT_RETRIES && !options.cancellation?.requested
       options.warn(
         `${where}: ` + (again ? `waiting ${retryAfter} s, then trying again` : 'giving up')
       )
-      return again
+      if (!again) return false
+      // The wait is ours, not the plugin's (its retryAfterBaseValue is 0), so a stop ends it:
+      // the request then fails as rate-limited, and the run stops.
+      try {
+        await (options.cancellation ?? neverCancelled()).sleep(retryAfter * waitUnit)
+        return true
+      } catch {
+        return false
+      }
     }
   const base =
     options.retryAfterBaseValue !== undefined
@@ -242,7 +267,8 @@ function pluginOptions(options: OctokitOptions) {
         baseUrl: options.baseUrl,
         timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
-        mask: options.mask
+        mask: options.mask,
+        cancellation: options.cancellation
       })
     },
     log: { debug: options.debug, info: options.debug, warn: options.warn, error: options.debug },
@@ -250,20 +276,22 @@ function pluginOptions(options: OctokitOptions) {
       write: writeGroup(options.writeSpacingMs ?? writeSpacingFor(options.baseUrl, process.env)),
       onRateLimit: onLimit('rate limit'),
       onSecondaryRateLimit: onLimit('secondary rate limit'),
-      ...base
+      retryAfterBaseValue: 0
     },
     retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retries: 3, ...base }
   }
 }
 
 /**
- * Registered before the retry plugin, so it sees a failure first: a request the guard refused is
- * not sent again (Octokit reports every fetch failure as a 500, which retry would resend).
+ * Registered before the retry plugin, so it sees a failure first: a request the guard refused, or
+ * one stopped by a cancellation, is not sent again (Octokit reports every fetch failure as a 500,
+ * which retry would resend).
  */
 function noRetryOfGuardRefusals(octokit: { hook: GitHubClient['hook'] }) {
   octokit.hook.error('request', (error, options) => {
     const request = options.request as { retries?: number } | undefined
-    if (request && (error as { cause?: unknown }).cause instanceof GitHubGuardError) {
+    const cause = (error as { cause?: unknown }).cause
+    if (request && (cause instanceof GitHubGuardError || cause instanceof CancelledError)) {
       request.retries = 0
     }
     throw error

@@ -14,6 +14,7 @@
 
 import { readCapped } from '../body.js'
 import { redact, sanitize } from '../text.js'
+import { neverCancelled, type Cancellation } from '../cancel.js'
 
 export interface HiveHttpOptions {
   /** hive-url, already validated by settings; a path prefix (https://h/api) is kept. */
@@ -33,6 +34,11 @@ export interface HiveHttpOptions {
   /** Injected clock, used to read a Retry-After given as an HTTP date. */
   now?: () => number
   fetch?: typeof fetch
+  /**
+   * The run's stop (cancel.ts): no attempt starts after it, a wait between attempts ends at it,
+   * and an attempt in flight is aborted at its deadline.
+   */
+  cancellation?: Cancellation
   /** Receives one line per retry. Never the key, never a body. */
   debug?: (message: string) => void
 }
@@ -213,6 +219,7 @@ export class HiveHttp {
   private readonly now: () => number
   private readonly fetch: typeof fetch
   private readonly debug: (message: string) => void
+  private readonly cancellation: Cancellation
   /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
   private readonly attempts = new Map<string, number>()
 
@@ -247,6 +254,7 @@ export class HiveHttp {
     this.now = options.now ?? Date.now
     this.fetch = options.fetch ?? globalThis.fetch
     this.debug = options.debug ?? (() => {})
+    this.cancellation = options.cancellation ?? neverCancelled()
   }
 
   /** How many requests (attempts, retries included) this client has sent with the key. */
@@ -302,6 +310,7 @@ export class HiveHttp {
       ' Not retried: Hive may have carried out this POST, and repeating it could do it twice.'
 
     for (let attempt = 1; ; attempt++) {
+      this.cancellation.throwIfStopped()
       this.attempts.set(apiKey, (this.attempts.get(apiKey) ?? 0) + 1)
       const outcome = await this.attempt(url, method, headers, body)
       const gaveUp = attempt > 1 ? ` Gave up after ${attempt} attempts.` : ''
@@ -407,7 +416,8 @@ export class HiveHttp {
           (retryAfterMs !== undefined ? ` (Retry-After ${seconds(retryAfterMs)})` : '') +
           ` (attempt ${attempt + 1} of ${this.maxAttempts})`
       )
-      await this.sleep(delay)
+      // Whichever ends first: the wait, or the run (a stop rejects with a CancelledError).
+      await Promise.race([this.sleep(delay), this.cancellation.sleep(delay)])
     }
   }
 
@@ -423,6 +433,10 @@ export class HiveHttp {
   ): Promise<Outcome> {
     const controller = new AbortController()
     const timer = setTimeout(() => controller.abort(), this.timeoutMs)
+    // A stop aborts the attempt only at its deadline (cancel.ts); its outcome is then unknown.
+    const stop = this.cancellation.signal()
+    const onStop = () => controller.abort()
+    stop.addEventListener('abort', onStop, { once: true })
     try {
       const response = await this.fetch(url, {
         method,
@@ -445,10 +459,12 @@ export class HiveHttp {
         bytes: bytes.length
       }
     } catch (error) {
+      if (stop.aborted) throw stop.reason
       if (controller.signal.aborted) return { kind: 'timeout' }
       return { kind: 'network', detail: networkDetail(error) }
     } finally {
       clearTimeout(timer)
+      stop.removeEventListener('abort', onStop)
     }
   }
 
