@@ -35108,9 +35108,14 @@ function defaultKeyName(repository, secretName, destinations) {
 function isoSeconds(date) {
     return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
-/** The name of a key this rotation creates at `now` to replace the key `replaces`. */
+/**
+ * The name of a key this rotation creates at `now` to replace the key `replaces`; without one (a
+ * recovery: the dead key's id can't be read) the name has no 'replaces' part.
+ */
 function newKeyName(keyName, now, replaces) {
-    return `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
+    return replaces === undefined
+        ? `${keyName} ${isoSeconds(now)}`
+        : `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
 }
 const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
@@ -44184,27 +44189,34 @@ function movedSincePreflight(prepared, after) {
 /** What a rotation will do, decided in the preflight: what `dry-run` prints. Never a value. */
 function describePlan(s, oldKey, permission, scope, leftovers = []) {
     const admin = s.separateAdminKey ? 'hive-admin-key' : 'the current key itself';
-    const old = `${oldKey.id} (${oldKey.prefix}…)`;
-    const retire = s.mode === 'emergency'
-        ? `(Already revoked first.)`
-        : !s.revokeOld
-            ? `Keep the current key ${old} (revoke-old: false).`
-            : s.oldKeyGraceMinutes > 0
-                ? `Shorten the expiry of the current key ${old} to ${s.oldKeyGraceMinutes} minute(s) ` +
-                    'from then (old-key-grace-minutes), so Hive ends it while running jobs finish.'
-                : `Revoke the current key ${old} and confirm it answers 401.`;
+    const old = oldKey ? `${oldKey.id} (${oldKey.prefix}…)` : '';
+    const retire = !oldKey
+        ? 'Nothing to retire: hive-api-key is already dead.'
+        : s.mode === 'emergency'
+            ? `(Already revoked first.)`
+            : !s.revokeOld
+                ? `Keep the current key ${old} (revoke-old: false).`
+                : s.oldKeyGraceMinutes > 0
+                    ? `Shorten the expiry of the current key ${old} to ${s.oldKeyGraceMinutes} minute(s) ` +
+                        'from then (old-key-grace-minutes), so Hive ends it while running jobs finish.'
+                    : `Revoke the current key ${old} and confirm it answers 401.`;
     const prune = leftovers.length === 0
         ? 'No leftovers of earlier runs to prune.'
         : (s.prune ? 'Revoke' : 'Report only (prune: false)') +
             ` the leftovers of earlier runs: ${leftovers.map(l => `${l.key.id} (${l.why})`).join(', ')}.`;
     return [
-        ...(s.mode === 'emergency'
+        ...(!oldKey
             ? [
-                `EMERGENCY: revoke the compromised current key ${old} first and confirm it answers ` +
-                    '401; consumers fail until the store completes.'
+                'RECOVER: hive-api-key is dead (Hive answers 401), so every consumer holding it is ' +
+                    'failing; make its successor with hive-admin-key, from the permission and scope inputs.'
             ]
-            : []),
-        `Create a key named "${s.keyName} <UTC timestamp> replaces ${oldKey.id}" with ${admin}: ${permission}, ` +
+            : s.mode === 'emergency'
+                ? [
+                    `EMERGENCY: revoke the compromised current key ${old} first and confirm it answers ` +
+                        '401; consumers fail until the store completes.'
+                ]
+                : []),
+        `Create a key named "${s.keyName} <UTC timestamp>${oldKey ? ` replaces ${oldKey.id}` : ''}" with ${admin}: ${permission}, ` +
             `${describeScope(scope)}, expiring in ${s.expiresInDays} day(s).`,
         `Test it: GET ${s.verifyPath} on ${s.hiveUrl}, retrying 401 for up to ` +
             `${s.verifyTimeoutSeconds} s, then confirm its permission and scope.`,
@@ -44390,12 +44402,13 @@ const MAX_GRACE_MS = MAX_GRACE_MINUTES * 60_000;
  * current key is retired by the retire step, as the user asked (revoke, grace or keep).
  */
 function findLeftovers(keyName, active, current, adminKeyId, now) {
-    const spared = new Set([current.id, adminKeyId]);
+    // No current key: a recovery (hive-api-key is dead); every key of this rotation is a leftover.
+    const spared = new Set([current?.id, adminKeyId]);
     const byId = new Map(active.map(k => [k.id, k]));
     const found = new Map();
     const predecessors = [];
-    const own = parseKeyName(keyName, current.name);
-    if (own?.replaces)
+    const own = current ? parseKeyName(keyName, current.name) : undefined;
+    if (own?.replaces && current)
         predecessors.push([own.replaces, current.id]);
     let inFlight;
     for (const key of active) {
@@ -44407,7 +44420,7 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
             predecessors.push([parsed.replaces, key.id]);
         const createdAt = key.created_at || parsed.createdAt;
         const created = Date.parse(createdAt);
-        const newer = created >= Date.parse(current.created_at);
+        const newer = current === undefined || created >= Date.parse(current.created_at);
         // A key a post step marked stopped: its run was killed, so nothing is in flight.
         const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS;
         if (live && !inFlight)
@@ -44463,6 +44476,9 @@ function newRun(s, deps, report) {
 }
 /** The end of every failure message before the store: what is still as it was. */
 function unchanged(run, oldKey) {
+    if (oldKey === undefined) {
+        return 'No destination was written: every destination still holds the dead key. Fix the cause and run again.';
+    }
     return run.emergency
         ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
             'consumer fails until a new key is stored. Fix the cause and run again.'
@@ -44604,13 +44620,14 @@ async function pruneStep(run, ready, created) {
         result: undefined,
         detail: await pruneLeftovers(run.s, { ...run.deps, keys: run.keys }, run.report, ready.leftovers, {
             adminKey: adminAfterStore(run, created),
-            never: [created.newKey.id, ready.oldKey.id]
+            never: [created.newKey.id, ...(ready.oldKey ? [ready.oldKey.id] : [])]
         })
     };
 }
 function pruneStopped(_run, ready, { newKey }) {
-    return (`Every destination holds the new key ${newKey.id} (${newKey.prefix}…); the old key ` +
-        `${ready.oldKey.id} still works. Leftovers not yet revoked are pruned by the next run.`);
+    return (`Every destination holds the new key ${newKey.id} (${newKey.prefix}…)` +
+        (ready.oldKey ? `; the old key ${ready.oldKey.id} still works` : '') +
+        '. Leftovers not yet revoked are pruned by the next run.');
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/scope.ts
@@ -44659,21 +44676,33 @@ const READ_CONCURRENCY = 10;
 const preflight_DAY_MS = 86_400_000;
 async function preflight(run) {
     const { s, deps, report, keys } = run;
-    const oldKey = await readCurrentKey(run);
-    report.oldKey = oldKey;
-    deps.journal?.oldKey(oldKey);
+    const current = await readCurrentKey(run);
+    const oldKey = 'dead' in current ? undefined : current;
+    const dead = 'dead' in current ? current.dead : undefined;
+    if (oldKey) {
+        report.oldKey = oldKey;
+        deps.journal?.oldKey(oldKey);
+    }
     let admin = oldKey;
     if (s.separateAdminKey) {
         admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
         report.adminKey = admin;
     }
-    for (const id of [oldKey.id, admin.id]) {
+    // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
+    if (!admin)
+        throw new RotationError('No admin key: set hive-admin-key.');
+    for (const id of [oldKey?.id, admin.id]) {
+        if (id === undefined)
+            continue;
         run.protectedIds.add(id);
         run.knownIds.add(id);
     }
+    // In a recovery, both are explicit (recoveryProblem): the dead key's can't be read.
     const permission = s.permission === 'inherit' ? oldKey.permission : s.permission;
     const scope = s.scope === 'inherit' ? oldKey.scope : s.scope;
     checkAdmin(s, admin, permission, scope);
+    if (dead !== undefined)
+        warnRecovery(run, dead, permission, scope);
     const now = deps.now();
     const active = await keys.list(s.hiveAdminKey);
     for (const key of active)
@@ -44690,40 +44719,85 @@ async function preflight(run) {
             : undefined;
     const leftovers = found.leftovers.filter(l => !spared(l));
     recordLeftovers(s, run.log, report, found.leftovers, spared);
-    const due = isDue(run, oldKey, leftovers, now);
+    const due = oldKey
+        ? isDue(run, oldKey, leftovers, now)
+        : { due: true, why: 'hive-api-key is dead (401): a recovery' };
     report.due = due.why;
-    if (!due.due) {
-        return { due: false, detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.` };
-    }
+    const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)';
+    if (!due.due)
+        return { due: false, detail: `${currentKey}. Not due: ${due.why}.` };
     const prepared = await prepareAll(s, deps.secrets, report.destinations);
     report.plan = describePlan(s, oldKey, permission, scope, leftovers);
     return {
         due: true,
         oldKey,
+        dead,
         prepared,
         permission,
         scope,
         leftovers,
-        detail: `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+        detail: `${currentKey}; ${prepared.length} destination(s) ready; ` +
             `${leftovers.length} leftover key(s). Due: ${due.why}.`
     };
 }
-/** The current key; in an emergency a key Hive already refuses gets its own explanation. */
+/**
+ * The current key, or, when Hive answers 401 to it, what Hive said: a dead key (expired, revoked,
+ * or left dead by an emergency run). A dead key is recovered only with what a recovery needs
+ * (recoveryProblem); otherwise the run stops here, before anything changed, naming the inputs.
+ */
 async function readCurrentKey(run) {
     try {
         return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)');
     }
     catch (error) {
-        const status = error.status;
-        if (!run.emergency || status !== 401)
+        const { status, hiveMessage } = error;
+        if (status !== 401)
             throw error;
-        throw new RotationError('hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
-            'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
-            'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-            'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
-            'with the permission and scope your jobs need, store it as the secret, and rotate ' +
-            'from there.');
+        const said = hiveMessage
+            ? `Hive said: "${sanitize(hiveMessage, [], 200)}"`
+            : 'Hive gave no reason';
+        const problem = recoveryProblem(run.s);
+        if (problem)
+            throw deadKeyError(run, said, problem);
+        return { dead: said };
     }
+}
+/**
+ * What keeps a dead key from being recovered, as the inputs to set; '' when nothing does. The new
+ * key must be made without the dead one: by a separate admin key, with a permission and scope
+ * given outright (the dead key's own can no longer be read).
+ */
+function recoveryProblem(s) {
+    const missing = [
+        ...(s.separateAdminKey
+            ? []
+            : ['hive-admin-key (an admin key other than hive-api-key, which is the dead one)']),
+        ...(s.permission === 'inherit'
+            ? ['permission (read-only, read-write or admin: what your jobs need)']
+            : []),
+        ...(s.scope === 'inherit' ? ['scope (all, engagements:<ids> or campaigns:<ids>)'] : [])
+    ];
+    return missing.length === 0 ? '' : missing.join('; ');
+}
+function deadKeyError(run, said, missing) {
+    return new RotationError(`hive-api-key answers 401: Hive no longer accepts it (expired or revoked; ${said}), so ` +
+        'every consumer that holds it is failing now' +
+        (run.emergency ? ', and there is nothing left to revoke' : '') +
+        '. This action can recover: it makes a new key with an admin key, tests it and stores ' +
+        `it in every destination. For that, set: ${missing}. ` +
+        (run.s.permission === 'inherit' || run.s.scope === 'inherit'
+            ? 'Permission and scope cannot be inherited from a dead key. '
+            : '') +
+        'Nothing was changed.');
+}
+/** The loud warning of a recovery, in the log and the summary. */
+function warnRecovery(run, said, permission, scope) {
+    run.report.recovery = said;
+    warn(run.log, run.report, `RECOVERY: hive-api-key is dead: Hive answers 401 to it (${said}). Every consumer that ` +
+        'holds it has been failing since it died. This run makes its successor with ' +
+        `hive-admin-key (${permission}, ${describeScope(scope)}), tests it and stores it in every ` +
+        'destination; there is no old key to revoke. Find out why the key died (an expired key, ' +
+        'a rotation that stopped running, an emergency run that failed) so it does not happen again.');
 }
 /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */
 function isDue(run, key, found, now) {
@@ -45016,7 +45090,7 @@ async function createKey(run, ready) {
     const { s, deps, report } = run;
     const now = deps.now();
     const asked = {
-        name: newKeyName(s.keyName, now, ready.oldKey.id),
+        name: newKeyName(s.keyName, now, ready.oldKey?.id),
         permission: ready.permission,
         scope: ready.scope,
         expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * create_DAY_MS))
@@ -45268,16 +45342,20 @@ async function storeKey(run, ready, created) {
                     'of this rotation, for the next run to store.'
                 : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`;
         }
-        const old = run.emergency
-            ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
-                'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
-                'rotate, hive-api-key read from a destination that holds the new key.'
-            : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-                'works. Fix the cause and run again' +
-                (report.revokedKeyIds.includes(newKey.id)
-                    ? '.'
-                    : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
-                        'key for a rotation in flight).');
+        const old = !oldKey
+            ? 'The dead key stays in the destinations not written. Fix the cause and run again ' +
+                '(the recovery again, or mode rotate with hive-api-key read from a destination that ' +
+                'holds the new key).'
+            : run.emergency
+                ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
+                    'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
+                    'rotate, hive-api-key read from a destination that holds the new key.'
+                : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+                    'works. Fix the cause and run again' +
+                    (report.revokedKeyIds.includes(newKey.id)
+                        ? '.'
+                        : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+                            'key for a rotation in flight).');
         throw new RotationError(`${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
             `${old}\n` +
             failures.map(f => `  - ${f.record.destination}: ${f.error.message}`).join('\n'));
@@ -45311,8 +45389,11 @@ async function storeStopped(run, ready, created) {
     const list = (labels) => (labels.length > 0 ? labels.join(', ') : 'none');
     return ((await markStopped(run, created)) +
         ' ' +
-        `Both keys were kept: the new key ${newKey.id} (${newKey.prefix}…) and the old key ` +
-        `${oldKey.id} (${oldKey.prefix}…)${run.emergency ? ', revoked as compromised' : ''}. ` +
+        `The new key ${newKey.id} (${newKey.prefix}…) was kept` +
+        (oldKey
+            ? `, and so was the old key ${oldKey.id} (${oldKey.prefix}…)` +
+                `${run.emergency ? ', revoked as compromised' : ''}. `
+            : ' (the old key was already dead). ') +
         `Hold the new key: ${list(holdsNew)}. May hold either (write sent, not confirmed): ` +
         `${list(unsure)}. Hold the old key: ${list(holdsOld)}.`);
 }
@@ -45374,14 +45455,20 @@ async function rotate(s, deps, report) {
         return skipSteps(report, skipped, 'dry-run');
     }
     const ready = pre;
-    if (run.emergency) {
-        await step('Revoke the compromised key', () => revokeCompromised(run, ready), () => emergencyStopped(run, ready));
+    const { oldKey } = ready;
+    // A recovery (hive-api-key is dead: preflight.ts) has no old key to revoke first or to retire.
+    const retiring = oldKey ? { ...ready, oldKey } : undefined;
+    if (run.emergency && retiring) {
+        await step('Revoke the compromised key', () => revokeCompromised(run, retiring), () => emergencyStopped(run, retiring));
     }
     const created = await step('Create the new key', () => createKey(run, ready), () => createStopped(run));
     await step('Test the new key', () => testKey(run, ready, created), () => revokeUnheldNewKey(run, created));
     await step('Store the new key', () => storeKey(run, ready, created), () => storeStopped(run, ready, created));
     await step('Prune leftovers', () => pruneStep(run, ready, created), () => pruneStopped(run, ready, created));
-    await step('Retire the old key', () => retireOldKey(run, ready, created), () => retireStopped(run, ready, created));
+    if (!retiring) {
+        return skipSteps(report, ['Retire the old key'], 'recovery: the old key was already dead');
+    }
+    await step('Retire the old key', () => retireOldKey(run, retiring, created), () => retireStopped(run, retiring, created));
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -45500,6 +45587,8 @@ function title(report, failure) {
         return `${what} failed`;
     if (report.dryRun)
         return `${what}: dry run, nothing changed`;
+    if (report.rotated && report.recovery !== undefined)
+        return 'Hive key recovered: a dead key replaced';
     if (report.rotated)
         return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated';
     return `${what}: nothing changed`;

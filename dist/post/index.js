@@ -32525,9 +32525,14 @@ function defaultKeyName(repository, secretName, destinations) {
 function isoSeconds(date) {
     return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
-/** The name of a key this rotation creates at `now` to replace the key `replaces`. */
+/**
+ * The name of a key this rotation creates at `now` to replace the key `replaces`; without one (a
+ * recovery: the dead key's id can't be read) the name has no 'replaces' part.
+ */
 function newKeyName(keyName, now, replaces) {
-    return `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
+    return replaces === undefined
+        ? `${keyName} ${isoSeconds(now)}`
+        : `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
 }
 const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
@@ -33561,6 +33566,8 @@ function title(report, failure) {
         return `${what} failed`;
     if (report.dryRun)
         return `${what}: dry run, nothing changed`;
+    if (report.rotated && report.recovery !== undefined)
+        return 'Hive key recovered: a dead key replaced';
     if (report.rotated)
         return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated';
     return `${what}: nothing changed`;

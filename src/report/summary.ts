@@ -183,6 +183,8 @@ function title(report: RotationReport, failure: string | undefined): string {
     return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`
   if (failure) return `${what} failed`
   if (report.dryRun) return `${what}: dry run, nothing changed`
+  if (report.rotated && report.recovery !== undefined)
+    return 'Hive key recovered: a dead key replaced'
   if (report.rotated) return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated'
   return `${what}: nothing changed`
 }

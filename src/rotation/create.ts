@@ -25,7 +25,7 @@ export async function createKey(
   const { s, deps, report } = run
   const now = deps.now()
   const asked: CreateKeyRequest = {
-    name: newKeyName(s.keyName, now, ready.oldKey.id),
+    name: newKeyName(s.keyName, now, ready.oldKey?.id),
     permission: ready.permission,
     scope: ready.scope,
     expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * DAY_MS))

@@ -8,9 +8,9 @@
  */
 import { warn } from './steps.js'
 import { noteOutsideUse, retireByRevoking } from './retire.js'
-import type { Ready, Run } from './run.js'
+import type { Retiring, Run } from './run.js'
 
-export async function revokeCompromised(run: Run, ready: Ready) {
+export async function revokeCompromised(run: Run, ready: Retiring) {
   const { oldKey } = ready
   warn(
     run.log,
@@ -27,7 +27,7 @@ export async function revokeCompromised(run: Run, ready: Ready) {
 }
 
 /** Stopped during the emergency step: the compromised key may or may not be revoked yet. */
-export function emergencyStopped(run: Run, { oldKey }: Ready): string {
+export function emergencyStopped(run: Run, { oldKey }: Retiring): string {
   return run.report.revokedKeyIds.includes(oldKey.id)
     ? `The compromised key ${oldKey.id} was revoked and no new key exists: every consumer ` +
         'fails until a run stores a new key.'

@@ -33,7 +33,10 @@ export interface Leftover {
 
 export interface Leftovers {
   leftovers: Leftover[]
-  /** A key of this rotation not older than the current key and younger than IN_FLIGHT_MS. */
+  /**
+   * A key of this rotation not older than the current key (any, in a recovery) and younger than
+   * IN_FLIGHT_MS, not marked stopped.
+   */
   inFlight?: { key: HiveKey; createdAt: string }
 }
 
@@ -44,17 +47,18 @@ export interface Leftovers {
 export function findLeftovers(
   keyName: string,
   active: HiveKey[],
-  current: HiveKey,
+  current: HiveKey | undefined,
   adminKeyId: string | undefined,
   now: Date
 ): Leftovers {
-  const spared = new Set([current.id, adminKeyId])
+  // No current key: a recovery (hive-api-key is dead); every key of this rotation is a leftover.
+  const spared = new Set([current?.id, adminKeyId])
   const byId = new Map(active.map(k => [k.id, k]))
   const found = new Map<string, Omit<Leftover, 'replacedByCurrent'>>()
   const predecessors: [string, string][] = []
 
-  const own = parseKeyName(keyName, current.name)
-  if (own?.replaces) predecessors.push([own.replaces, current.id])
+  const own = current ? parseKeyName(keyName, current.name) : undefined
+  if (own?.replaces && current) predecessors.push([own.replaces, current.id])
   let inFlight: Leftovers['inFlight']
   for (const key of active) {
     const parsed = parseKeyName(keyName, key.name)
@@ -63,7 +67,7 @@ export function findLeftovers(
     if (parsed.replaces) predecessors.push([parsed.replaces, key.id])
     const createdAt = key.created_at || parsed.createdAt
     const created = Date.parse(createdAt)
-    const newer = created >= Date.parse(current.created_at)
+    const newer = current === undefined || created >= Date.parse(current.created_at)
     // A key a post step marked stopped: its run was killed, so nothing is in flight.
     const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS
     if (live && !inFlight) inFlight = { key, createdAt }

@@ -54,9 +54,14 @@ export function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** The name of a key this rotation creates at `now` to replace the key `replaces`. */
-export function newKeyName(keyName: string, now: Date, replaces: string): string {
-  return `${keyName} ${isoSeconds(now)} replaces ${replaces}`
+/**
+ * The name of a key this rotation creates at `now` to replace the key `replaces`; without one (a
+ * recovery: the dead key's id can't be read) the name has no 'replaces' part.
+ */
+export function newKeyName(keyName: string, now: Date, replaces?: string): string {
+  return replaces === undefined
+    ? `${keyName} ${isoSeconds(now)}`
+    : `${keyName} ${isoSeconds(now)} replaces ${replaces}`
 }
 
 export interface RotationKeyName {

@@ -5,15 +5,16 @@ import type { Leftover } from './leftovers.js'
 /** What a rotation will do, decided in the preflight: what `dry-run` prints. Never a value. */
 export function describePlan(
   s: Settings,
-  oldKey: HiveKey,
+  oldKey: HiveKey | undefined,
   permission: Permission,
   scope: Scope,
   leftovers: Leftover[] = []
 ): string[] {
   const admin = s.separateAdminKey ? 'hive-admin-key' : 'the current key itself'
-  const old = `${oldKey.id} (${oldKey.prefix}…)`
-  const retire =
-    s.mode === 'emergency'
+  const old = oldKey ? `${oldKey.id} (${oldKey.prefix}…)` : ''
+  const retire = !oldKey
+    ? 'Nothing to retire: hive-api-key is already dead.'
+    : s.mode === 'emergency'
       ? `(Already revoked first.)`
       : !s.revokeOld
         ? `Keep the current key ${old} (revoke-old: false).`
@@ -27,13 +28,18 @@ export function describePlan(
       : (s.prune ? 'Revoke' : 'Report only (prune: false)') +
         ` the leftovers of earlier runs: ${leftovers.map(l => `${l.key.id} (${l.why})`).join(', ')}.`
   return [
-    ...(s.mode === 'emergency'
+    ...(!oldKey
       ? [
-          `EMERGENCY: revoke the compromised current key ${old} first and confirm it answers ` +
-            '401; consumers fail until the store completes.'
+          'RECOVER: hive-api-key is dead (Hive answers 401), so every consumer holding it is ' +
+            'failing; make its successor with hive-admin-key, from the permission and scope inputs.'
         ]
-      : []),
-    `Create a key named "${s.keyName} <UTC timestamp> replaces ${oldKey.id}" with ${admin}: ${permission}, ` +
+      : s.mode === 'emergency'
+        ? [
+            `EMERGENCY: revoke the compromised current key ${old} first and confirm it answers ` +
+              '401; consumers fail until the store completes.'
+          ]
+        : []),
+    `Create a key named "${s.keyName} <UTC timestamp>${oldKey ? ` replaces ${oldKey.id}` : ''}" with ${admin}: ${permission}, ` +
       `${describeScope(scope)}, expiring in ${s.expiresInDays} day(s).`,
     `Test it: GET ${s.verifyPath} on ${s.hiveUrl}, retrying 401 for up to ` +
       `${s.verifyTimeoutSeconds} s, then confirm its permission and scope.`,

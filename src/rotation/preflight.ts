@@ -3,6 +3,10 @@
  * earlier runs, a run in flight), whether a rotation is due, and every destination's public key.
  * Anything wrong here fails the run before anything changes.
  *
+ * When hive-api-key is dead (401), the run is a recovery if it has what one needs (a separate
+ * hive-admin-key, an explicit permission and scope): no old key, nothing to retire. Without them it
+ * stops here and names the inputs to set.
+ *
  * Stopping after it (or during it) leaves: nothing changed. The next run starts from the same place.
  */
 import type { Settings } from '../settings.js'
@@ -14,7 +18,7 @@ import { describePlan, describeScope } from './plan.js'
 import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
 import { recordLeftovers } from './prune.js'
 import { scopeCovers } from './scope.js'
-import { RotationError } from './steps.js'
+import { RotationError, warn } from './steps.js'
 import { describeKey, inFlightUntil, type Ready, type Run } from './run.js'
 import { sanitize } from '../text.js'
 
@@ -30,21 +34,30 @@ export type Preflight = ({ due: false } | ({ due: true } & Ready)) & { detail: s
 
 export async function preflight(run: Run): Promise<Preflight> {
   const { s, deps, report, keys } = run
-  const oldKey = await readCurrentKey(run)
-  report.oldKey = oldKey
-  deps.journal?.oldKey(oldKey)
+  const current = await readCurrentKey(run)
+  const oldKey = 'dead' in current ? undefined : current
+  const dead = 'dead' in current ? current.dead : undefined
+  if (oldKey) {
+    report.oldKey = oldKey
+    deps.journal?.oldKey(oldKey)
+  }
   let admin = oldKey
   if (s.separateAdminKey) {
     admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
     report.adminKey = admin
   }
-  for (const id of [oldKey.id, admin.id]) {
+  // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
+  if (!admin) throw new RotationError('No admin key: set hive-admin-key.')
+  for (const id of [oldKey?.id, admin.id]) {
+    if (id === undefined) continue
     run.protectedIds.add(id)
     run.knownIds.add(id)
   }
-  const permission = s.permission === 'inherit' ? oldKey.permission : s.permission
-  const scope = s.scope === 'inherit' ? oldKey.scope : s.scope
+  // In a recovery, both are explicit (recoveryProblem): the dead key's can't be read.
+  const permission = s.permission === 'inherit' ? oldKey!.permission : s.permission
+  const scope = s.scope === 'inherit' ? oldKey!.scope : s.scope
   checkAdmin(s, admin, permission, scope)
+  if (dead !== undefined) warnRecovery(run, dead, permission, scope)
 
   const now = deps.now()
   const active = await keys.list(s.hiveAdminKey)
@@ -61,42 +74,92 @@ export async function preflight(run: Run): Promise<Preflight> {
         : undefined
   const leftovers = found.leftovers.filter(l => !spared(l))
   recordLeftovers(s, run.log, report, found.leftovers, spared)
-  const due = isDue(run, oldKey, leftovers, now)
+  const due: { due: boolean; why: string } = oldKey
+    ? isDue(run, oldKey, leftovers, now)
+    : { due: true, why: 'hive-api-key is dead (401): a recovery' }
   report.due = due.why
-  if (!due.due) {
-    return { due: false, detail: `${describeKey('Current key', oldKey)}. Not due: ${due.why}.` }
-  }
+  const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)'
+  if (!due.due) return { due: false, detail: `${currentKey}. Not due: ${due.why}.` }
   const prepared = await prepareAll(s, deps.secrets, report.destinations)
   report.plan = describePlan(s, oldKey, permission, scope, leftovers)
   return {
     due: true,
     oldKey,
+    dead,
     prepared,
     permission,
     scope,
     leftovers,
     detail:
-      `${describeKey('Current key', oldKey)}; ${prepared.length} destination(s) ready; ` +
+      `${currentKey}; ${prepared.length} destination(s) ready; ` +
       `${leftovers.length} leftover key(s). Due: ${due.why}.`
   }
 }
 
-/** The current key; in an emergency a key Hive already refuses gets its own explanation. */
-async function readCurrentKey(run: Run): Promise<HiveKey> {
+/**
+ * The current key, or, when Hive answers 401 to it, what Hive said: a dead key (expired, revoked,
+ * or left dead by an emergency run). A dead key is recovered only with what a recovery needs
+ * (recoveryProblem); otherwise the run stops here, before anything changed, naming the inputs.
+ */
+async function readCurrentKey(run: Run): Promise<HiveKey | { dead: string }> {
   try {
     return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)')
   } catch (error) {
-    const status = (error as { status?: number }).status
-    if (!run.emergency || status !== 401) throw error
-    throw new RotationError(
-      'hive-api-key answers 401: Hive no longer accepts it (revoked or expired), so there is ' +
-        'nothing left to revoke and its permission and scope cannot be read. If an earlier ' +
-        'emergency run revoked it and then failed, run mode: rotate with hive-api-key read ' +
-        'from a destination that holds the new key; if none does, make a key in Hive by hand ' +
-        'with the permission and scope your jobs need, store it as the secret, and rotate ' +
-        'from there.'
-    )
+    const { status, hiveMessage } = error as { status?: number; hiveMessage?: string }
+    if (status !== 401) throw error
+    const said = hiveMessage
+      ? `Hive said: "${sanitize(hiveMessage, [], 200)}"`
+      : 'Hive gave no reason'
+    const problem = recoveryProblem(run.s)
+    if (problem) throw deadKeyError(run, said, problem)
+    return { dead: said }
   }
+}
+
+/**
+ * What keeps a dead key from being recovered, as the inputs to set; '' when nothing does. The new
+ * key must be made without the dead one: by a separate admin key, with a permission and scope
+ * given outright (the dead key's own can no longer be read).
+ */
+function recoveryProblem(s: Settings): string {
+  const missing = [
+    ...(s.separateAdminKey
+      ? []
+      : ['hive-admin-key (an admin key other than hive-api-key, which is the dead one)']),
+    ...(s.permission === 'inherit'
+      ? ['permission (read-only, read-write or admin: what your jobs need)']
+      : []),
+    ...(s.scope === 'inherit' ? ['scope (all, engagements:<ids> or campaigns:<ids>)'] : [])
+  ]
+  return missing.length === 0 ? '' : missing.join('; ')
+}
+
+function deadKeyError(run: Run, said: string, missing: string): RotationError {
+  return new RotationError(
+    `hive-api-key answers 401: Hive no longer accepts it (expired or revoked; ${said}), so ` +
+      'every consumer that holds it is failing now' +
+      (run.emergency ? ', and there is nothing left to revoke' : '') +
+      '. This action can recover: it makes a new key with an admin key, tests it and stores ' +
+      `it in every destination. For that, set: ${missing}. ` +
+      (run.s.permission === 'inherit' || run.s.scope === 'inherit'
+        ? 'Permission and scope cannot be inherited from a dead key. '
+        : '') +
+      'Nothing was changed.'
+  )
+}
+
+/** The loud warning of a recovery, in the log and the summary. */
+function warnRecovery(run: Run, said: string, permission: Permission, scope: Scope) {
+  run.report.recovery = said
+  warn(
+    run.log,
+    run.report,
+    `RECOVERY: hive-api-key is dead: Hive answers 401 to it (${said}). Every consumer that ` +
+      'holds it has been failing since it died. This run makes its successor with ' +
+      `hive-admin-key (${permission}, ${describeScope(scope)}), tests it and stores it in every ` +
+      'destination; there is no old key to revoke. Find out why the key died (an expired key, ' +
+      'a rotation that stopped running, an emergency run that failed) so it does not happen again.'
+  )
 }
 
 /** Due: always without rotate-if-expiring-within-days; else when expiring, or leftovers exist. */

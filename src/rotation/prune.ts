@@ -119,7 +119,7 @@ export async function pruneStep(run: Run, ready: Ready, created: Created) {
       ready.leftovers,
       {
         adminKey: adminAfterStore(run, created),
-        never: [created.newKey.id, ready.oldKey.id]
+        never: [created.newKey.id, ...(ready.oldKey ? [ready.oldKey.id] : [])]
       }
     )
   }
@@ -127,7 +127,8 @@ export async function pruneStep(run: Run, ready: Ready, created: Created) {
 
 export function pruneStopped(_run: Run, ready: Ready, { newKey }: Created): string {
   return (
-    `Every destination holds the new key ${newKey.id} (${newKey.prefix}…); the old key ` +
-    `${ready.oldKey.id} still works. Leftovers not yet revoked are pruned by the next run.`
+    `Every destination holds the new key ${newKey.id} (${newKey.prefix}…)` +
+    (ready.oldKey ? `; the old key ${ready.oldKey.id} still works` : '') +
+    '. Leftovers not yet revoked are pruned by the next run.'
   )
 }

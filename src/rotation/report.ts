@@ -28,6 +28,8 @@ export interface RotationReport {
   retired?: 'revoked' | 'grace' | 'kept'
   /** Leftovers of earlier interrupted runs found in the preflight, and what became of each. */
   leftovers: LeftoverRecord[]
+  /** Set when hive-api-key was dead (401) and the run recovers: what Hive said, sanitized. */
+  recovery?: string
   /** Set when a signal stopped the run: in which step, and what the clean-up left. */
   cancelled?: { signal: string; step: string; left: string }
   /** What the user should look at: also printed as ::warning:: lines when they happen. */

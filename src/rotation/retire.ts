@@ -10,9 +10,9 @@
  */
 import { isoSeconds } from './names.js'
 import { RotationError, warn } from './steps.js'
-import { adminAfterStore, type Created, type Ready, type Run } from './run.js'
+import { adminAfterStore, type Created, type Retiring, type Run } from './run.js'
 
-export async function retireOldKey(run: Run, ready: Ready, created: Created) {
+export async function retireOldKey(run: Run, ready: Retiring, created: Created) {
   const { s, report } = run
   const { oldKey } = ready
   if (run.emergency) {
@@ -47,7 +47,7 @@ export async function retireOldKey(run: Run, ready: Ready, created: Created) {
  * Revoke the old key and check that Hive refuses it now. The one revocation of the old key
  * (here, or in the emergency step): it uses deps.keys, the unguarded key service.
  */
-export async function retireByRevoking(run: Run, { oldKey }: Ready, adminKey: string) {
+export async function retireByRevoking(run: Run, { oldKey }: Retiring, adminKey: string) {
   const { s, report } = run
   const outcome = await run.deps.keys.revoke(adminKey, oldKey.id)
   report.revokedKeyIds.push(oldKey.id)
@@ -67,7 +67,7 @@ export async function retireByRevoking(run: Run, { oldKey }: Ready, adminKey: st
 }
 
 /** Shorten the old key's expiry to now + grace (never lengthen it): Hive ends it itself. */
-async function giveGrace(run: Run, { oldKey }: Ready): Promise<string> {
+async function giveGrace(run: Run, { oldKey }: Retiring): Promise<string> {
   const { s, report } = run
   const until = new Date(run.deps.now().getTime() + s.oldKeyGraceMinutes * 60_000)
   report.retired = 'grace'
@@ -97,7 +97,7 @@ async function giveGrace(run: Run, { oldKey }: Ready): Promise<string> {
  * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
  * warning at most: no usage data, or an error reading it, is passed over quietly.
  */
-export async function noteOutsideUse(run: Run, { oldKey }: Ready, fate: string) {
+export async function noteOutsideUse(run: Run, { oldKey }: Retiring, fate: string) {
   const { s, keys, log, report } = run
   try {
     const usage = await keys.usage(s.hiveAdminKey, oldKey.id)
@@ -121,7 +121,7 @@ export async function noteOutsideUse(run: Run, { oldKey }: Ready, fate: string) 
 }
 
 /** Stopped during the retire: nothing to undo; every destination holds the new key. */
-export function retireStopped(run: Run, { oldKey }: Ready, { newKey }: Created): string {
+export function retireStopped(run: Run, { oldKey }: Retiring, { newKey }: Created): string {
   const revoked = run.report.revokedKeyIds.includes(oldKey.id)
   return (
     `Every destination holds the new key ${newKey.id} (${newKey.prefix}…). The old key ` +

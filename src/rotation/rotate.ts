@@ -3,7 +3,8 @@
  * what it does and what stopping after it leaves, and holds its own failure rules.
  *
  *   1. validate   settings.ts, before this file runs
- *   2. preflight  preflight.ts: read-only; nothing changes if it fails
+ *   2. preflight  preflight.ts: read-only; nothing changes if it fails. A dead hive-api-key
+ *                 makes the run a recovery: no emergency step, nothing to retire
  *      emergency  emergency.ts (mode emergency only): the compromised key is revoked first
  *   3. create     create.ts: the new key, masked the moment it exists
  *   4. test       test-key.ts: it answers the verify path and is what was asked for, or it is revoked
@@ -60,12 +61,15 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     return skipSteps(report, skipped, 'dry-run')
   }
   const ready = pre
+  const { oldKey } = ready
+  // A recovery (hive-api-key is dead: preflight.ts) has no old key to revoke first or to retire.
+  const retiring = oldKey ? { ...ready, oldKey } : undefined
 
-  if (run.emergency) {
+  if (run.emergency && retiring) {
     await step(
       'Revoke the compromised key',
-      () => revokeCompromised(run, ready),
-      () => emergencyStopped(run, ready)
+      () => revokeCompromised(run, retiring),
+      () => emergencyStopped(run, retiring)
     )
   }
   const created = await step(
@@ -88,9 +92,12 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     () => pruneStep(run, ready, created),
     () => pruneStopped(run, ready, created)
   )
+  if (!retiring) {
+    return skipSteps(report, ['Retire the old key'], 'recovery: the old key was already dead')
+  }
   await step(
     'Retire the old key',
-    () => retireOldKey(run, ready, created),
-    () => retireStopped(run, ready, created)
+    () => retireOldKey(run, retiring, created),
+    () => retireStopped(run, retiring, created)
   )
 }

@@ -38,13 +38,19 @@ export interface Run {
 
 /** What the preflight produced for a rotation that is due. */
 export interface Ready {
-  oldKey: HiveKey
+  /** The key being rotated; absent in a recovery (hive-api-key is dead: preflight.ts). */
+  oldKey?: HiveKey
+  /** A recovery: hive-api-key answered 401, and this is what Hive said (sanitized). */
+  dead?: string
   prepared: PreparedDestination[]
   permission: Permission
   scope: Scope
   /** Leftovers of earlier runs that the prune step revokes. */
   leftovers: Leftover[]
 }
+
+/** A rotation with a live old key to retire (every run but a recovery). */
+export type Retiring = Ready & { oldKey: HiveKey }
 
 /** What the create step produced: the new key, and its value (masked, in memory only). */
 export interface Created {
@@ -69,7 +75,10 @@ export function newRun(s: Settings, deps: RotationDeps, report: RotationReport):
 }
 
 /** The end of every failure message before the store: what is still as it was. */
-export function unchanged(run: Run, oldKey: HiveKey): string {
+export function unchanged(run: Run, oldKey: HiveKey | undefined): string {
+  if (oldKey === undefined) {
+    return 'No destination was written: every destination still holds the dead key. Fix the cause and run again.'
+  }
   return run.emergency
     ? `The compromised key ${oldKey.id} stays revoked and no destination was written: every ` +
         'consumer fails until a new key is stored. Fix the cause and run again.'

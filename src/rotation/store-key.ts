@@ -51,16 +51,20 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
           'of this rotation, for the next run to store.'
         : `The new key ${newKey.id} stays active: some destinations hold it or may hold it.`
     }
-    const old = run.emergency
-      ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
-        'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
-        'rotate, hive-api-key read from a destination that holds the new key.'
-      : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-        'works. Fix the cause and run again' +
-        (report.revokedKeyIds.includes(newKey.id)
-          ? '.'
-          : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
-            'key for a rotation in flight).')
+    const old = !oldKey
+      ? 'The dead key stays in the destinations not written. Fix the cause and run again ' +
+        '(the recovery again, or mode rotate with hive-api-key read from a destination that ' +
+        'holds the new key).'
+      : run.emergency
+        ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
+          'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
+          'rotate, hive-api-key read from a destination that holds the new key.'
+        : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+          'works. Fix the cause and run again' +
+          (report.revokedKeyIds.includes(newKey.id)
+            ? '.'
+            : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+              'key for a rotation in flight).')
     throw new RotationError(
       `${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
         `${old}\n` +
@@ -103,8 +107,11 @@ export async function storeStopped(run: Run, ready: Ready, created: Created): Pr
   return (
     (await markStopped(run, created)) +
     ' ' +
-    `Both keys were kept: the new key ${newKey.id} (${newKey.prefix}…) and the old key ` +
-    `${oldKey.id} (${oldKey.prefix}…)${run.emergency ? ', revoked as compromised' : ''}. ` +
+    `The new key ${newKey.id} (${newKey.prefix}…) was kept` +
+    (oldKey
+      ? `, and so was the old key ${oldKey.id} (${oldKey.prefix}…)` +
+        `${run.emergency ? ', revoked as compromised' : ''}. `
+      : ' (the old key was already dead). ') +
     `Hold the new key: ${list(holdsNew)}. May hold either (write sent, not confirmed): ` +
     `${list(unsure)}. Hold the old key: ${list(holdsOld)}.`
   )
