@@ -318,7 +318,7 @@ __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
 __webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
+module.exports.J2 = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
 
@@ -392,7 +392,7 @@ __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.hd = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -31785,6 +31785,59 @@ async function readCapped(response, limit, signal) {
     return all;
 }
 
+;// CONCATENATED MODULE: ./src/http/agent.ts
+/**
+ * The one HTTP stack of the process: undici (the copy @actions/github and @actions/http-client
+ * already bundle), with one dispatcher that honours the environment's proxy settings for every
+ * request, Hive's and GitHub's alike: HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (and
+ * for https when HTTPS_PROXY is unset), NO_PROXY to go direct, lower-case spellings first.
+ *
+ * Node's global fetch is not used: it ignores these variables (on Node 24 only with
+ * NODE_USE_ENV_PROXY=1), and it is a second copy of undici to load and compile.
+ *
+ * Nothing else about a request is decided here: origin pinning, redirects, deadlines, retries and
+ * size caps stay with the two callers (hive/http.ts, github/octokit.ts), which pass their own
+ * `redirect` and `signal` on every call.
+ */
+
+let dispatcher;
+/**
+ * The process's dispatcher, made on first use (a run that fails on its inputs never makes it).
+ * The variables are read then; NO_PROXY is read again whenever it changes.
+ */
+function httpDispatcher() {
+    if (dispatcher === undefined) {
+        // undici 6 warns once that EnvHttpProxyAgent is experimental; that line in every run's log
+        // would say nothing to the workflow's author. Only that one warning is held back.
+        const emitWarning = process.emitWarning;
+        process.emitWarning = ((warning, ...rest) => {
+            const options = rest[0];
+            const code = typeof options === 'object' && options !== null
+                ? options.code
+                : rest[1];
+            if (code === 'UNDICI-EHPA')
+                return;
+            emitWarning.call(process, warning, ...rest);
+        });
+        try {
+            dispatcher = new undici/* EnvHttpProxyAgent */.J2();
+        }
+        finally {
+            process.emitWarning = emitWarning;
+        }
+    }
+    return dispatcher;
+}
+/**
+ * undici's fetch through the process's dispatcher. Typed as the global fetch so that callers (and
+ * their test doubles) keep the Request/Response/Headers types they were written against: undici's
+ * classes are the same web API.
+ */
+const fetch = (input, init) => (0,undici/* fetch */.hd)(input, {
+    ...init,
+    dispatcher: httpDispatcher()
+});
+
 ;// CONCATENATED MODULE: ./src/text.ts
 /**
  * The one way out for text: every line the action prints, every annotation, output and summary
@@ -31933,6 +31986,7 @@ function redactor() {
  * text taken from Hive's answers (its `error.message`, a content type, a redirect's origin) is
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
+
 
 
 class HiveHttpError extends Error {
@@ -32091,7 +32145,7 @@ class HiveHttp {
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
-        this.fetch = options.fetch ?? globalThis.fetch;
+        this.fetch = options.fetch ?? fetch;
         this.debug = options.debug ?? (() => { });
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
@@ -33220,9 +33274,10 @@ function readJournal(raw) {
  * Revokes the GitHub App installation tokens a run minted: `DELETE /installation/token` with the
  * token itself, as actions/create-github-app-token does in its post step; a 204 revoked it, a 401
  * means it is already dead (revoked or expired). Only to GITHUB_API_URL (the baseUrl), no
- * redirects, a short deadline each; a failure is a warning, never an error (the token dies within
+ * redirects, a short deadline each, through the process's proxy-aware fetch (http/agent.ts); a failure is a warning, never an error (the token dies within
  * an hour anyway).
  */
+
 
 async function revokeInstallationTokens(tokens, options) {
     const base = options.baseUrl.replace(/\/+$/, '');

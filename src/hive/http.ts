@@ -13,6 +13,7 @@
  */
 
 import { readCapped } from '../body.js'
+import { fetch as proxyFetch } from '../http/agent.js'
 import { redact, sanitize } from '../text.js'
 
 export interface HiveHttpOptions {
@@ -32,6 +33,7 @@ export interface HiveHttpOptions {
   random?: () => number
   /** Injected clock, used to read a Retry-After given as an HTTP date. */
   now?: () => number
+  /** Default: undici's, through the process's proxy-aware dispatcher (http/agent.ts). */
   fetch?: typeof fetch
   /** Receives one line per retry. Never the key, never a body. */
   debug?: (message: string) => void
@@ -245,7 +247,7 @@ export class HiveHttp {
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
     this.random = options.random ?? Math.random
     this.now = options.now ?? Date.now
-    this.fetch = options.fetch ?? globalThis.fetch
+    this.fetch = options.fetch ?? proxyFetch
     this.debug = options.debug ?? (() => {})
   }
 
