@@ -32208,6 +32208,15 @@ class HiveHttp {
                 error = fail(`Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
                     (retryable ? gaveUp : notRepeated), { kind: 'timeout', doing, attempts: attempt });
             }
+            else if (outcome.kind === 'network' && outcome.unresolved !== undefined) {
+                // The name does not exist (EAI_AGAIN is the transient DNS failure, retried below): asking
+                // again only delays the answer. Nothing was sent. Behind a proxy, the proxy resolves it.
+                throw fail(`Could not reach Hive at ${this.origin} while ${doing}: ENOTFOUND, the name ` +
+                    `${sanitize(outcome.unresolved || url.hostname, secrets, 100)} does not resolve. ` +
+                    'Check hive-url, and HTTPS_PROXY when one is set: a runner that reaches the ' +
+                    "internet only through a proxy needs HTTPS_PROXY (see the README's Proxies " +
+                    'section). Nothing was sent; not retried.', { kind: 'network', doing, attempts: attempt });
+            }
             else if (outcome.kind === 'network') {
                 retryable = mayRepeat;
                 error = fail(`Could not reach Hive at ${this.origin} while ${doing}: ` +
@@ -32304,7 +32313,7 @@ class HiveHttp {
         catch (error) {
             if (controller.signal.aborted)
                 return { kind: 'timeout' };
-            return { kind: 'network', detail: networkDetail(error) };
+            return { kind: 'network', detail: networkDetail(error), unresolved: unresolvedName(error) };
         }
         finally {
             clearTimeout(timer);
@@ -32329,6 +32338,13 @@ function describeBody(headers, bytes, secrets) {
         return 'an empty body';
     const type = sanitize((headers.get('content-type') ?? '').split(';')[0], secrets, 60);
     return `a non-JSON body (${type || 'no content type'}, ${bytes} bytes)`;
+}
+/** The host name a DNS lookup found no such name for (ENOTFOUND): hive-url's, or the proxy's. */
+function unresolvedName(error) {
+    const cause = isObject(error) && error.cause !== undefined ? error.cause : error;
+    if (!isObject(cause) || cause.code !== 'ENOTFOUND')
+        return undefined;
+    return typeof cause.hostname === 'string' ? cause.hostname : '';
 }
 /** undici says 'fetch failed' and puts the reason in `cause`; its code is the useful part. */
 function networkDetail(error) {

@@ -200,7 +200,7 @@ type Outcome =
   | { kind: 'response'; status: number; headers: Headers; text: string; bytes: number }
   | { kind: 'too-large'; status: number }
   | { kind: 'timeout' }
-  | { kind: 'network'; detail: string }
+  | { kind: 'network'; detail: string; unresolved?: string }
 
 export class HiveHttp {
   private readonly origin: string
@@ -326,6 +326,17 @@ export class HiveHttp {
             (retryable ? gaveUp : notRepeated),
           { kind: 'timeout', doing, attempts: attempt }
         )
+      } else if (outcome.kind === 'network' && outcome.unresolved !== undefined) {
+        // The name does not exist (EAI_AGAIN is the transient DNS failure, retried below): asking
+        // again only delays the answer. Nothing was sent. Behind a proxy, the proxy resolves it.
+        throw fail(
+          `Could not reach Hive at ${this.origin} while ${doing}: ENOTFOUND, the name ` +
+            `${sanitize(outcome.unresolved || url.hostname, secrets, 100)} does not resolve. ` +
+            'Check hive-url, and HTTPS_PROXY when one is set: a runner that reaches the ' +
+            "internet only through a proxy needs HTTPS_PROXY (see the README's Proxies " +
+            'section). Nothing was sent; not retried.',
+          { kind: 'network', doing, attempts: attempt }
+        )
       } else if (outcome.kind === 'network') {
         retryable = mayRepeat
         error = fail(
@@ -448,7 +459,7 @@ export class HiveHttp {
       }
     } catch (error) {
       if (controller.signal.aborted) return { kind: 'timeout' }
-      return { kind: 'network', detail: networkDetail(error) }
+      return { kind: 'network', detail: networkDetail(error), unresolved: unresolvedName(error) }
     } finally {
       clearTimeout(timer)
     }
@@ -471,6 +482,13 @@ function describeBody(headers: Headers, bytes: number, secrets: readonly string[
   if (bytes === 0) return 'an empty body'
   const type = sanitize((headers.get('content-type') ?? '').split(';')[0], secrets, 60)
   return `a non-JSON body (${type || 'no content type'}, ${bytes} bytes)`
+}
+
+/** The host name a DNS lookup found no such name for (ENOTFOUND): hive-url's, or the proxy's. */
+function unresolvedName(error: unknown): string | undefined {
+  const cause = isObject(error) && error.cause !== undefined ? error.cause : error
+  if (!isObject(cause) || cause.code !== 'ENOTFOUND') return undefined
+  return typeof cause.hostname === 'string' ? cause.hostname : ''
 }
 
 /** undici says 'fetch failed' and puts the reason in `cause`; its code is the useful part. */

@@ -204,7 +204,11 @@ describe('behind a forwarding proxy', () => {
     expect(errorText(outcome.run)).toContain(
       `Could not reach Hive at https://${HIVE_HOST}:${ports(w).hive}`
     )
-    expect(errorText(outcome.run)).toContain('ENOTFOUND')
+    expect(errorText(outcome.run)).toContain(
+      `ENOTFOUND, the name ${HIVE_HOST} does not resolve. Check hive-url, and HTTPS_PROXY`
+    )
+    // Failed fast: a name that does not exist is not asked for again.
+    expect(outcome.run.stdout).not.toMatch(/retrying in/)
     expect(w.hive.requests).toEqual([])
     expectNothingChanged(w, outcome, before)
   }, 60_000)
