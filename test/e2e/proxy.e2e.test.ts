@@ -195,6 +195,22 @@ describe('behind a forwarding proxy', () => {
     expect(connections(w.hive.peerPorts, p).direct).toBe(0)
   }, 60_000)
 
+  it('refuses a proxy variable that is not a URL before sending anything, without showing it', async () => {
+    const w = world!
+    const before = snapshot(w)
+    // No scheme: taken as a URL of protocol "user:", which no proxy speaks.
+    const value = 'user:proxy-password-0123@proxy.example:3128'
+    const outcome = await act(w, w.inputs(), { env: { https_proxy: value } })
+    expectCleanFailure(outcome.run)
+    expect(errorText(outcome.run)).toContain(
+      'https_proxy must be a proxy URL such as http://proxy.example:3128 (value not shown'
+    )
+    expect(outcome.run.everything).not.toContain('proxy-password-0123')
+    expect(w.hive.requests).toEqual([])
+    expect(w.github.requests).toEqual([])
+    expectNothingChanged(w, outcome, before)
+  }, 60_000)
+
   it('without a proxy, fails on the name that does not resolve, having changed nothing', async () => {
     const w = world!
     const before = snapshot(w)
