@@ -31682,11 +31682,11 @@ var HttpCodes;
     HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
     HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
 })(HttpCodes || (HttpCodes = {}));
-var lib_Headers;
+var Headers;
 (function (Headers) {
     Headers["Accept"] = "accept";
     Headers["ContentType"] = "content-type";
-})(lib_Headers || (lib_Headers = {}));
+})(Headers || (Headers = {}));
 var MediaTypes;
 (function (MediaTypes) {
     MediaTypes["ApplicationJson"] = "application/json";
@@ -31841,7 +31841,7 @@ class lib_HttpClient {
      */
     getJson(requestUrl_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             const res = yield this.get(requestUrl, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
         });
@@ -31849,8 +31849,8 @@ class lib_HttpClient {
     postJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.post(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -31859,8 +31859,8 @@ class lib_HttpClient {
     putJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.put(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -31869,8 +31869,8 @@ class lib_HttpClient {
     patchJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.patch(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -32137,7 +32137,7 @@ class lib_HttpClient {
     _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[lib_Headers.ContentType];
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
             if (headerValue) {
                 if (typeof headerValue === 'number') {
                     clientHeader = String(headerValue);
@@ -32150,7 +32150,7 @@ class lib_HttpClient {
                 }
             }
         }
-        const additionalValue = additionalHeaders[lib_Headers.ContentType];
+        const additionalValue = additionalHeaders[Headers.ContentType];
         // Return the first non-undefined value, converting numbers or arrays to strings if necessary
         if (additionalValue !== undefined) {
             if (typeof additionalValue === 'number') {
@@ -34546,6 +34546,59 @@ async function readCapped(response, limit, signal) {
     return all;
 }
 
+;// CONCATENATED MODULE: ./src/http/agent.ts
+/**
+ * The one HTTP stack of the process: undici (the copy @actions/github and @actions/http-client
+ * already bundle), with one dispatcher that honours the environment's proxy settings for every
+ * request, Hive's and GitHub's alike: HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (and
+ * for https when HTTPS_PROXY is unset), NO_PROXY to go direct, lower-case spellings first.
+ *
+ * Node's global fetch is not used: it ignores these variables (on Node 24 only with
+ * NODE_USE_ENV_PROXY=1), and it is a second copy of undici to load and compile.
+ *
+ * Nothing else about a request is decided here: origin pinning, redirects, deadlines, retries and
+ * size caps stay with the two callers (hive/http.ts, github/octokit.ts), which pass their own
+ * `redirect` and `signal` on every call.
+ */
+
+let dispatcher;
+/**
+ * The process's dispatcher, made on first use (a run that fails on its inputs never makes it).
+ * The variables are read then; NO_PROXY is read again whenever it changes.
+ */
+function httpDispatcher() {
+    if (dispatcher === undefined) {
+        // undici 6 warns once that EnvHttpProxyAgent is experimental; that line in every run's log
+        // would say nothing to the workflow's author. Only that one warning is held back.
+        const emitWarning = process.emitWarning;
+        process.emitWarning = ((warning, ...rest) => {
+            const options = rest[0];
+            const code = typeof options === 'object' && options !== null
+                ? options.code
+                : rest[1];
+            if (code === 'UNDICI-EHPA')
+                return;
+            emitWarning.call(process, warning, ...rest);
+        });
+        try {
+            dispatcher = new undici.EnvHttpProxyAgent();
+        }
+        finally {
+            process.emitWarning = emitWarning;
+        }
+    }
+    return dispatcher;
+}
+/**
+ * undici's fetch through the process's dispatcher. Typed as the global fetch so that callers (and
+ * their test doubles) keep the Request/Response/Headers types they were written against: undici's
+ * classes are the same web API.
+ */
+const fetch = (input, init) => (0,undici.fetch)(input, {
+    ...init,
+    dispatcher: httpDispatcher()
+});
+
 ;// CONCATENATED MODULE: ./src/text.ts
 /**
  * The one way out for text: every line the action prints, every annotation, output and summary
@@ -34694,6 +34747,7 @@ function redactor() {
  * text taken from Hive's answers (its `error.message`, a content type, a redirect's origin) is
  * cleaned of control characters, capped, and has the key redacted, in case a server echoes it.
  */
+
 
 
 
@@ -34854,7 +34908,7 @@ class HiveHttp {
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
-        this.fetch = options.fetch ?? globalThis.fetch;
+        this.fetch = options.fetch ?? fetch;
         this.debug = options.debug ?? (() => { });
         this.cancellation = options.cancellation ?? neverCancelled();
     }
@@ -34918,6 +34972,15 @@ class HiveHttp {
                 retryable = mayRepeat;
                 error = fail(`Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
                     (retryable ? gaveUp : notRepeated), { kind: 'timeout', doing, attempts: attempt });
+            }
+            else if (outcome.kind === 'network' && outcome.unresolved !== undefined) {
+                // The name does not exist (EAI_AGAIN is the transient DNS failure, retried below): asking
+                // again only delays the answer. Nothing was sent. Behind a proxy, the proxy resolves it.
+                throw fail(`Could not reach Hive at ${this.origin} while ${doing}: ENOTFOUND, the name ` +
+                    `${sanitize(outcome.unresolved || url.hostname, secrets, 100)} does not resolve. ` +
+                    'Check hive-url, and HTTPS_PROXY when one is set: a runner that reaches the ' +
+                    "internet only through a proxy needs HTTPS_PROXY (see the README's Proxies " +
+                    'section). Nothing was sent; not retried.', { kind: 'network', doing, attempts: attempt });
             }
             else if (outcome.kind === 'network') {
                 retryable = mayRepeat;
@@ -35022,7 +35085,7 @@ class HiveHttp {
                 throw stop.reason;
             if (controller.signal.aborted)
                 return { kind: 'timeout' };
-            return { kind: 'network', detail: networkDetail(error) };
+            return { kind: 'network', detail: networkDetail(error), unresolved: unresolvedName(error) };
         }
         finally {
             clearTimeout(timer);
@@ -35048,6 +35111,13 @@ function describeBody(headers, bytes, secrets) {
         return 'an empty body';
     const type = sanitize((headers.get('content-type') ?? '').split(';')[0], secrets, 60);
     return `a non-JSON body (${type || 'no content type'}, ${bytes} bytes)`;
+}
+/** The host name a DNS lookup found no such name for (ENOTFOUND): hive-url's, or the proxy's. */
+function unresolvedName(error) {
+    const cause = isObject(error) && error.cause !== undefined ? error.cause : error;
+    if (!isObject(cause) || cause.code !== 'ENOTFOUND')
+        return undefined;
+    return typeof cause.hostname === 'string' ? cause.hostname : '';
 }
 /** undici says 'fetch failed' and puts the reason in `cause`; its code is the useful part. */
 function networkDetail(error) {
@@ -35215,6 +35285,7 @@ function getSettings(source) {
     // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
     if (mode !== 'check')
         checkGitHubApiUrl(githubApiUrl, problems);
+    checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
     const secretNameRaw = input('secret-name') || 'HIVE_API_KEY';
@@ -35330,6 +35401,30 @@ function checkGitHubApiUrl(raw, problems) {
     if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
         problems.push('GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
             `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`);
+    }
+}
+/**
+ * The proxy variables the HTTP stack (http/agent.ts) reads, lower-case first as undici does: a
+ * value that is not an http(s) URL would fail every request later, and be retried, under a
+ * message that does not name the variable. Its value is never shown: it may hold a password.
+ */
+function checkProxyVariables(env, problems) {
+    for (const name of ['https_proxy', 'http_proxy']) {
+        const used = env[name] !== undefined ? name : name.toUpperCase();
+        const value = env[used];
+        if (!value)
+            continue;
+        let protocol;
+        try {
+            protocol = new URL(value).protocol;
+        }
+        catch {
+            protocol = undefined;
+        }
+        if (protocol !== 'http:' && protocol !== 'https:') {
+            problems.push(`${used} must be a proxy URL such as http://proxy.example:3128 (value not shown: it may ` +
+                'hold a password)');
+        }
     }
 }
 function parseHiveUrl(raw, problems) {
@@ -43217,6 +43312,8 @@ throttling.triggersNotification = triggersNotification;
 
 
 
+
+
 /** GitHub's guidance: writes one at a time, at least a second apart. */
 const WRITE_SPACING_MS = 1000;
 /**
@@ -43283,8 +43380,8 @@ class GitHubGuardError extends Error {
     }
 }
 /**
- * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
- * with four rules added, so that they hold for every request Octokit makes, pages and App token
+ * The fetch under every request: undici's, through the process's one proxy-aware dispatcher
+ * (http/agent.ts: HTTPS_PROXY, HTTP_PROXY, NO_PROXY), the same as Hive's, with four rules added, so that they hold for every request Octokit makes, pages and App token
  * minting included:
  *
  * - only the origin of GITHUB_API_URL: any other URL (a `Link: rel="next"` that paginate would
@@ -43297,7 +43394,7 @@ class GitHubGuardError extends Error {
  *   costs at most that much memory.
  */
 function guardedFetch(options) {
-    const base = options.fetch ?? (defaults.request?.fetch ?? globalThis.fetch);
+    const base = options.fetch ?? fetch;
     const origin = new URL(options.baseUrl).origin;
     const { timeoutMs, maxBodyBytes } = options;
     const masked = new Set();
@@ -43308,7 +43405,9 @@ function guardedFetch(options) {
         options.mask?.(value);
     };
     return async (input, init) => {
-        const url = input instanceof Request ? input.url : String(input);
+        // Octokit passes a string; a Request is read by its url (duck-typed: the global Request class is
+        // Node's own copy of undici, which this action does not load).
+        const url = typeof input === 'object' && 'url' in input ? input.url : String(input);
         let target;
         try {
             target = new URL(url).origin;
@@ -43357,7 +43456,7 @@ function guardedFetch(options) {
         }
         // A Response of the bytes read; its status, headers and URL are GitHub's.
         const bodyless = [101, 103, 204, 205, 304].includes(response.status);
-        const copy = new Response(bodyless ? null : body, {
+        const copy = new undici.Response(bodyless ? null : body, {
             status: response.status,
             statusText: response.statusText,
             headers: response.headers
@@ -43479,7 +43578,7 @@ function createAppClient(options) {
 function maskBearerJwt(headers, mask) {
     if (headers === undefined)
         return;
-    const authorization = new Headers(headers).get('authorization') ?? '';
+    const authorization = new undici.Headers(headers).get('authorization') ?? '';
     const jwt = /^bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(authorization.trim())?.[1];
     if (jwt !== undefined)
         mask(jwt);

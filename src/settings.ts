@@ -145,6 +145,7 @@ export function getSettings(source: SettingsSource): Settings {
   const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
   // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
   if (mode !== 'check') checkGitHubApiUrl(githubApiUrl, problems)
+  checkProxyVariables(source.env, problems)
   // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
   const enterpriseServer = /\/api\/v3$/.test(githubApiUrl)
 
@@ -305,6 +306,31 @@ function checkGitHubApiUrl(raw: string, problems: string[]) {
       'GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
         `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`
     )
+  }
+}
+
+/**
+ * The proxy variables the HTTP stack (http/agent.ts) reads, lower-case first as undici does: a
+ * value that is not an http(s) URL would fail every request later, and be retried, under a
+ * message that does not name the variable. Its value is never shown: it may hold a password.
+ */
+function checkProxyVariables(env: SettingsSource['env'], problems: string[]) {
+  for (const name of ['https_proxy', 'http_proxy']) {
+    const used = env[name] !== undefined ? name : name.toUpperCase()
+    const value = env[used]
+    if (!value) continue
+    let protocol: string | undefined
+    try {
+      protocol = new URL(value).protocol
+    } catch {
+      protocol = undefined
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      problems.push(
+        `${used} must be a proxy URL such as http://proxy.example:3128 (value not shown: it may ` +
+          'hold a password)'
+      )
+    }
   }
 }
 

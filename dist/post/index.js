@@ -318,7 +318,7 @@ __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
 __webpack_unused_export__ = ProxyAgent
-__webpack_unused_export__ = EnvHttpProxyAgent
+module.exports.J2 = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
 
@@ -392,7 +392,7 @@ __webpack_unused_export__ = setGlobalDispatcher
 __webpack_unused_export__ = getGlobalDispatcher
 
 const fetchImpl = (__nccwpck_require__(4398).fetch)
-__webpack_unused_export__ = async function fetch (init, options = undefined) {
+module.exports.hd = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
   } catch (err) {
@@ -31785,6 +31785,59 @@ async function readCapped(response, limit, signal) {
     return all;
 }
 
+;// CONCATENATED MODULE: ./src/http/agent.ts
+/**
+ * The one HTTP stack of the process: undici (the copy @actions/github and @actions/http-client
+ * already bundle), with one dispatcher that honours the environment's proxy settings for every
+ * request, Hive's and GitHub's alike: HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (and
+ * for https when HTTPS_PROXY is unset), NO_PROXY to go direct, lower-case spellings first.
+ *
+ * Node's global fetch is not used: it ignores these variables (on Node 24 only with
+ * NODE_USE_ENV_PROXY=1), and it is a second copy of undici to load and compile.
+ *
+ * Nothing else about a request is decided here: origin pinning, redirects, deadlines, retries and
+ * size caps stay with the two callers (hive/http.ts, github/octokit.ts), which pass their own
+ * `redirect` and `signal` on every call.
+ */
+
+let dispatcher;
+/**
+ * The process's dispatcher, made on first use (a run that fails on its inputs never makes it).
+ * The variables are read then; NO_PROXY is read again whenever it changes.
+ */
+function httpDispatcher() {
+    if (dispatcher === undefined) {
+        // undici 6 warns once that EnvHttpProxyAgent is experimental; that line in every run's log
+        // would say nothing to the workflow's author. Only that one warning is held back.
+        const emitWarning = process.emitWarning;
+        process.emitWarning = ((warning, ...rest) => {
+            const options = rest[0];
+            const code = typeof options === 'object' && options !== null
+                ? options.code
+                : rest[1];
+            if (code === 'UNDICI-EHPA')
+                return;
+            emitWarning.call(process, warning, ...rest);
+        });
+        try {
+            dispatcher = new undici/* EnvHttpProxyAgent */.J2();
+        }
+        finally {
+            process.emitWarning = emitWarning;
+        }
+    }
+    return dispatcher;
+}
+/**
+ * undici's fetch through the process's dispatcher. Typed as the global fetch so that callers (and
+ * their test doubles) keep the Request/Response/Headers types they were written against: undici's
+ * classes are the same web API.
+ */
+const fetch = (input, init) => (0,undici/* fetch */.hd)(input, {
+    ...init,
+    dispatcher: httpDispatcher()
+});
+
 ;// CONCATENATED MODULE: ./src/text.ts
 /**
  * The one way out for text: every line the action prints, every annotation, output and summary
@@ -32114,6 +32167,7 @@ function installSignalHandlers(cancellation, onDeadline, proc = process) {
 
 
 
+
 class HiveHttpError extends Error {
     name = 'HiveHttpError';
     kind;
@@ -32271,7 +32325,7 @@ class HiveHttp {
         this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
-        this.fetch = options.fetch ?? globalThis.fetch;
+        this.fetch = options.fetch ?? fetch;
         this.debug = options.debug ?? (() => { });
         this.cancellation = options.cancellation ?? neverCancelled();
     }
@@ -32335,6 +32389,15 @@ class HiveHttp {
                 retryable = mayRepeat;
                 error = fail(`Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
                     (retryable ? gaveUp : notRepeated), { kind: 'timeout', doing, attempts: attempt });
+            }
+            else if (outcome.kind === 'network' && outcome.unresolved !== undefined) {
+                // The name does not exist (EAI_AGAIN is the transient DNS failure, retried below): asking
+                // again only delays the answer. Nothing was sent. Behind a proxy, the proxy resolves it.
+                throw fail(`Could not reach Hive at ${this.origin} while ${doing}: ENOTFOUND, the name ` +
+                    `${sanitize(outcome.unresolved || url.hostname, secrets, 100)} does not resolve. ` +
+                    'Check hive-url, and HTTPS_PROXY when one is set: a runner that reaches the ' +
+                    "internet only through a proxy needs HTTPS_PROXY (see the README's Proxies " +
+                    'section). Nothing was sent; not retried.', { kind: 'network', doing, attempts: attempt });
             }
             else if (outcome.kind === 'network') {
                 retryable = mayRepeat;
@@ -32439,7 +32502,7 @@ class HiveHttp {
                 throw stop.reason;
             if (controller.signal.aborted)
                 return { kind: 'timeout' };
-            return { kind: 'network', detail: networkDetail(error) };
+            return { kind: 'network', detail: networkDetail(error), unresolved: unresolvedName(error) };
         }
         finally {
             clearTimeout(timer);
@@ -32465,6 +32528,13 @@ function describeBody(headers, bytes, secrets) {
         return 'an empty body';
     const type = sanitize((headers.get('content-type') ?? '').split(';')[0], secrets, 60);
     return `a non-JSON body (${type || 'no content type'}, ${bytes} bytes)`;
+}
+/** The host name a DNS lookup found no such name for (ENOTFOUND): hive-url's, or the proxy's. */
+function unresolvedName(error) {
+    const cause = isObject(error) && error.cause !== undefined ? error.cause : error;
+    if (!isObject(cause) || cause.code !== 'ENOTFOUND')
+        return undefined;
+    return typeof cause.hostname === 'string' ? cause.hostname : '';
 }
 /** undici says 'fetch failed' and puts the reason in `cause`; its code is the useful part. */
 function networkDetail(error) {
@@ -32632,6 +32702,7 @@ function getSettings(source) {
     // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
     if (mode !== 'check')
         checkGitHubApiUrl(githubApiUrl, problems);
+    checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
     const secretNameRaw = input('secret-name') || 'HIVE_API_KEY';
@@ -32747,6 +32818,30 @@ function checkGitHubApiUrl(raw, problems) {
     if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
         problems.push('GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
             `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`);
+    }
+}
+/**
+ * The proxy variables the HTTP stack (http/agent.ts) reads, lower-case first as undici does: a
+ * value that is not an http(s) URL would fail every request later, and be retried, under a
+ * message that does not name the variable. Its value is never shown: it may hold a password.
+ */
+function checkProxyVariables(env, problems) {
+    for (const name of ['https_proxy', 'http_proxy']) {
+        const used = env[name] !== undefined ? name : name.toUpperCase();
+        const value = env[used];
+        if (!value)
+            continue;
+        let protocol;
+        try {
+            protocol = new URL(value).protocol;
+        }
+        catch {
+            protocol = undefined;
+        }
+        if (protocol !== 'http:' && protocol !== 'https:') {
+            problems.push(`${used} must be a proxy URL such as http://proxy.example:3128 (value not shown: it may ` +
+                'hold a password)');
+        }
     }
 }
 function parseHiveUrl(raw, problems) {
@@ -33415,9 +33510,10 @@ function readJournal(raw) {
  * Revokes the GitHub App installation tokens a run minted: `DELETE /installation/token` with the
  * token itself, as actions/create-github-app-token does in its post step; a 204 revoked it, a 401
  * means it is already dead (revoked or expired). Only to GITHUB_API_URL (the baseUrl), no
- * redirects, a short deadline each; a failure is a warning, never an error (the token dies within
+ * redirects, a short deadline each, through the process's proxy-aware fetch (http/agent.ts); a failure is a warning, never an error (the token dies within
  * an hour anyway).
  */
+
 
 async function revokeInstallationTokens(tokens, options) {
     const base = options.baseUrl.replace(/\/+$/, '');

@@ -1,5 +1,5 @@
 import { getOctokit } from '@actions/github'
-import { defaults, GitHub } from '@actions/github/lib/utils'
+import { GitHub } from '@actions/github/lib/utils'
 import { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
@@ -7,8 +7,10 @@ import { throttling } from '@octokit/plugin-throttling'
 // throttling plugin itself uses, so the bundle holds one copy) has the same Group API.
 import BottleneckLight from 'bottleneck/light.js'
 import type BottleneckTypes from 'bottleneck'
+import { Headers as UndiciHeaders, Response as UndiciResponse } from 'undici'
 import { readCapped } from '../body.js'
 import { isLoopbackHost } from '../hive/http.js'
+import { fetch as proxyFetch } from '../http/agent.js'
 import { sanitize } from '../text.js'
 import { CancelledError, neverCancelled, type Cancellation } from '../cancel.js'
 
@@ -112,8 +114,8 @@ export class GitHubGuardError extends Error {
 }
 
 /**
- * The fetch under every request: @actions/github's own (it honours the runner's proxy settings),
- * with four rules added, so that they hold for every request Octokit makes, pages and App token
+ * The fetch under every request: undici's, through the process's one proxy-aware dispatcher
+ * (http/agent.ts: HTTPS_PROXY, HTTP_PROXY, NO_PROXY), the same as Hive's, with four rules added, so that they hold for every request Octokit makes, pages and App token
  * minting included:
  *
  * - only the origin of GITHUB_API_URL: any other URL (a `Link: rel="next"` that paginate would
@@ -133,7 +135,7 @@ export function guardedFetch(options: {
   mask?: (value: string) => void
   cancellation?: Cancellation
 }): typeof fetch {
-  const base = options.fetch ?? ((defaults.request?.fetch ?? globalThis.fetch) as typeof fetch)
+  const base = options.fetch ?? proxyFetch
   const origin = new URL(options.baseUrl).origin
   const { timeoutMs, maxBodyBytes } = options
   const masked = new Set<string>()
@@ -143,7 +145,9 @@ export function guardedFetch(options: {
     options.mask?.(value)
   }
   return async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input)
+    // Octokit passes a string; a Request is read by its url (duck-typed: the global Request class is
+    // Node's own copy of undici, which this action does not load).
+    const url = typeof input === 'object' && 'url' in input ? input.url : String(input)
     let target: string
     try {
       target = new URL(url).origin
@@ -195,14 +199,11 @@ export function guardedFetch(options: {
     }
     // A Response of the bytes read; its status, headers and URL are GitHub's.
     const bodyless = [101, 103, 204, 205, 304].includes(response.status)
-    const copy = new Response(
-      bodyless ? null : (body as ConstructorParameters<typeof Response>[0]),
-      {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers
-      }
-    )
+    const copy = new UndiciResponse(bodyless ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers as unknown as UndiciHeaders
+    }) as unknown as Response
     Object.defineProperty(copy, 'url', { value: response.url || url })
     return copy
   }
@@ -342,7 +343,10 @@ export function createAppClient(
 /** A JWT sent as `Authorization: bearer <jwt>` is a credential: it goes to the mask first. */
 function maskBearerJwt(headers: RequestInit['headers'], mask: (value: string) => void) {
   if (headers === undefined) return
-  const authorization = new Headers(headers).get('authorization') ?? ''
+  const authorization =
+    new UndiciHeaders(headers as ConstructorParameters<typeof UndiciHeaders>[0]).get(
+      'authorization'
+    ) ?? ''
   const jwt = /^bearer\s+([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(authorization.trim())?.[1]
   if (jwt !== undefined) mask(jwt)
 }

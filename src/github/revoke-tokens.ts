@@ -2,9 +2,10 @@
  * Revokes the GitHub App installation tokens a run minted: `DELETE /installation/token` with the
  * token itself, as actions/create-github-app-token does in its post step; a 204 revoked it, a 401
  * means it is already dead (revoked or expired). Only to GITHUB_API_URL (the baseUrl), no
- * redirects, a short deadline each; a failure is a warning, never an error (the token dies within
+ * redirects, a short deadline each, through the process's proxy-aware fetch (http/agent.ts); a failure is a warning, never an error (the token dies within
  * an hour anyway).
  */
+import { fetch } from '../http/agent.js'
 import { sanitize } from '../text.js'
 
 export interface RevokeOptions {

@@ -13,6 +13,7 @@
  */
 
 import { readCapped } from '../body.js'
+import { fetch as proxyFetch } from '../http/agent.js'
 import { redact, sanitize } from '../text.js'
 import { neverCancelled, type Cancellation } from '../cancel.js'
 
@@ -33,6 +34,7 @@ export interface HiveHttpOptions {
   random?: () => number
   /** Injected clock, used to read a Retry-After given as an HTTP date. */
   now?: () => number
+  /** Default: undici's, through the process's proxy-aware dispatcher (http/agent.ts). */
   fetch?: typeof fetch
   /**
    * The run's stop (cancel.ts): no attempt starts after it, a wait between attempts ends at it,
@@ -204,7 +206,7 @@ type Outcome =
   | { kind: 'response'; status: number; headers: Headers; text: string; bytes: number }
   | { kind: 'too-large'; status: number }
   | { kind: 'timeout' }
-  | { kind: 'network'; detail: string }
+  | { kind: 'network'; detail: string; unresolved?: string }
 
 export class HiveHttp {
   private readonly origin: string
@@ -252,7 +254,7 @@ export class HiveHttp {
     this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)))
     this.random = options.random ?? Math.random
     this.now = options.now ?? Date.now
-    this.fetch = options.fetch ?? globalThis.fetch
+    this.fetch = options.fetch ?? proxyFetch
     this.debug = options.debug ?? (() => {})
     this.cancellation = options.cancellation ?? neverCancelled()
   }
@@ -332,6 +334,17 @@ export class HiveHttp {
           `Hive timed out after ${seconds(this.timeoutMs)} while ${doing}.` +
             (retryable ? gaveUp : notRepeated),
           { kind: 'timeout', doing, attempts: attempt }
+        )
+      } else if (outcome.kind === 'network' && outcome.unresolved !== undefined) {
+        // The name does not exist (EAI_AGAIN is the transient DNS failure, retried below): asking
+        // again only delays the answer. Nothing was sent. Behind a proxy, the proxy resolves it.
+        throw fail(
+          `Could not reach Hive at ${this.origin} while ${doing}: ENOTFOUND, the name ` +
+            `${sanitize(outcome.unresolved || url.hostname, secrets, 100)} does not resolve. ` +
+            'Check hive-url, and HTTPS_PROXY when one is set: a runner that reaches the ' +
+            "internet only through a proxy needs HTTPS_PROXY (see the README's Proxies " +
+            'section). Nothing was sent; not retried.',
+          { kind: 'network', doing, attempts: attempt }
         )
       } else if (outcome.kind === 'network') {
         retryable = mayRepeat
@@ -461,7 +474,7 @@ export class HiveHttp {
     } catch (error) {
       if (stop.aborted) throw stop.reason
       if (controller.signal.aborted) return { kind: 'timeout' }
-      return { kind: 'network', detail: networkDetail(error) }
+      return { kind: 'network', detail: networkDetail(error), unresolved: unresolvedName(error) }
     } finally {
       clearTimeout(timer)
       stop.removeEventListener('abort', onStop)
@@ -485,6 +498,13 @@ function describeBody(headers: Headers, bytes: number, secrets: readonly string[
   if (bytes === 0) return 'an empty body'
   const type = sanitize((headers.get('content-type') ?? '').split(';')[0], secrets, 60)
   return `a non-JSON body (${type || 'no content type'}, ${bytes} bytes)`
+}
+
+/** The host name a DNS lookup found no such name for (ENOTFOUND): hive-url's, or the proxy's. */
+function unresolvedName(error: unknown): string | undefined {
+  const cause = isObject(error) && error.cause !== undefined ? error.cause : error
+  if (!isObject(cause) || cause.code !== 'ENOTFOUND') return undefined
+  return typeof cause.hostname === 'string' ? cause.hostname : ''
 }
 
 /** undici says 'fetch failed' and puts the reason in `cause`; its code is the useful part. */

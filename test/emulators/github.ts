@@ -48,7 +48,7 @@ import sodium from 'libsodium-wrappers'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { checkFaultWindow, FaultList, type Fault } from './faults.js'
-import { LoopbackServer } from './loopback.js'
+import { LoopbackServer, type LoopbackTls } from './loopback.js'
 
 // libsodium-wrappers must finish loading its WebAssembly before any call; doing it here once
 // lets `openSealedBox` and the emulator's methods be synchronous.
@@ -163,6 +163,8 @@ export interface GitHubEmulatorOptions {
    * that move time inject one; default the real clock.
    */
   now?: () => Date
+  /** Serve https with this key and certificate (the proxy e2e test's own CA). Default http. */
+  tls?: LoopbackTls
 }
 
 /** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
@@ -597,6 +599,12 @@ export class GitHubEmulator {
   private readonly basePath: string
   private readonly now: () => Date
   private readonly server = new LoopbackServer()
+  private readonly tls?: LoopbackTls
+
+  /** The client-side port of every connection the emulator accepted (see LoopbackServer). */
+  get peerPorts(): readonly number[] {
+    return this.server.peerPorts
+  }
   /** Aborts pending delays on `stop()`. */
   private abort = new AbortController()
 
@@ -620,6 +628,7 @@ export class GitHubEmulator {
     this.latencyMs = options.latencyMs ?? 0
     this.now = options.now ?? (() => new Date())
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
+    this.tls = options.tls
     this.routes = this.buildRoutes()
   }
 
@@ -633,12 +642,16 @@ export class GitHubEmulator {
     if (this.server.url !== undefined) throw new Error('the GitHub emulator is already started')
     await loadValidators() // the first PUT should not pay for parsing GitHub's description
     this.abort = new AbortController()
-    return this.server.listen((req, res) => {
-      this.handle(req, res).catch(() => {
-        // Only reachable when the socket is already gone (e.g. stop() during a delay).
-        res.destroy()
-      })
-    }, port)
+    return this.server.listen(
+      (req, res) => {
+        this.handle(req, res).catch(() => {
+          // Only reachable when the socket is already gone (e.g. stop() during a delay).
+          res.destroy()
+        })
+      },
+      port,
+      this.tls
+    )
   }
 
   /** Close the server and every connection, keep-alive ones and delayed answers included. */

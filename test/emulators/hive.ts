@@ -38,7 +38,7 @@ import { performance } from 'node:perf_hooks'
 import type { HiveKey, KeyUsage, Permission, Scope } from '../../src/hive/types.js'
 import { FaultList, type Fault } from './faults.js'
 import { ContractMonitor, type ContractViolation } from './hive-contract.js'
-import { LoopbackServer } from './loopback.js'
+import { LoopbackServer, type LoopbackTls } from './loopback.js'
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -121,6 +121,8 @@ export interface HiveEmulatorOptions {
    * Default 1000; 0 turns enforcement off (the headers are still sent).
    */
   rateLimitPerMinute?: number
+  /** Serve https with this key and certificate (the proxy e2e test's own CA). Default http. */
+  tls?: LoopbackTls
 }
 
 export interface HiveRequestRecord {
@@ -388,11 +390,17 @@ function publicView(key: StoredKey): HiveKey {
 
 export class HiveEmulator {
   /** Mutable at runtime: tests may change any option between requests. */
-  options: Required<HiveEmulatorOptions>
+  options: Required<Omit<HiveEmulatorOptions, 'tls'>>
   /** Every request, in order of arrival. Tests may clear it (`requests.length = 0`). */
   requests: HiveRequestRecord[] = []
 
   private readonly server = new LoopbackServer()
+  private readonly tls?: LoopbackTls
+
+  /** The client-side port of every connection the emulator accepted (see LoopbackServer). */
+  get peerPorts(): readonly number[] {
+    return this.server.peerPorts
+  }
   private readonly entries = new Map<string, KeyEntry>()
   /** Key value -> key id. The emulator looks keys up by value; a real server would use a hash. */
   private readonly byValue = new Map<string, string>()
@@ -414,6 +422,7 @@ export class HiveEmulator {
       now: options.now ?? (() => new Date()),
       rateLimitPerMinute: options.rateLimitPerMinute ?? 1000
     }
+    this.tls = options.tls
   }
 
   // --- lifecycle --------------------------------------------------------------------------------
@@ -424,18 +433,22 @@ export class HiveEmulator {
    */
   async start(port = 0): Promise<string> {
     if (this.server.url !== undefined) return this.server.url
-    return this.server.listen((req, res) => {
-      this.handle(req, res).catch(err => {
-        // A bug in the emulator: answer 500 rather than hang the client.
-        console.error('hive emulator: internal error', err)
-        if (!res.headersSent) {
-          res.writeHead(500, { 'Content-Type': 'application/json' })
-          res.end(hiveErrorBody(500, 'emulator internal error', 'internal'))
-        } else {
-          res.destroy()
-        }
-      })
-    }, port)
+    return this.server.listen(
+      (req, res) => {
+        this.handle(req, res).catch(err => {
+          // A bug in the emulator: answer 500 rather than hang the client.
+          console.error('hive emulator: internal error', err)
+          if (!res.headersSent) {
+            res.writeHead(500, { 'Content-Type': 'application/json' })
+            res.end(hiveErrorBody(500, 'emulator internal error', 'internal'))
+          } else {
+            res.destroy()
+          }
+        })
+      },
+      port,
+      this.tls
+    )
   }
 
   /** Closes the server and every open socket; pending delayed answers are dropped. */
