@@ -29,9 +29,22 @@ export class Clock {
   }
 }
 
-/** Puts the Hive emulator on the clock. */
-export function useClock(world: World, clock = new Clock()): Clock {
+/** The clock each world was put on, so that every run in it shares one. */
+const clocks = new WeakMap<World, Clock>()
+
+/**
+ * Puts both emulators on the clock (the world's own, if it has one already): Hive's timestamps,
+ * expiry and in-flight window, and GitHub's updated_at and Date header. The runs' waits move this
+ * clock instead of the real one, so no test waits for a second to pass.
+ */
+export function useClock(world: World, clock = clocks.get(world) ?? new Clock()): Clock {
   world.hive.options.now = clock.now
+  // The GitHub emulator takes its clock at construction (GitHubEmulatorOptions.now); a world is
+  // built before its clock, so the field is set here. Checked, so that a rename fails loudly.
+  const github = world.github as unknown as { now?: () => Date }
+  if (typeof github.now !== 'function') throw new Error('the GitHub emulator has no clock field')
+  github.now = clock.now
+  clocks.set(world, clock)
   return clock
 }
 
@@ -61,6 +74,8 @@ export interface InProcessRun {
   events: [string, string][]
   /** Every wait HiveHttp and HiveClient asked for, in ms (backoff, Retry-After, propagation). */
   waits: number[]
+  /** Every wait the secret store asked for, in ms (the same-second wait, the second read-back). */
+  storeWaits: number[]
   /** Starts the rotation; main.ts's catch is the caller's. */
   start(): Promise<void>
 }
@@ -88,9 +103,24 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
   const settings = settingsFor(world, options.inputs)
   const events: [string, string][] = []
   const waits: number[] = []
+  const clock = useClock(world, options.clock)
+  // HiveHttp's backoff and Retry-After waits are recorded only.
   const sleep = async (ms: number) => {
     waits.push(ms)
   }
+  // The propagation wait is recorded and moves the shared clock, as do the store's waits (the
+  // same-second wait before a PUT, the second read-back; in `storeWaits`): the deadline and
+  // GitHub's updated_at see the time pass that the action would have slept.
+  const pass = async (ms: number) => {
+    waits.push(ms)
+    clock.advance(ms)
+  }
+  const storeWaits: number[] = []
+  const storeSleep = async (ms: number) => {
+    storeWaits.push(ms)
+    clock.advance(ms)
+  }
+  const elapsed = () => clock.now().getTime()
   const log = recordingLog(events)
   const mask = (value: string) => events.push(['mask', value])
   const http = new HiveHttp({
@@ -102,7 +132,7 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
   if (settings.github.kind !== 'token') throw new Error('the in-process harness uses a token')
   const token = settings.github.token
   const real: Ports = {
-    keys: new HiveClient(http, { sleep, mask }),
+    keys: new HiveClient(http, { sleep: pass, now: elapsed, mask }),
     secrets: new GitHubSecretStore(
       {
         credential: 'github-token',
@@ -126,15 +156,24 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
         secretName: settings.secretName,
         destinations: settings.destinations,
         warn: m => events.push(['warning', m]),
-        debug: m => events.push(['debug', m])
+        debug: m => events.push(['debug', m]),
+        sleep: storeSleep,
+        clock: elapsed
       }
     )
   }
   const ports = options.wrap ? options.wrap(real) : real
-  const clock = options.clock ?? new Clock()
   const report = emptyReport(settings.dryRun)
   const deps: RotationDeps = { ...ports, mask, log, now: clock.now }
-  return { settings, deps, report, events, waits, start: () => rotate(settings, deps, report) }
+  return {
+    settings,
+    deps,
+    report,
+    events,
+    waits,
+    storeWaits,
+    start: () => rotate(settings, deps, report)
+  }
 }
 
 /** What a destination holds now, as a workflow would read it (undefined: no secret). */

@@ -55,7 +55,9 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
     baseUrl: world.github.url,
     warn: m => events.push(['warning', m]),
     debug: () => undefined,
-    retryAfterBaseValue: 1
+    retryAfterBaseValue: 1,
+    // No one-second spacing of writes (the action's default): octokit-spacing.test.ts tests it.
+    writeSpacingMs: 0
   })
   const store = new GitHubSecretStore(
     { credential: 'github-token', forDestination: async () => github },

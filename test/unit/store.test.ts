@@ -46,7 +46,9 @@ function storeOn(emu: GitHubEmulator, options: Partial<StoreOptions> = {}, token
     baseUrl: emu.url,
     warn: m => warnings.push(m),
     debug: () => undefined,
-    retryAfterBaseValue: 1
+    retryAfterBaseValue: 1,
+    // No one-second spacing of writes (the action's default): octokit-spacing.test.ts tests it.
+    writeSpacingMs: 0
   })
   return new GitHubSecretStore(
     { credential: 'github-token', forDestination: () => Promise.resolve(client) },
@@ -55,6 +57,8 @@ function storeOn(emu: GitHubEmulator, options: Partial<StoreOptions> = {}, token
       destinations: [],
       warn: m => warnings.push(m),
       debug: () => undefined,
+      // The second read-back's wait is not slept (a test of a wait passes its own sleep).
+      sleep: async () => undefined,
       ...options
     }
   )
