@@ -1,9 +1,5 @@
 import * as core from '@actions/core'
 import { getSettings, SettingsError, type Settings } from './settings.js'
-import { HiveHttp } from './hive/http.js'
-import { HiveClient } from './hive/client.js'
-import { createGitHubClients } from './github/auth.js'
-import { GitHubSecretStore } from './github/store.js'
 import { rotate, type Log } from './rotation/rotate.js'
 import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
@@ -95,6 +91,12 @@ async function rotation(
       `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
+  // The Hive side is loaded only now that the settings are valid (the GitHub side in
+  // secretStore): a bad input fails before any of it loads.
+  const [{ HiveHttp }, { HiveClient }] = await Promise.all([
+    import('./hive/http.js'),
+    import('./hive/client.js')
+  ])
   // The journal, for the post step: each fact saved in the step state the moment it happens.
   const journal = new Journal((name, value) => core.saveState(name, value), settings.mode)
   const hive = new HiveClient(
@@ -107,10 +109,8 @@ async function rotation(
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    const secrets = journaledSecrets(
-      secretStore(settings, mask, log, report, journal, cancellation),
-      journal
-    )
+    const store = await secretStore(settings, mask, log, report, journal, cancellation)
+    const secrets = journaledSecrets(store, journal)
     const now = () => new Date()
     await rotate(settings, { keys, secrets, mask, log, now, journal, cancellation }, report)
   } catch (error) {
@@ -133,21 +133,29 @@ async function rotation(
   journal.ended(report.cancelled ? 'cancelled' : failure ? 'failed' : 'ok')
 }
 
-/** The GitHub secret store; mode check needs no GitHub credential and never reads or writes. */
-function secretStore(
+/**
+ * The GitHub secret store; mode check needs no GitHub credential and never reads or writes. The
+ * GitHub side (@actions/github, Octokit's plugins, bottleneck) is loaded here, after the settings
+ * are valid, and never in mode check.
+ */
+async function secretStore(
   settings: Settings,
   mask: (value: string) => void,
   log: Log,
   report: RotationReport,
   journal: Journal,
   cancellation: Cancellation
-): SecretStore {
+): Promise<SecretStore> {
   if (settings.mode === 'check') {
     const refuse = async (): Promise<never> => {
       throw new Error('mode check reads no secrets and writes none')
     }
     return { prepare: refuse, write: refuse }
   }
+  const [{ createGitHubClients }, { GitHubSecretStore }] = await Promise.all([
+    import('./github/auth.js'),
+    import('./github/store.js')
+  ])
   // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
   const warn = (message: string) => {
     log.warning(message)

@@ -37,7 +37,14 @@ export function createGitHubClients(
     const client = createGitHubClient({ ...options, token: auth.token })
     return { credential: 'github-token', forDestination: () => Promise.resolve(client) }
   }
-  return new AppInstallations(auth.appId, createAppClient({ ...options, ...auth }), token => {
+  // @octokit/auth-app is loaded on the first mint, so a token run (or one that stops before any
+  // destination) never loads it.
+  let app: Promise<GitHubClient> | undefined
+  const appClient = () =>
+    (app ??= import('@octokit/auth-app').then(({ createAppAuth }) =>
+      createAppClient({ ...options, ...auth, authStrategy: createAppAuth })
+    ))
+  return new AppInstallations(auth.appId, appClient, token => {
     options.mask(token)
     // Recorded for the post step, which revokes it (DELETE /installation/token).
     options.onInstallationToken?.(token)
@@ -52,7 +59,8 @@ export class AppInstallations implements GitHubClients {
 
   constructor(
     private readonly appId: string,
-    private readonly app: GitHubClient,
+    /** The App's own client (its JWT), built on first use. */
+    private readonly app: () => Promise<GitHubClient>,
     /** Masks the minted token, then builds a client for it. */
     private readonly clientFor: (token: string) => GitHubClient
   ) {}
@@ -73,16 +81,17 @@ export class AppInstallations implements GitHubClients {
     const route = d.repo
       ? { url: '/repos/{owner}/{repo}/installation', owner: d.owner, repo: d.repo }
       : { url: '/orgs/{org}/installation', org: d.owner }
+    const app = await this.app()
     let installationId: number
     try {
-      const { data } = await this.app.request({ method: 'GET', ...route })
+      const { data } = await app.request({ method: 'GET', ...route })
       installationId = parseInstallationId(data)
     } catch (error) {
       throw this.refusal(error, d)
     }
     let token: string
     try {
-      const minted = (await this.app.auth({ type: 'installation', installationId })) as {
+      const minted = (await app.auth({ type: 'installation', installationId })) as {
         token?: unknown
       }
       token = parseInstallationToken(minted.token)

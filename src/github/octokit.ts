@@ -1,6 +1,6 @@
 import { getOctokit } from '@actions/github'
 import { GitHub } from '@actions/github/lib/utils'
-import { createAppAuth } from '@octokit/auth-app'
+import type { createAppAuth } from '@octokit/auth-app'
 import { retry } from '@octokit/plugin-retry'
 import { throttling } from '@octokit/plugin-throttling'
 // @ts-expect-error: bottleneck ships types for its full build only; the light build (the one the
@@ -328,13 +328,18 @@ function withApiVersion(client: GitHubClient): GitHubClient {
  * used for a secret: see auth.ts.
  */
 export function createAppClient(
-  options: OctokitOptions & { appId: string; privateKey: string }
+  options: OctokitOptions & {
+    appId: string
+    privateKey: string
+    /** @octokit/auth-app's createAppAuth, loaded by the caller only when app-id is used. */
+    authStrategy: typeof createAppAuth
+  }
 ): GitHubClient {
   const App = GitHub.plugin(noRetryOfGuardRefusals, retry, throttling)
   return withApiVersion(
     new App({
       ...pluginOptions(options),
-      authStrategy: createAppAuth,
+      authStrategy: options.authStrategy,
       auth: { appId: options.appId, privateKey: options.privateKey }
     }) as unknown as GitHubClient
   )
