@@ -28565,6 +28565,7 @@ class Cancellation {
                 resolve();
             };
             const handle = this.timers.setTimeout(done, ms);
+            handle?.ref?.();
             const cancel = (reason) => {
                 this.timers.clearTimeout(handle);
                 reject(reason);
@@ -33758,8 +33759,28 @@ var src_text = __nccwpck_require__(8992);
 const READ_CONCURRENCY = 10;
 const preflight_DAY_MS = 86_400_000;
 async function preflight(run) {
+    // Every read at once, in one round: the current key, the admin key, the active keys, and every
+    // destination's public key and secret metadata. The destinations' answers are awaited before
+    // the preflight ends whatever happens, so nothing of them comes after the report.
+    const reading = readDestinations(run.s, run.deps.secrets);
+    try {
+        return await decide(run, reading);
+    }
+    finally {
+        await reading;
+    }
+}
+async function decide(run, reading) {
     const { s, deps, report, keys } = run;
-    const current = await readCurrentKey(run);
+    const [currentRead, adminRead, activeRead] = await Promise.allSettled([
+        readCurrentKey(run),
+        s.separateAdminKey
+            ? keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
+            : undefined,
+        keys.list(s.hiveAdminKey)
+    ]);
+    // Reported in the order they were asked: the current key's problem first.
+    const current = settled(currentRead);
     const oldKey = 'dead' in current ? undefined : current;
     const dead = 'dead' in current ? current.dead : undefined;
     if (oldKey) {
@@ -33768,7 +33789,7 @@ async function preflight(run) {
     }
     let admin = oldKey;
     if (s.separateAdminKey) {
-        admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)');
+        admin = settled(adminRead);
         report.adminKey = admin;
     }
     // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
@@ -33787,7 +33808,7 @@ async function preflight(run) {
     if (dead !== undefined)
         warnRecovery(run, dead, permission, scope);
     const now = deps.now();
-    const active = await keys.list(s.hiveAdminKey);
+    const active = settled(activeRead);
     for (const key of active)
         run.knownIds.add(key.id);
     const found = findLeftovers(s.keyName, active, oldKey, admin.id, now);
@@ -33809,7 +33830,7 @@ async function preflight(run) {
     const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)';
     if (!due.due)
         return { due: false, detail: `${currentKey}. Not due: ${due.why}.` };
-    const prepared = await prepareAll(s, deps.secrets, report.destinations);
+    const prepared = checkDestinations(s, await reading, report.destinations);
     report.plan = describePlan(s, oldKey, permission, scope, leftovers);
     return {
         due: true,
@@ -33935,15 +33956,14 @@ function checkAdmin(s, admin, permission, scope) {
             'set scope to what the admin key covers.');
     }
 }
-/**
- * Read every destination's public key and secret metadata, a few at a time; fail with all
- * problems at once. Then the guard: when no destination holds a secret named `secret-name`, the
- * key being rotated is kept under another name (aphids-cli's examples say APHIDS_API_KEY), and a
- * rotation would write a secret nobody reads and revoke the key everybody reads: stop, and name
- * the secrets that do exist.
- */
-async function prepareAll(s, secrets, records) {
-    records.push(...s.destinations.map(d => ({ destination: d.label, status: 'not written' })));
+/** The value of a settled read, or its error thrown. */
+function settled(result) {
+    if (result.status === 'rejected')
+        throw result.reason;
+    return result.value;
+}
+/** Every destination's reads, a few destinations at a time; never rejects. */
+async function readDestinations(s, secrets) {
     const results = [];
     let next = 0;
     async function worker() {
@@ -33958,6 +33978,16 @@ async function prepareAll(s, secrets, records) {
         }
     }
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, s.destinations.length) }, worker));
+    return results;
+}
+/**
+ * Records what each destination's reads found, and fails with every problem at once. Then the
+ * guard: when no destination holds a secret named `secret-name`, the key being rotated is kept
+ * under another name (aphids-cli's examples say APHIDS_API_KEY), and a rotation would write a
+ * secret nobody reads and revoke the key everybody reads: stop, and name the secrets that do exist.
+ */
+function checkDestinations(s, results, records) {
+    records.push(...s.destinations.map(d => ({ destination: d.label, status: 'not written' })));
     const problems = [];
     results.forEach((r, i) => {
         const record = records[i];
@@ -34100,14 +34130,18 @@ async function giveGrace(run, { oldKey }) {
  * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
  * warning at most: no usage data, or an error reading it, is passed over quietly.
  */
-async function noteOutsideUse(run, { oldKey }, fate) {
-    const { s, keys, log, report } = run;
+async function noteOutsideUse(run, ready, fate) {
+    const { log, report } = run;
+    const { oldKey } = ready;
+    const read = await (run.usageRead ?? readUsage(run, ready));
+    run.usageRead = undefined;
     try {
-        const usage = await keys.usage(s.hiveAdminKey, oldKey.id);
+        if ('error' in read)
+            throw read.error;
+        const { usage, ownUse } = read;
         if (usage === null)
             return log.debug(`No usage data for ${oldKey.id}.`);
-        // An upper bound of this run's own use: every attempt, the usage request included.
-        const others = usage.requests_24h - keys.sentWith(s.hiveApiKey);
+        const others = usage.requests_24h - ownUse;
         if (others <= 0)
             return log.info(`Only this run used ${oldKey.id} in the last 24 h.`);
         warn(log, report, `Something other than this run used the old key ${oldKey.id} (${oldKey.prefix}…) ` +
@@ -34121,6 +34155,21 @@ async function noteOutsideUse(run, { oldKey }, fate) {
             throw error;
         log.debug(`Could not read the usage of ${oldKey.id}: ${error.message}`);
     }
+}
+function readUsage(run, { oldKey }) {
+    const { s, keys } = run;
+    return keys.usage(s.hiveAdminKey, oldKey.id).then(
+    // An upper bound of this run's own use: every attempt, the usage request included.
+    usage => ({ usage, ownUse: keys.sentWith(s.hiveApiKey) }), (error) => ({ error }));
+}
+/**
+ * Starts the retire step's usage read now, so that it goes with the store's first write instead
+ * of a round of its own; only when the retire step will read it (revoke or grace).
+ */
+function readUsageAhead(run, ready) {
+    if (run.emergency || !run.s.revokeOld)
+        return;
+    run.usageRead = readUsage(run, ready);
 }
 /** Stopped during the retire: nothing to undo; every destination holds the new key. */
 function retireStopped(run, { oldKey }, { newKey }) {
@@ -34323,6 +34372,10 @@ async function testKey(run, ready, created) {
 }
 async function testNewKey(run, ready, { value, newKey }) {
     const { s, keys } = run;
+    const readBack = () => keys.current(value, 'reading the new key back');
+    // The probe and the read-back in one round. A read-back that met the propagation (401) is
+    // asked again once the probe saw the key accepted.
+    const early = readBack().then(key => ({ key }), (error) => ({ error }));
     const verify = await keys.waitUntilAccepted(value, s.verifyPath, s.verifyTimeoutSeconds * 1000);
     if (!verify.accepted) {
         const why = verify.status === 403
@@ -34330,9 +34383,17 @@ async function testNewKey(run, ready, { value, newKey }) {
             : `${s.verifyPath} still answered ${verify.status} after ${verify.attempts} attempt(s) ` +
                 `over ${Math.round(verify.elapsedMs / 1000)} s (verify-timeout-seconds: ` +
                 `${s.verifyTimeoutSeconds})`;
+        await early;
         await discardNewKey(run, ready, { value, newKey }, `The new key failed its test: ${why}.`);
     }
-    const seen = await keys.current(value, 'reading the new key back');
+    const first = await early;
+    let seen;
+    if ('key' in first)
+        seen = first.key;
+    else if (first.error.status === 401)
+        seen = await readBack();
+    else
+        throw first.error;
     const mismatch = seen.id !== newKey.id
         ? `Hive reports it as ${seen.id}, not ${newKey.id}`
         : seen.permission !== ready.permission
@@ -34546,6 +34607,9 @@ async function rotate(s, deps, report) {
     }
     const created = await step('Create the new key', () => createKey(run, ready), () => createStopped(run));
     await step('Test the new key', () => testKey(run, ready, created), () => revokeUnheldNewKey(run, created));
+    // The retire step's usage read goes out with the store's first write: one round fewer.
+    if (retiring)
+        readUsageAhead(run, retiring);
     await step('Store the new key', () => storeKey(run, ready, created), () => storeStopped(run, ready, created));
     await step('Prune leftovers', () => pruneStep(run, ready, created), () => pruneStopped(run, ready, created));
     if (!retiring) {

@@ -135,6 +135,8 @@ export class Cancellation {
         resolve()
       }
       const handle = this.timers.setTimeout(done, ms)
+      // A wait is work the run is doing: unlike the stop's own timers, it keeps the process alive.
+      ;(handle as { ref?: () => void } | undefined)?.ref?.()
       const cancel = (reason: unknown) => {
         this.timers.clearTimeout(handle)
         reject(reason)

@@ -32092,6 +32092,7 @@ class Cancellation {
                 resolve();
             };
             const handle = this.timers.setTimeout(done, ms);
+            handle?.ref?.();
             const cancel = (reason) => {
                 this.timers.clearTimeout(handle);
                 reject(reason);

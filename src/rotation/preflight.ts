@@ -33,8 +33,28 @@ const DAY_MS = 86_400_000
 export type Preflight = ({ due: false } | ({ due: true } & Ready)) & { detail: string }
 
 export async function preflight(run: Run): Promise<Preflight> {
+  // Every read at once, in one round: the current key, the admin key, the active keys, and every
+  // destination's public key and secret metadata. The destinations' answers are awaited before
+  // the preflight ends whatever happens, so nothing of them comes after the report.
+  const reading = readDestinations(run.s, run.deps.secrets)
+  try {
+    return await decide(run, reading)
+  } finally {
+    await reading
+  }
+}
+
+async function decide(run: Run, reading: Promise<DestinationRead[]>): Promise<Preflight> {
   const { s, deps, report, keys } = run
-  const current = await readCurrentKey(run)
+  const [currentRead, adminRead, activeRead] = await Promise.allSettled([
+    readCurrentKey(run),
+    s.separateAdminKey
+      ? keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
+      : undefined,
+    keys.list(s.hiveAdminKey)
+  ])
+  // Reported in the order they were asked: the current key's problem first.
+  const current = settled(currentRead)
   const oldKey = 'dead' in current ? undefined : current
   const dead = 'dead' in current ? current.dead : undefined
   if (oldKey) {
@@ -43,7 +63,7 @@ export async function preflight(run: Run): Promise<Preflight> {
   }
   let admin = oldKey
   if (s.separateAdminKey) {
-    admin = await keys.current(s.hiveAdminKey, 'reading the admin key (hive-admin-key)')
+    admin = settled(adminRead)
     report.adminKey = admin
   }
   // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
@@ -60,7 +80,7 @@ export async function preflight(run: Run): Promise<Preflight> {
   if (dead !== undefined) warnRecovery(run, dead, permission, scope)
 
   const now = deps.now()
-  const active = await keys.list(s.hiveAdminKey)
+  const active = settled(activeRead)
   for (const key of active) run.knownIds.add(key.id)
   const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
   if (found.inFlight) throw inFlightError(found.inFlight, run.emergency)
@@ -80,7 +100,7 @@ export async function preflight(run: Run): Promise<Preflight> {
   report.due = due.why
   const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)'
   if (!due.due) return { due: false, detail: `${currentKey}. Not due: ${due.why}.` }
-  const prepared = await prepareAll(s, deps.secrets, report.destinations)
+  const prepared = checkDestinations(s, await reading, report.destinations)
   report.plan = describePlan(s, oldKey, permission, scope, leftovers)
   return {
     due: true,
@@ -229,18 +249,17 @@ function checkAdmin(s: Settings, admin: HiveKey, permission: Permission, scope: 
   }
 }
 
-/**
- * Read every destination's public key and secret metadata, a few at a time; fail with all
- * problems at once. Then the guard: when no destination holds a secret named `secret-name`, the
- * key being rotated is kept under another name (aphids-cli's examples say APHIDS_API_KEY), and a
- * rotation would write a secret nobody reads and revoke the key everybody reads: stop, and name
- * the secrets that do exist.
- */
-async function prepareAll(s: Settings, secrets: SecretStore, records: DestinationRecord[]) {
-  records.push(
-    ...s.destinations.map(d => ({ destination: d.label, status: 'not written' as const }))
-  )
-  const results: (PreparedDestination | DestinationError)[] = []
+type DestinationRead = PreparedDestination | DestinationError
+
+/** The value of a settled read, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason
+  return result.value
+}
+
+/** Every destination's reads, a few destinations at a time; never rejects. */
+async function readDestinations(s: Settings, secrets: SecretStore): Promise<DestinationRead[]> {
+  const results: DestinationRead[] = []
   let next = 0
   async function worker() {
     while (next < s.destinations.length) {
@@ -254,6 +273,19 @@ async function prepareAll(s: Settings, secrets: SecretStore, records: Destinatio
   }
   await Promise.all(
     Array.from({ length: Math.min(READ_CONCURRENCY, s.destinations.length) }, worker)
+  )
+  return results
+}
+
+/**
+ * Records what each destination's reads found, and fails with every problem at once. Then the
+ * guard: when no destination holds a secret named `secret-name`, the key being rotated is kept
+ * under another name (aphids-cli's examples say APHIDS_API_KEY), and a rotation would write a
+ * secret nobody reads and revoke the key everybody reads: stop, and name the secrets that do exist.
+ */
+function checkDestinations(s: Settings, results: DestinationRead[], records: DestinationRecord[]) {
+  records.push(
+    ...s.destinations.map(d => ({ destination: d.label, status: 'not written' as const }))
   )
   const problems: string[] = []
   results.forEach((r, i) => {

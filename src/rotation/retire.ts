@@ -10,7 +10,7 @@
  */
 import { isoSeconds } from './names.js'
 import { RotationError, warn } from './steps.js'
-import { adminAfterStore, type Created, type Retiring, type Run } from './run.js'
+import { adminAfterStore, type Created, type Retiring, type Run, type UsageRead } from './run.js'
 
 export async function retireOldKey(run: Run, ready: Retiring, created: Created) {
   const { s, report } = run
@@ -97,13 +97,16 @@ async function giveGrace(run: Run, { oldKey }: Retiring): Promise<string> {
  * destinations' own jobs, or a consumer outside the destinations, which will now fail. A
  * warning at most: no usage data, or an error reading it, is passed over quietly.
  */
-export async function noteOutsideUse(run: Run, { oldKey }: Retiring, fate: string) {
-  const { s, keys, log, report } = run
+export async function noteOutsideUse(run: Run, ready: Retiring, fate: string) {
+  const { log, report } = run
+  const { oldKey } = ready
+  const read = await (run.usageRead ?? readUsage(run, ready))
+  run.usageRead = undefined
   try {
-    const usage = await keys.usage(s.hiveAdminKey, oldKey.id)
+    if ('error' in read) throw read.error
+    const { usage, ownUse } = read
     if (usage === null) return log.debug(`No usage data for ${oldKey.id}.`)
-    // An upper bound of this run's own use: every attempt, the usage request included.
-    const others = usage.requests_24h - keys.sentWith(s.hiveApiKey)
+    const others = usage.requests_24h - ownUse
     if (others <= 0) return log.info(`Only this run used ${oldKey.id} in the last 24 h.`)
     warn(
       log,
@@ -118,6 +121,24 @@ export async function noteOutsideUse(run: Run, { oldKey }: Retiring, fate: strin
     if (run.cancellation.requested) throw error
     log.debug(`Could not read the usage of ${oldKey.id}: ${(error as Error).message}`)
   }
+}
+
+function readUsage(run: Run, { oldKey }: Retiring): Promise<UsageRead> {
+  const { s, keys } = run
+  return keys.usage(s.hiveAdminKey, oldKey.id).then(
+    // An upper bound of this run's own use: every attempt, the usage request included.
+    usage => ({ usage, ownUse: keys.sentWith(s.hiveApiKey) }),
+    (error: unknown) => ({ error })
+  )
+}
+
+/**
+ * Starts the retire step's usage read now, so that it goes with the store's first write instead
+ * of a round of its own; only when the retire step will read it (revoke or grace).
+ */
+export function readUsageAhead(run: Run, ready: Retiring): void {
+  if (run.emergency || !run.s.revokeOld) return
+  run.usageRead = readUsage(run, ready)
 }
 
 /** Stopped during the retire: nothing to undo; every destination holds the new key. */

@@ -28,7 +28,7 @@ import { createKey, createStopped } from './create.js'
 import { revokeUnheldNewKey, testKey } from './test-key.js'
 import { storeKey, storeStopped } from './store-key.js'
 import { pruneStep, pruneStopped } from './prune.js'
-import { retireOldKey, retireStopped } from './retire.js'
+import { readUsageAhead, retireOldKey, retireStopped } from './retire.js'
 import { RotationError, skipSteps, stepRunner, type Log, type RotationDeps } from './steps.js'
 
 export { RotationError, type Log, type RotationDeps }
@@ -82,6 +82,8 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     () => testKey(run, ready, created),
     () => revokeUnheldNewKey(run, created)
   )
+  // The retire step's usage read goes out with the store's first write: one round fewer.
+  if (retiring) readUsageAhead(run, retiring)
   await step(
     'Store the new key',
     () => storeKey(run, ready, created),

@@ -4,7 +4,7 @@
  * before it produced from here and from its arguments; nothing else is passed around.
  */
 import type { Settings } from '../settings.js'
-import type { CreateKeyRequest, HiveKey, Permission, Scope } from '../hive/types.js'
+import type { CreateKeyRequest, HiveKey, KeyUsage, Permission, Scope } from '../hive/types.js'
 import type { KeyService, PreparedDestination } from './ports.js'
 import type { RotationReport } from './report.js'
 import type { Leftover } from './leftovers.js'
@@ -34,7 +34,12 @@ export interface Run {
   asked?: CreateKeyRequest
   /** Destination labels whose write was sent: each may hold the new key. */
   writesSent: string[]
+  /** The old key's usage, read while the store runs (retire.ts readUsageAhead). */
+  usageRead?: Promise<UsageRead>
 }
+
+/** The old key's usage and this run's own use of it until then; or why it could not be read. */
+export type UsageRead = { usage: KeyUsage | null; ownUse: number } | { error: unknown }
 
 /** What the preflight produced for a rotation that is due. */
 export interface Ready {
