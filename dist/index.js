@@ -33761,13 +33761,15 @@ const preflight_DAY_MS = 86_400_000;
 async function preflight(run) {
     // Every read at once, in one round: the current key, the admin key, the active keys, and every
     // destination's public key and secret metadata. The destinations' answers are awaited before
-    // the preflight ends whatever happens, so nothing of them comes after the report.
-    const reading = readDestinations(run.s, run.deps.secrets);
+    // the preflight ends whatever happens, so nothing of them comes after the report. With
+    // rotate-if-expiring-within-days the run is often not due: GitHub is read only once it is.
+    const alwaysDue = run.s.rotateIfExpiringWithinDays === undefined || run.emergency;
+    const early = alwaysDue ? readDestinations(run.s, run.deps.secrets) : undefined;
     try {
-        return await decide(run, reading);
+        return await decide(run, () => early ?? readDestinations(run.s, run.deps.secrets));
     }
     finally {
-        await reading;
+        await early;
     }
 }
 async function decide(run, reading) {
@@ -33830,7 +33832,7 @@ async function decide(run, reading) {
     const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)';
     if (!due.due)
         return { due: false, detail: `${currentKey}. Not due: ${due.why}.` };
-    const prepared = checkDestinations(s, await reading, report.destinations);
+    const prepared = checkDestinations(s, await reading(), report.destinations);
     report.plan = describePlan(s, oldKey, permission, scope, leftovers);
     return {
         due: true,
@@ -34163,8 +34165,8 @@ function readUsage(run, { oldKey }) {
     usage => ({ usage, ownUse: keys.sentWith(s.hiveApiKey) }), (error) => ({ error }));
 }
 /**
- * Starts the retire step's usage read now, so that it goes with the store's first write instead
- * of a round of its own; only when the retire step will read it (revoke or grace).
+ * Starts the retire step's usage read now, so that it goes with the new key's test instead of
+ * a round of its own; only when the retire step will read it (revoke or grace).
  */
 function readUsageAhead(run, ready) {
     if (run.emergency || !run.s.revokeOld)
@@ -34606,10 +34608,11 @@ async function rotate(s, deps, report) {
         await step('Revoke the compromised key', () => revokeCompromised(run, retiring), () => emergencyStopped(run, retiring));
     }
     const created = await step('Create the new key', () => createKey(run, ready), () => createStopped(run));
-    await step('Test the new key', () => testKey(run, ready, created), () => revokeUnheldNewKey(run, created));
-    // The retire step's usage read goes out with the store's first write: one round fewer.
+    // The retire step's usage read of the old key goes out with the new key's test: one round
+    // fewer, and still before anything is written (a kill at any point of it changes nothing).
     if (retiring)
         readUsageAhead(run, retiring);
+    await step('Test the new key', () => testKey(run, ready, created), () => revokeUnheldNewKey(run, created));
     await step('Store the new key', () => storeKey(run, ready, created), () => storeStopped(run, ready, created));
     await step('Prune leftovers', () => pruneStep(run, ready, created), () => pruneStopped(run, ready, created));
     if (!retiring) {

@@ -35,16 +35,18 @@ export type Preflight = ({ due: false } | ({ due: true } & Ready)) & { detail: s
 export async function preflight(run: Run): Promise<Preflight> {
   // Every read at once, in one round: the current key, the admin key, the active keys, and every
   // destination's public key and secret metadata. The destinations' answers are awaited before
-  // the preflight ends whatever happens, so nothing of them comes after the report.
-  const reading = readDestinations(run.s, run.deps.secrets)
+  // the preflight ends whatever happens, so nothing of them comes after the report. With
+  // rotate-if-expiring-within-days the run is often not due: GitHub is read only once it is.
+  const alwaysDue = run.s.rotateIfExpiringWithinDays === undefined || run.emergency
+  const early = alwaysDue ? readDestinations(run.s, run.deps.secrets) : undefined
   try {
-    return await decide(run, reading)
+    return await decide(run, () => early ?? readDestinations(run.s, run.deps.secrets))
   } finally {
-    await reading
+    await early
   }
 }
 
-async function decide(run: Run, reading: Promise<DestinationRead[]>): Promise<Preflight> {
+async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Promise<Preflight> {
   const { s, deps, report, keys } = run
   const [currentRead, adminRead, activeRead] = await Promise.allSettled([
     readCurrentKey(run),
@@ -100,7 +102,7 @@ async function decide(run: Run, reading: Promise<DestinationRead[]>): Promise<Pr
   report.due = due.why
   const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)'
   if (!due.due) return { due: false, detail: `${currentKey}. Not due: ${due.why}.` }
-  const prepared = checkDestinations(s, await reading, report.destinations)
+  const prepared = checkDestinations(s, await reading(), report.destinations)
   report.plan = describePlan(s, oldKey, permission, scope, leftovers)
   return {
     due: true,

@@ -133,8 +133,8 @@ function readUsage(run: Run, { oldKey }: Retiring): Promise<UsageRead> {
 }
 
 /**
- * Starts the retire step's usage read now, so that it goes with the store's first write instead
- * of a round of its own; only when the retire step will read it (revoke or grace).
+ * Starts the retire step's usage read now, so that it goes with the new key's test instead of
+ * a round of its own; only when the retire step will read it (revoke or grace).
  */
 export function readUsageAhead(run: Run, ready: Retiring): void {
   if (run.emergency || !run.s.revokeOld) return

@@ -77,13 +77,14 @@ export async function rotate(s: Settings, deps: RotationDeps, report: RotationRe
     () => createKey(run, ready),
     () => createStopped(run)
   )
+  // The retire step's usage read of the old key goes out with the new key's test: one round
+  // fewer, and still before anything is written (a kill at any point of it changes nothing).
+  if (retiring) readUsageAhead(run, retiring)
   await step(
     'Test the new key',
     () => testKey(run, ready, created),
     () => revokeUnheldNewKey(run, created)
   )
-  // The retire step's usage read goes out with the store's first write: one round fewer.
-  if (retiring) readUsageAhead(run, retiring)
   await step(
     'Store the new key',
     () => storeKey(run, ready, created),

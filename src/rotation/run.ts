@@ -34,7 +34,7 @@ export interface Run {
   asked?: CreateKeyRequest
   /** Destination labels whose write was sent: each may hold the new key. */
   writesSent: string[]
-  /** The old key's usage, read while the store runs (retire.ts readUsageAhead). */
+  /** The old key's usage, read while the new key is tested (retire.ts readUsageAhead). */
   usageRead?: Promise<UsageRead>
 }
 

@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import type { ChildProcess } from 'node:child_process'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { leaks, runAction, type ActionRun } from '../support/run-action.js'
-import { runPostStep } from '../support/runner.js'
+import { parseState, runPostStep } from '../support/runner.js'
 import { startWorld, TOKEN, type World } from '../support/world.js'
 import { HoldingProxy, type Hold } from '../support/hold-proxy.js'
 import { nextRunKey } from '../support/inprocess.js'
@@ -233,6 +233,42 @@ for (const [name, which, hold] of BOUNDARIES) {
     }, 120_000)
   })
 }
+
+describe('a hostile create answer, then a kill', () => {
+  it('the create answered with the old key: the post step revokes only what this run made', async () => {
+    // Hive answers the create with the key being rotated (its object and value); the run refuses
+    // the answer and lists the keys to find what it really made: killed right there.
+    world.hive.tamper({
+      method: 'POST',
+      path: '/api-keys',
+      answerKey: { id: world.ci.id, withValue: true }
+    })
+    const main = await killAt('hive', {
+      method: 'GET',
+      path: '/api-keys',
+      nth: 2,
+      phase: 'request'
+    })
+    const journal = JSON.parse(parseState(main.state).journal ?? '{}') as {
+      newKey?: unknown
+      createSent?: unknown
+    }
+    expect(journal.createSent).toBeDefined()
+    expect(journal.newKey).toBeUndefined() // the answer failed its checks: never journaled
+    await proxy?.stop()
+    proxy = undefined
+    const made = world.hive.activeKeys().filter(k => ![world.ci.id, world.admin.id].includes(k.id))
+    expect(made).toHaveLength(1) // Hive made one key, whatever it answered
+    const post = await runPostStep(main, { inputs: world.inputs(), env: world.env })
+    expect(post.code).toBe(0)
+    expect(leaks(post, secrets())).toEqual([])
+    // The old key stays: the destinations hold it. Only the key Hive really made is revoked.
+    expect(world.hive.accepts(world.ci.value)).toBe(true)
+    expect(world.hive.key(made[0].id)?.revoked_at).not.toBeNull()
+    expectEveryDestinationLive(world, 'after the post step')
+    expect(activeNonAdmin(world)).toEqual([world.ci.id])
+  }, 90_000)
+})
 
 describe('App tokens after a real app-id run', () => {
   it('the post step revokes every installation token the main step minted', async () => {
