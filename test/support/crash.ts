@@ -2,7 +2,9 @@
  * Crashes in process, through the rotation's two ports (KeyService, SecretStore).
  *
  * A crash is a promise that never settles: the run stops at that call and nothing after it runs,
- * no `catch`, no `finally`, no clean-up, which is what a killed runner does. (A thrown error would
+ * no `catch`, no `finally`, no clean-up, which is what a killed runner does. From the crash on,
+ * every call of either port never settles and sends nothing, so work the run had going at the
+ * same time (a read started alongside) stops there too, as it does in a killed process. (A thrown error would
  * not do: the rotation catches errors on purpose, to revoke a new key or report a failed write.)
  *
  * Every method of both ports is wrapped, whatever its name, so a method the ports gain later
@@ -41,8 +43,13 @@ export interface Ports {
  */
 export function instrument(ports: Ports, crash?: Boundary) {
   const calls: PortCall[] = []
-  let signal: (b: Boundary) => void = () => undefined
-  const crashed = new Promise<Boundary>(resolve => (signal = resolve))
+  let resolveCrashed: (b: Boundary) => void = () => undefined
+  const crashed = new Promise<Boundary>(resolve => (resolveCrashed = resolve))
+  let dead = false
+  const signal = (b: Boundary) => {
+    dead = true
+    resolveCrashed(b)
+  }
   const counts = new Map<string, number>()
   const never = () => new Promise<never>(() => undefined)
 
@@ -52,6 +59,7 @@ export function instrument(ports: Ports, crash?: Boundary) {
         const value = Reflect.get(obj, prop, receiver) as unknown
         if (typeof value !== 'function' || typeof prop !== 'string') return value
         return (...args: unknown[]) => {
+          if (dead) return never()
           const id = `${port}.${prop}`
           const nth = (counts.get(id) ?? 0) + 1
           const here = crash?.port === port && crash.method === prop && crash.nth === nth
