@@ -33551,7 +33551,8 @@ function newRun(s, deps, report) {
         keys: guardRevocations(deps.keys, protectedIds),
         protectedIds,
         knownIds: new Set(),
-        writesSent: []
+        writesSent: [],
+        pending: []
     };
 }
 /** The end of every failure message before the store: what is still as it was. */
@@ -33764,9 +33765,10 @@ async function preflight(run) {
     // the preflight ends whatever happens, so nothing of them comes after the report. With
     // rotate-if-expiring-within-days the run is often not due: GitHub is read only once it is.
     const alwaysDue = run.s.rotateIfExpiringWithinDays === undefined || run.emergency;
-    const early = alwaysDue ? readDestinations(run.s, run.deps.secrets) : undefined;
+    const read = () => readDestinations(run.s, run.deps.secrets, run.pending);
+    const early = alwaysDue ? read() : undefined;
     try {
-        return await decide(run, () => early ?? readDestinations(run.s, run.deps.secrets));
+        return await decide(run, () => early ?? read());
     }
     finally {
         await early;
@@ -33965,7 +33967,7 @@ function settled(result) {
     return result.value;
 }
 /** Every destination's reads, a few destinations at a time; never rejects. */
-async function readDestinations(s, secrets) {
+async function readDestinations(s, secrets, pending) {
     const results = [];
     let next = 0;
     async function worker() {
@@ -33973,6 +33975,9 @@ async function readDestinations(s, secrets) {
             const i = next++;
             try {
                 results[i] = await secrets.prepare(s.destinations[i]);
+                const checks = results[i].pending;
+                if (checks)
+                    pending.push(checks);
             }
             catch (error) {
                 results[i] = asDestinationError(error);
@@ -34454,6 +34459,8 @@ async function storeKey(run, ready, created) {
     const { prepared, oldKey } = ready;
     const { newKey } = created;
     const failures = [];
+    // The preflight's warnings come before any write.
+    await Promise.all(run.pending);
     for (const p of prepared) {
         run.cancellation.throwIfStopped();
         const record = report.destinations.find(d => d.destination === p.destination.label);
@@ -34586,7 +34593,18 @@ async function rotate(s, deps, report) {
     if (s.mode === 'check')
         return checkKey(s, deps, report);
     const run = newRun(s, deps, report);
-    const step = stepRunner(run.log, report, deps.journal, run.cancellation);
+    try {
+        return await steps(run);
+    }
+    finally {
+        // The preflight's checks that can only warn (a shadowing secret) are in the report before
+        // the run ends, however it ends; the store step awaited them before its first write.
+        await Promise.all(run.pending);
+    }
+}
+async function steps(run) {
+    const { s, report } = run;
+    const step = stepRunner(run.log, report, run.deps.journal, run.cancellation);
     const pre = await step('Preflight', async () => {
         const found = await preflight(run);
         return { result: found, detail: found.detail };

@@ -100,12 +100,15 @@ export class GitHubSecretStore implements SecretStore {
   async prepare(destination: Destination): Promise<GitHubPrepared> {
     const github = await this.clients.forDestination(destination)
     const isOrg = KINDS[destination.kind].level === 'org'
-    // The reads are independent: send them together. The public key's failure is reported first;
-    // the shadowing check never fails.
+    // The reads are independent: send them together. The public key's failure is reported first.
+    // The shadowing check never fails and only warns: it takes a second round (environments, then
+    // their secrets), so the run does not wait for it before the create (`pending`).
+    const pending = this.warnIfShadowed(github, destination).catch((error: unknown) =>
+      this.options.debug(`The shadowing check failed: ${(error as Error).message}`)
+    )
     const [key, found] = await Promise.allSettled([
       this.publicKey(github, destination),
-      this.secretAt(github, destination),
-      this.warnIfShadowed(github, destination)
+      this.secretAt(github, destination)
     ])
     if (key.status === 'rejected') throw key.reason
     if (found.status === 'rejected') throw found.reason
@@ -114,7 +117,7 @@ export class GitHubSecretStore implements SecretStore {
       ? { exists: true, updatedAt: metadata.updatedAt }
       : { exists: false, ...(await this.otherSecretNames(github, destination)) }
     const org = isOrg ? await this.orgAccess(github, destination, metadata) : undefined
-    return { ...key.value, secret, read, ...(org ? { org } : {}) }
+    return { ...key.value, secret, read, pending, ...(org ? { org } : {}) }
   }
 
   async write(

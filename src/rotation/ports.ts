@@ -55,6 +55,12 @@ export interface PreparedDestination {
   publicKey: string
   /** Whether the secret exists there now: a write is confirmed against this. */
   secret: SecretPresence
+  /**
+   * Read-only checks still under way that can only warn (GitHub: a narrower secret that shadows
+   * this one). Never rejects. The run does not wait for them to create and test its key; it
+   * awaits them before the first write, and before it ends.
+   */
+  pending?: Promise<void>
 }
 
 export interface SecretStore {

@@ -38,9 +38,10 @@ export async function preflight(run: Run): Promise<Preflight> {
   // the preflight ends whatever happens, so nothing of them comes after the report. With
   // rotate-if-expiring-within-days the run is often not due: GitHub is read only once it is.
   const alwaysDue = run.s.rotateIfExpiringWithinDays === undefined || run.emergency
-  const early = alwaysDue ? readDestinations(run.s, run.deps.secrets) : undefined
+  const read = () => readDestinations(run.s, run.deps.secrets, run.pending)
+  const early = alwaysDue ? read() : undefined
   try {
-    return await decide(run, () => early ?? readDestinations(run.s, run.deps.secrets))
+    return await decide(run, () => early ?? read())
   } finally {
     await early
   }
@@ -260,7 +261,11 @@ function settled<T>(result: PromiseSettledResult<T>): T {
 }
 
 /** Every destination's reads, a few destinations at a time; never rejects. */
-async function readDestinations(s: Settings, secrets: SecretStore): Promise<DestinationRead[]> {
+async function readDestinations(
+  s: Settings,
+  secrets: SecretStore,
+  pending: Promise<void>[]
+): Promise<DestinationRead[]> {
   const results: DestinationRead[] = []
   let next = 0
   async function worker() {
@@ -268,6 +273,8 @@ async function readDestinations(s: Settings, secrets: SecretStore): Promise<Dest
       const i = next++
       try {
         results[i] = await secrets.prepare(s.destinations[i])
+        const checks = results[i].pending
+        if (checks) pending.push(checks)
       } catch (error) {
         results[i] = asDestinationError(error)
       }

@@ -21,7 +21,7 @@
 import type { Settings } from '../settings.js'
 import type { RotationReport } from './report.js'
 import { checkKey } from './check.js'
-import { newRun } from './run.js'
+import { newRun, type Run } from './run.js'
 import { preflight } from './preflight.js'
 import { emergencyStopped, revokeCompromised } from './emergency.js'
 import { createKey, createStopped } from './create.js'
@@ -44,7 +44,18 @@ const AFTER_PREFLIGHT = [
 export async function rotate(s: Settings, deps: RotationDeps, report: RotationReport) {
   if (s.mode === 'check') return checkKey(s, deps, report)
   const run = newRun(s, deps, report)
-  const step = stepRunner(run.log, report, deps.journal, run.cancellation)
+  try {
+    return await steps(run)
+  } finally {
+    // The preflight's checks that can only warn (a shadowing secret) are in the report before
+    // the run ends, however it ends; the store step awaited them before its first write.
+    await Promise.all(run.pending)
+  }
+}
+
+async function steps(run: Run) {
+  const { s, report } = run
+  const step = stepRunner(run.log, report, run.deps.journal, run.cancellation)
 
   const pre = await step('Preflight', async () => {
     const found = await preflight(run)

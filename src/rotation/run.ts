@@ -34,6 +34,8 @@ export interface Run {
   asked?: CreateKeyRequest
   /** Destination labels whose write was sent: each may hold the new key. */
   writesSent: string[]
+  /** Read-only checks of the destinations that can only warn, still under way (ports.ts). */
+  pending: Promise<void>[]
   /** The old key's usage, read while the new key is tested (retire.ts readUsageAhead). */
   usageRead?: Promise<UsageRead>
 }
@@ -75,7 +77,8 @@ export function newRun(s: Settings, deps: RotationDeps, report: RotationReport):
     keys: guardRevocations(deps.keys, protectedIds),
     protectedIds,
     knownIds: new Set<string>(),
-    writesSent: []
+    writesSent: [],
+    pending: []
   }
 }
 

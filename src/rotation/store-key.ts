@@ -20,6 +20,8 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
   const { prepared, oldKey } = ready
   const { newKey } = created
   const failures: { record: DestinationRecord; error: DestinationError }[] = []
+  // The preflight's warnings come before any write.
+  await Promise.all(run.pending)
   for (const p of prepared) {
     run.cancellation.throwIfStopped()
     const record = report.destinations.find(d => d.destination === p.destination.label)!
