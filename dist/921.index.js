@@ -228,7 +228,7 @@ class AppInstallations {
         const said = (0,_text_js__WEBPACK_IMPORTED_MODULE_3__/* .sanitize */ .aj)(e.message ?? String(error));
         let advice = 'Running again is safe.';
         if (error instanceof _answers_js__WEBPACK_IMPORTED_MODULE_2__/* .GitHubProtocolError */ .ac) {
-            return new _rotation_ports_js__WEBPACK_IMPORTED_MODULE_1__/* .DestinationError */ .l(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): GitHub's answer is not ` +
+            return new _rotation_ports_js__WEBPACK_IMPORTED_MODULE_1__/* .DestinationError */ .lt(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): GitHub's answer is not ` +
                 `what GitHub sends: ${said}. Nothing was written there because of it.`, true);
         }
         if (e.status === 401) {
@@ -242,7 +242,7 @@ class AppInstallations {
         else if (e.status === 403) {
             advice = 'The installation is suspended, or the App may not mint tokens for it.';
         }
-        return new _rotation_ports_js__WEBPACK_IMPORTED_MODULE_1__/* .DestinationError */ .l(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): ${said}. ${advice}`, e.status !== undefined && e.status >= 400 && e.status < 500, e.status);
+        return new _rotation_ports_js__WEBPACK_IMPORTED_MODULE_1__/* .DestinationError */ .lt(`GitHub App ${this.appId}, ${doing} for ${where} (${d.label}): ${said}. ${advice}`, e.status !== undefined && e.status >= 400 && e.status < 500, e.status);
     }
 }
 

@@ -584,7 +584,7 @@ class GitHubSecretStore {
             encrypted = await seal(value, prepared.publicKey);
         }
         catch (error) {
-            throw new ports/* DestinationError */.l(`could not seal the value for ${destination.label}: ${error.message}`, true);
+            throw new ports/* DestinationError */.lt(`could not seal the value for ${destination.label}: ${error.message}`, true);
         }
         const body = {
             encrypted_value: encrypted,
@@ -614,7 +614,7 @@ class GitHubSecretStore {
         }
         // GitHub answers 201 (created) or 204 (updated); anything else is not a confirmed write.
         if (status !== 201 && status !== 204) {
-            throw new ports/* DestinationError */.l(`GitHub answered ${status} writing ${secretName} to ${destination.label}, not ` +
+            throw new ports/* DestinationError */.lt(`GitHub answered ${status} writing ${secretName} to ${destination.label}, not ` +
                 '201 or 204: the write is not confirmed; running again is safe.', false, status);
         }
         await this.confirm(github, prepared, secretName, status);
@@ -638,7 +638,7 @@ class GitHubSecretStore {
         catch (error) {
             seen = `reading the secret back failed (${error.message})`;
         }
-        return new ports/* DestinationError */.l(`${refused.message} But ${seen}, so an earlier attempt of this write may have landed: ` +
+        return new ports/* DestinationError */.lt(`${refused.message} But ${seen}, so an earlier attempt of this write may have landed: ` +
             'the destination may hold the new key.', false, refused.status);
     }
     /**
@@ -666,7 +666,7 @@ class GitHubSecretStore {
                 seen = `failed (${error.message})`;
             }
         }
-        throw new ports/* UnconfirmedWrite */.a(`${answered}, but reading it back ${seen}: the write is not confirmed; it may still land. ` +
+        throw new ports/* UnconfirmedWrite */.aR(`${answered}, but reading it back ${seen}: the write is not confirmed; it may still land. ` +
             'Running again is safe.', status);
     }
     async publicKey(github, destination) {
@@ -868,7 +868,7 @@ function normalUrl(url) {
 }
 /** A broken answer as this destination's definite error: nothing was written because of it. */
 function protocolError(error, d, doing) {
-    return new ports/* DestinationError */.l(`GitHub's answer ${doing} ${(0,github_destinations/* describe */.q0)(d)} (${d.label}) is not what GitHub sends: ` +
+    return new ports/* DestinationError */.lt(`GitHub's answer ${doing} ${(0,github_destinations/* describe */.q0)(d)} (${d.label}) is not what GitHub sends: ` +
         `${error.message}. Nothing was written there because of it; if it persists, check what ` +
         'answers at GITHUB_API_URL.', true);
 }
@@ -877,7 +877,7 @@ function protocolError(error, d, doing) {
  * and for 401/403/404 which token permission is missing. A 4xx is "definite": GitHub stored nothing.
  */
 function explain(error, d, doing, credential = 'github-token', { write = false } = {}) {
-    if (error instanceof ports/* DestinationError */.l)
+    if (error instanceof ports/* DestinationError */.lt)
         return error;
     if (error instanceof answers/* GitHubProtocolError */.ac)
         return protocolError(error, d, doing);
@@ -886,7 +886,7 @@ function explain(error, d, doing, credential = 'github-token', { write = false }
     if (guard) {
         // Refused here: nothing was sent, or an answer was not read (a write may then have landed).
         const definite = !guard.sent || !write;
-        return new ports/* DestinationError */.l(`GitHub ${where}: ${guard.message}. ` +
+        return new ports/* DestinationError */.lt(`GitHub ${where}: ${guard.message}. ` +
             (definite
                 ? 'Nothing was written there.'
                 : 'It is not known whether the write landed; running again is safe.'), definite);
@@ -900,7 +900,7 @@ function explain(error, d, doing, credential = 'github-token', { write = false }
         // No response at all (Octokit reports a network failure as status 500 without one), or 5xx
         // after the retry plugin's attempts.
         const answer = e.response && status ? `answered ${status}` : 'could not be reached';
-        return new ports/* DestinationError */.l(`GitHub ${answer} ${where}: ${said || 'no response'}. ` +
+        return new ports/* DestinationError */.lt(`GitHub ${answer} ${where}: ${said || 'no response'}. ` +
             'It is not known whether a write landed; running again is safe.', false, e.response ? status : undefined);
     }
     let advice = '';
@@ -941,7 +941,7 @@ function explain(error, d, doing, credential = 'github-token', { write = false }
     else if (status === 422) {
         advice = 'GitHub refused the request as invalid.';
     }
-    return new ports/* DestinationError */.l(`GitHub answered ${status} ${where}: ${said}. ${advice}`.trim(), true, status);
+    return new ports/* DestinationError */.lt(`GitHub answered ${status} ${where}: ${said}. ${advice}`.trim(), true, status);
 }
 /** The secret's metadata moved past what the preflight saw: it exists now, or is newer. */
 function movedSincePreflight(prepared, after) {

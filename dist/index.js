@@ -28996,12 +28996,13 @@ class HiveHttp {
         this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
         this.baseDelayMs = options.baseDelayMs ?? 1_000;
         this.maxDelayMs = options.maxDelayMs ?? 30_000;
-        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+        this.cancellation = options.cancellation ?? (0,_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .neverCancelled */ .YX)();
+        // A stop ends the wait at once (a CancelledError); tests inject their own.
+        this.sleep = options.sleep ?? (ms => this.cancellation.sleep(ms));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
         this.fetch = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_0__/* .fetch */ .h;
         this.debug = options.debug ?? (() => { });
-        this.cancellation = options.cancellation ?? (0,_cancel_js__WEBPACK_IMPORTED_MODULE_1__/* .neverCancelled */ .YX)();
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
     sentWith(apiKey) {
@@ -29134,8 +29135,7 @@ class HiveHttp {
             debug(`${what} while ${doing}; retrying in ${seconds(delay)}` +
                 (retryAfterMs !== undefined ? ` (Retry-After ${seconds(retryAfterMs)})` : '') +
                 ` (attempt ${attempt + 1} of ${this.maxAttempts})`);
-            // Whichever ends first: the wait, or the run (a stop rejects with a CancelledError).
-            await Promise.race([this.sleep(delay), this.cancellation.sleep(delay)]);
+            await this.sleep(delay);
         }
     }
     /**
@@ -29303,8 +29303,9 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   a: () => (/* binding */ UnconfirmedWrite),
-/* harmony export */   l: () => (/* binding */ DestinationError)
+/* harmony export */   PA: () => (/* binding */ asDestinationError),
+/* harmony export */   aR: () => (/* binding */ UnconfirmedWrite),
+/* harmony export */   lt: () => (/* binding */ DestinationError)
 /* harmony export */ });
 /** A destination that could not be read or written. */
 class DestinationError extends Error {
@@ -29331,6 +29332,12 @@ class UnconfirmedWrite extends DestinationError {
         super(message, false, status);
         this.name = 'UnconfirmedWrite';
     }
+}
+/** Any error of a destination's read or write as a DestinationError (not definite: unknown). */
+function asDestinationError(error) {
+    return error instanceof DestinationError
+        ? error
+        : new DestinationError(error instanceof Error ? error.message : String(error), false);
 }
 
 
@@ -33611,6 +33618,23 @@ function guardRevocations(keys, protectedIds) {
         sentWith: apiKey => keys.sentWith(apiKey)
     };
 }
+/**
+ * A new key no destination holds is revoked (the test step's safe state, and the store's when no
+ * write could land). Never throws: says what it did, or what to do by hand.
+ */
+async function revokeUnheldNewKey(run, { newKey }) {
+    if (run.report.revokedKeyIds.includes(newKey.id))
+        return `The new key ${newKey.id} was revoked.`;
+    try {
+        await revokeOwn(run, newKey.id);
+        run.report.revokedKeyIds.push(newKey.id);
+        return `No destination holds the new key, so it was revoked (${newKey.id}).`;
+    }
+    catch (error) {
+        return (`No destination holds the new key; revoking it failed (${error.message}): ` +
+            `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`);
+    }
+}
 
 // EXTERNAL MODULE: ./src/rotation/ports.ts
 var ports = __nccwpck_require__(5262);
@@ -33980,7 +34004,7 @@ async function readDestinations(s, secrets, pending) {
                     pending.push(checks);
             }
             catch (error) {
-                results[i] = asDestinationError(error);
+                results[i] = (0,ports/* asDestinationError */.PA)(error);
             }
         }
     }
@@ -33998,7 +34022,7 @@ function checkDestinations(s, results, records) {
     const problems = [];
     results.forEach((r, i) => {
         const record = records[i];
-        if (r instanceof ports/* DestinationError */.l) {
+        if (r instanceof ports/* DestinationError */.lt) {
             record.status = 'unreachable';
             record.detail = r.message;
             problems.push(`  - ${record.destination}: ${r.message}`);
@@ -34041,11 +34065,6 @@ function secretNowhere(s, prepared) {
         'your jobs read (aphids-cli’s examples use APHIDS_API_KEY), or add the destination that ' +
         'holds it. To start from nothing, store the current key under that name at one ' +
         'destination first.');
-}
-function asDestinationError(error) {
-    return error instanceof ports/* DestinationError */.l
-        ? error
-        : new ports/* DestinationError */.l(error instanceof Error ? error.message : String(error), false);
 }
 
 ;// CONCATENATED MODULE: ./src/rotation/retire.ts
@@ -34433,23 +34452,8 @@ async function discardNewKey(run, ready, { newKey }, reason) {
     }
     throw new RotationError(`${reason} The new key ${newKey.id} was revoked. ${unchanged(run, ready.oldKey)}`);
 }
-/** Stopped during the test (or right after it): no destination holds the new key, so it goes. */
-async function revokeUnheldNewKey(run, { newKey }) {
-    if (run.report.revokedKeyIds.includes(newKey.id))
-        return `The new key ${newKey.id} was revoked.`;
-    try {
-        await revokeOwn(run, newKey.id);
-        run.report.revokedKeyIds.push(newKey.id);
-        return `No destination holds the new key, so it was revoked (${newKey.id}).`;
-    }
-    catch (error) {
-        return (`No destination holds the new key; revoking it failed (${error.message}): ` +
-            `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`);
-    }
-}
 
 ;// CONCATENATED MODULE: ./src/rotation/store-key.ts
-
 
 
 
@@ -34473,7 +34477,7 @@ async function storeKey(run, ready, created) {
             log.info(`${p.destination.label}: ${record.detail}, confirmed`);
         }
         catch (error) {
-            const e = asDestinationError(error);
+            const e = (0,ports/* asDestinationError */.PA)(error);
             record.status = e.unconfirmed ? 'not confirmed' : 'failed';
             record.detail = e.message;
             if (run.cancellation.requested)

@@ -32323,12 +32323,13 @@ class HiveHttp {
         this.maxAttempts = Math.max(1, options.maxAttempts ?? 5);
         this.baseDelayMs = options.baseDelayMs ?? 1_000;
         this.maxDelayMs = options.maxDelayMs ?? 30_000;
-        this.sleep = options.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms)));
+        this.cancellation = options.cancellation ?? neverCancelled();
+        // A stop ends the wait at once (a CancelledError); tests inject their own.
+        this.sleep = options.sleep ?? (ms => this.cancellation.sleep(ms));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
         this.fetch = options.fetch ?? fetch;
         this.debug = options.debug ?? (() => { });
-        this.cancellation = options.cancellation ?? neverCancelled();
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
     sentWith(apiKey) {
@@ -32461,8 +32462,7 @@ class HiveHttp {
             debug(`${what} while ${doing}; retrying in ${seconds(delay)}` +
                 (retryAfterMs !== undefined ? ` (Retry-After ${seconds(retryAfterMs)})` : '') +
                 ` (attempt ${attempt + 1} of ${this.maxAttempts})`);
-            // Whichever ends first: the wait, or the run (a stop rejects with a CancelledError).
-            await Promise.race([this.sleep(delay), this.cancellation.sleep(delay)]);
+            await this.sleep(delay);
         }
     }
     /**

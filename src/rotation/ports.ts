@@ -109,3 +109,10 @@ export class UnconfirmedWrite extends DestinationError {
     this.name = 'UnconfirmedWrite'
   }
 }
+
+/** Any error of a destination's read or write as a DestinationError (not definite: unknown). */
+export function asDestinationError(error: unknown): DestinationError {
+  return error instanceof DestinationError
+    ? error
+    : new DestinationError(error instanceof Error ? error.message : String(error), false)
+}

@@ -12,7 +12,7 @@
 import type { Settings } from '../settings.js'
 import type { HiveKey, Permission, Scope } from '../hive/types.js'
 import type { PreparedDestination, SecretStore } from './ports.js'
-import { DestinationError } from './ports.js'
+import { asDestinationError, DestinationError } from './ports.js'
 import type { DestinationRecord } from './report.js'
 import { describePlan, describeScope } from './plan.js'
 import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
@@ -344,10 +344,4 @@ function secretNowhere(s: Settings, prepared: PreparedDestination[]): RotationEr
       'holds it. To start from nothing, store the current key under that name at one ' +
       'destination first.'
   )
-}
-
-export function asDestinationError(error: unknown): DestinationError {
-  return error instanceof DestinationError
-    ? error
-    : new DestinationError(error instanceof Error ? error.message : String(error), false)
 }

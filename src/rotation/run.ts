@@ -147,3 +147,21 @@ function guardRevocations(keys: KeyService, protectedIds: ReadonlySet<string>): 
     sentWith: apiKey => keys.sentWith(apiKey)
   }
 }
+
+/**
+ * A new key no destination holds is revoked (the test step's safe state, and the store's when no
+ * write could land). Never throws: says what it did, or what to do by hand.
+ */
+export async function revokeUnheldNewKey(run: Run, { newKey }: Created): Promise<string> {
+  if (run.report.revokedKeyIds.includes(newKey.id)) return `The new key ${newKey.id} was revoked.`
+  try {
+    await revokeOwn(run, newKey.id)
+    run.report.revokedKeyIds.push(newKey.id)
+    return `No destination holds the new key, so it was revoked (${newKey.id}).`
+  } catch (error) {
+    return (
+      `No destination holds the new key; revoking it failed (${(error as Error).message}): ` +
+      `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`
+    )
+  }
+}

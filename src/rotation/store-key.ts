@@ -9,11 +9,9 @@
  */
 import type { DestinationRecord } from './report.js'
 import { RotationError, warn } from './steps.js'
-import { DestinationError } from './ports.js'
-import { asDestinationError } from './preflight.js'
-import { revokeUnheldNewKey } from './test-key.js'
+import { asDestinationError, DestinationError } from './ports.js'
 import { isoSeconds, stoppedName } from './names.js'
-import { inFlightUntil, type Created, type Ready, type Run } from './run.js'
+import { inFlightUntil, revokeUnheldNewKey, type Created, type Ready, type Run } from './run.js'
 
 export async function storeKey(run: Run, ready: Ready, created: Created) {
   const { s, report, log, deps } = run

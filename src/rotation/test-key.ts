@@ -97,18 +97,3 @@ async function discardNewKey(
     `${reason} The new key ${newKey.id} was revoked. ${unchanged(run, ready.oldKey)}`
   )
 }
-
-/** Stopped during the test (or right after it): no destination holds the new key, so it goes. */
-export async function revokeUnheldNewKey(run: Run, { newKey }: Created): Promise<string> {
-  if (run.report.revokedKeyIds.includes(newKey.id)) return `The new key ${newKey.id} was revoked.`
-  try {
-    await revokeOwn(run, newKey.id)
-    run.report.revokedKeyIds.push(newKey.id)
-    return `No destination holds the new key, so it was revoked (${newKey.id}).`
-  } catch (error) {
-    return (
-      `No destination holds the new key; revoking it failed (${(error as Error).message}): ` +
-      `revoke ${newKey.id} (${newKey.prefix}…) by hand, or let the post step or the next run do it.`
-    )
-  }
-}

@@ -14,7 +14,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { leaks, runAction, type ActionRun } from '../support/run-action.js'
 import { cancelLikeRunner, SIGTERM_AFTER_MS, type CancelOutcome } from '../support/runner.js'
 import { startWorld, TOKEN, type World } from '../support/world.js'
-import { HoldingProxy, type Hold } from '../support/hold-proxy.js'
+import type { HoldingProxy, Hold } from '../support/hold-proxy.js'
+import { runUntilHeld } from '../support/held-run.js'
 import { expectEveryDestinationLive, holdings } from '../support/convergence.js'
 import { seedRotationKey } from './helpers.js'
 import { expectConverged } from '../support/convergence.js'
@@ -69,21 +70,12 @@ afterEach(async () => {
 /** Runs the action with `hold` held by a proxy and cancels it as the runner does when it is. */
 async function cancelAt(
   which: 'hive' | 'github',
-  hold: Hold
+  hold: Hold,
+  timers?: { termAfterMs?: number; killAfterMs?: number }
 ): Promise<{ run: ActionRun; cancel: CancelOutcome }> {
-  proxy = new HoldingProxy(which === 'hive' ? world.hive.url : world.github.url)
-  const url = await proxy.start()
-  const held = proxy.hold(hold)
-  let child: ChildProcess | undefined
-  const running = runAction({
-    inputs: world.inputs(which === 'hive' ? { 'hive-url': url } : {}),
-    env: { ...world.env, ...(which === 'github' ? { GITHUB_API_URL: url } : {}) },
-    onStart: c => (child = c),
-    timeoutMs: 60_000
-  })
-  await Promise.race([held, running])
-  if (child === undefined) throw new Error('no child')
-  const [cancel, run] = await Promise.all([cancelLikeRunner(child), running])
+  const held = await runUntilHeld(world, which, hold)
+  proxy = held.proxy
+  const [cancel, run] = await Promise.all([cancelLikeRunner(held.child, timers), held.running])
   return { run, cancel }
 }
 
@@ -212,22 +204,11 @@ for (const [name, which, hold, step, writeSent, setUp] of BOUNDARIES) {
 
 describe('a second signal during the clean-up', () => {
   it('SIGTERM soon after SIGINT does not break it: same safe state, exit before the kill', async () => {
-    proxy = new HoldingProxy(world.hive.url)
-    const url = await proxy.start()
-    const held = proxy.hold({ method: 'GET', path: '/executions-cli/executions', phase: 'request' })
-    let child: ChildProcess | undefined
-    const running = runAction({
-      inputs: world.inputs({ 'hive-url': url }),
-      env: world.env,
-      onStart: c => (child = c),
-      timeoutMs: 60_000
-    })
-    await Promise.race([held, running])
-    if (child === undefined) throw new Error('no child')
-    const [cancel, run] = await Promise.all([
-      cancelLikeRunner(child, { termAfterMs: 300, killAfterMs: 7_000 }),
-      running
-    ])
+    const { run, cancel } = await cancelAt(
+      'hive',
+      { method: 'GET', path: '/executions-cli/executions', phase: 'request' },
+      { termAfterMs: 300, killAfterMs: 7_000 }
+    )
     expect(cancel.sent).toEqual(['SIGINT', 'SIGTERM'])
     expect(run.code).toBe(1)
     expectEveryDestinationLive(world, 'after the cancel')

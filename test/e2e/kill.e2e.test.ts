@@ -13,10 +13,10 @@
  * key by 11 minutes, as if the run had been killed that long ago, and the run after converges.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import type { ChildProcess } from 'node:child_process'
 import { leaks, runAction, type ActionRun } from '../support/run-action.js'
 import { startWorld, TOKEN, type World } from '../support/world.js'
-import { HoldingProxy, type Hold } from '../support/hold-proxy.js'
+import type { HoldingProxy, Hold } from '../support/hold-proxy.js'
+import { runUntilHeld } from '../support/held-run.js'
 import { heldValue, nextRunKey } from '../support/inprocess.js'
 import {
   activeNonAdmin,
@@ -54,19 +54,10 @@ function expectNoLeaks(run: ActionRun) {
  * the moment that request is held.
  */
 async function killAt(which: 'hive' | 'github', hold: Hold): Promise<ActionRun> {
-  proxy = new HoldingProxy(which === 'hive' ? world.hive.url : world.github.url)
-  const url = await proxy.start()
-  const held = proxy.hold(hold)
-  let child: ChildProcess | undefined
-  const running = runAction({
-    inputs: world.inputs(which === 'hive' ? { 'hive-url': url } : {}),
-    env: { ...world.env, ...(which === 'github' ? { GITHUB_API_URL: url } : {}) },
-    onStart: c => (child = c),
-    timeoutMs: 60_000
-  })
-  await Promise.race([held, running])
-  child?.kill('SIGKILL')
-  const run = await running
+  const held = await runUntilHeld(world, which, hold)
+  proxy = held.proxy
+  held.child.kill('SIGKILL')
+  const run = await held.running
   expect(run.signal).toBe('SIGKILL')
   expectNoLeaks(run)
   return run

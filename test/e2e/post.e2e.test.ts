@@ -8,12 +8,12 @@
  *   next run must converge without waiting out the in-flight window, or leave no orphan key.
  */
 import { generateKeyPairSync } from 'node:crypto'
-import type { ChildProcess } from 'node:child_process'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { leaks, runAction, type ActionRun } from '../support/run-action.js'
 import { parseState, runPostStep } from '../support/runner.js'
 import { startWorld, TOKEN, type World } from '../support/world.js'
-import { HoldingProxy, type Hold } from '../support/hold-proxy.js'
+import type { HoldingProxy, Hold } from '../support/hold-proxy.js'
+import { runUntilHeld } from '../support/held-run.js'
 import { nextRunKey } from '../support/inprocess.js'
 import {
   activeNonAdmin,
@@ -165,19 +165,10 @@ describe('the post step, hand-made journals', () => {
 
 /** SIGKILLs the main step the moment `hold` is held; needs the main step's journal (merge). */
 async function killAt(which: 'hive' | 'github', hold: Hold): Promise<ActionRun> {
-  proxy = new HoldingProxy(which === 'hive' ? world.hive.url : world.github.url)
-  const url = await proxy.start()
-  const held = proxy.hold(hold)
-  let child: ChildProcess | undefined
-  const running = runAction({
-    inputs: world.inputs(which === 'hive' ? { 'hive-url': url } : {}),
-    env: { ...world.env, ...(which === 'github' ? { GITHUB_API_URL: url } : {}) },
-    onStart: c => (child = c),
-    timeoutMs: 60_000
-  })
-  await Promise.race([held, running])
-  child?.kill('SIGKILL')
-  const run = await running
+  const held = await runUntilHeld(world, which, hold)
+  proxy = held.proxy
+  held.child.kill('SIGKILL')
+  const run = await held.running
   expect(run.signal).toBe('SIGKILL')
   return run
 }
