@@ -951,6 +951,50 @@ function movedSincePreflight(prepared, after) {
 }
 
 
+/***/ }),
+
+/***/ 5262:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   PA: () => (/* binding */ asDestinationError),
+/* harmony export */   aR: () => (/* binding */ UnconfirmedWrite),
+/* harmony export */   lt: () => (/* binding */ DestinationError)
+/* harmony export */ });
+/** A destination that could not be read or written. */
+class DestinationError extends Error {
+    definite;
+    status;
+    /** True for an UnconfirmedWrite: GitHub accepted the write, but does not show it. */
+    unconfirmed = false;
+    constructor(message, 
+    /** True when GitHub definitely did not store anything (a 4xx answer). */
+    definite, status) {
+        super(message);
+        this.definite = definite;
+        this.status = status;
+        this.name = 'DestinationError';
+    }
+}
+/**
+ * GitHub accepted the write (201/204) but reading the secret back does not show it: it may still
+ * land, so it is not definite, and the destination does not count as holding the new key.
+ */
+class UnconfirmedWrite extends DestinationError {
+    unconfirmed = true;
+    constructor(message, status) {
+        super(message, false, status);
+        this.name = 'UnconfirmedWrite';
+    }
+}
+/** Any error of a destination's read or write as a DestinationError (not definite: unknown). */
+function asDestinationError(error) {
+    return error instanceof DestinationError
+        ? error
+        : new DestinationError(error instanceof Error ? error.message : String(error), false);
+}
+
+
 /***/ })
 
 };

@@ -1,12 +1,11 @@
 import * as core from '@actions/core'
 import { getSettings, SettingsError, type Settings } from './settings.js'
-import { rotate, type Log } from './rotation/rotate.js'
+import type { Log } from './rotation/rotate.js'
 import type { SecretStore } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
 import { logText, oneLine, redactor, type Redactor } from './text.js'
-import { Journal } from './rotation/journal.js'
-import { journaledKeys, journaledSecrets } from './rotation/journaled.js'
+import type { Journal } from './rotation/journal.js'
 import { neverCancelled, type Cancellation } from './cancel.js'
 
 /**
@@ -91,11 +90,20 @@ async function rotation(
       `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
 
-  // The Hive side is loaded only now that the settings are valid (the GitHub side in
-  // secretStore): a bad input fails before any of it loads.
-  const [{ HiveHttp }, { HiveClient }] = await Promise.all([
+  // The Hive side and the rotation's steps are loaded only now that the settings are valid (the
+  // GitHub side in secretStore): a bad input fails before any of it loads or compiles.
+  const [
+    { HiveHttp },
+    { HiveClient },
+    { rotate },
+    { Journal },
+    { journaledKeys, journaledSecrets }
+  ] = await Promise.all([
     import('./hive/http.js'),
-    import('./hive/client.js')
+    import('./hive/client.js'),
+    import('./rotation/rotate.js'),
+    import('./rotation/journal.js'),
+    import('./rotation/journaled.js')
   ])
   // The journal, for the post step: each fact saved in the step state the moment it happens.
   const journal = new Journal((name, value) => core.saveState(name, value), settings.mode)
