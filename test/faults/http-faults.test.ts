@@ -22,8 +22,10 @@ const MINUTE = 60_000
 const HIVE_TIMEOUT_MS = 300
 /** How long a run may take here before it counts as hung (generous: the machine is loaded). */
 const HUNG_MS = 30_000
-/** The GitHub client's timeout per attempt in this suite, the same as HIVE_TIMEOUT_MS (a lasting timeout
- * costs four attempts of it, twice for a read-back: most of this file's wall time). */
+/**
+ * The GitHub client's timeout per attempt in this suite, the same as HIVE_TIMEOUT_MS: a lasting
+ * timeout costs four attempts of it (twice for a read-back), most of this file's wall time.
+ */
 const GITHUB_TIMEOUT_MS = 300
 
 /** One call of a clean rotation, as the emulator that answers it sees it. */
