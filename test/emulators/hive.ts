@@ -6,7 +6,8 @@
  * pointing here) and by the demo script. Besides the contract it offers test hooks:
  *
  * - `seedKey()` puts a key in place without an HTTP call (seeded keys are usable at once);
- * - `options` simulate propagation delay (a new key answering 401 for a while) and latency;
+ * - `options` simulate propagation delay (a new key answering 401 for a while), latency, and a
+ *   deployment the action must survive: a create that revokes the old key (`createRevokes`);
  * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
  *   a rate limit of a day is `addFault({ status: 429, headers: { 'Retry-After': '86401' } })`;
  * - `tamper()` makes it lie (a field replaced, an existing key answered for a created one, a
@@ -123,7 +124,28 @@ export interface HiveEmulatorOptions {
   rateLimitPerMinute?: number
   /** Serve https with this key and certificate (the proxy e2e test's own CA). Default http. */
   tls?: LoopbackTls
+  /**
+   * A create that revokes a key, as Hive's own Generate button "generates and assigns a new key
+   * while revoking the old one" (shared/design/action.md, "A Hive whose create revokes the old
+   * key"). Each successful `POST /api-keys` (201), right after the new key is stored, revokes the
+   * key this names, exactly as DELETE would: `'caller'`, the key that authenticated the create; a
+   * function, the id it returns (e.g. `() => world.ci.id`, the key being rotated, also when the
+   * admin key creates), or none when it returns undefined. The created key itself, an unknown id
+   * and an already revoked one are left alone. Read at each create. Default undefined: off.
+   */
+  createRevokes?: CreateRevokes
 }
+
+/** Which key a create revokes (see `HiveEmulatorOptions.createRevokes`). */
+export type CreateRevokes =
+  'caller' | ((ctx: { callerId: string; created: HiveKey }) => string | undefined)
+
+/**
+ * The options as the emulator holds them (`HiveEmulator.options`): every default filled in, the
+ * switches that are off by default left undefined.
+ */
+export type HiveEmulatorSettings = Required<Omit<HiveEmulatorOptions, 'tls' | 'createRevokes'>> &
+  Pick<HiveEmulatorOptions, 'createRevokes'>
 
 export interface HiveRequestRecord {
   method: string
@@ -153,6 +175,11 @@ export interface HiveRequestRecord {
   tampered?: boolean
   /** Bytes of a streamed body (huge or endless) written before it ended or the client left. */
   bytesSent?: number
+  /**
+   * On a successful create while `options.createRevokes` is set: the ids of the keys it revoked
+   * (empty when the switch named none, or a key that was unknown or already revoked).
+   */
+  revokedIds?: string[]
 }
 
 /** A key as the emulator stores it: the contract's key object plus its value. */
@@ -390,7 +417,7 @@ function publicView(key: StoredKey): HiveKey {
 
 export class HiveEmulator {
   /** Mutable at runtime: tests may change any option between requests. */
-  options: Required<Omit<HiveEmulatorOptions, 'tls'>>
+  options: HiveEmulatorSettings
   /** Every request, in order of arrival. Tests may clear it (`requests.length = 0`). */
   requests: HiveRequestRecord[] = []
 
@@ -420,7 +447,8 @@ export class HiveEmulator {
       propagationCalls: options.propagationCalls ?? 0,
       latencyMs: options.latencyMs ?? 0,
       now: options.now ?? (() => new Date()),
-      rateLimitPerMinute: options.rateLimitPerMinute ?? 1000
+      rateLimitPerMinute: options.rateLimitPerMinute ?? 1000,
+      createRevokes: options.createRevokes
     }
     this.tls = options.tls
   }
@@ -654,7 +682,7 @@ export class HiveEmulator {
       reply =
         this.rateLimit(caller.entry, nowMs) ??
         offContract ??
-        this.route(method, path, query, raw, caller)
+        this.route(method, path, query, raw, caller, record)
     }
     // The honest answer must keep the contract. Anything off it on purpose comes after this.
     const rateHeaders = this.rateHeaders(caller?.entry, nowMs)
@@ -838,7 +866,14 @@ export class HiveEmulator {
 
   // --- routes ---------------------------------------------------------------------------------
 
-  private route(method: string, path: string, query: string, raw: RawBody, caller: Caller): Reply {
+  private route(
+    method: string,
+    path: string,
+    query: string,
+    raw: RawBody,
+    caller: Caller,
+    record: HiveRequestRecord
+  ): Reply {
     if (path === '/executions-cli/executions' && method === 'GET')
       return { status: 200, body: { items: [] } }
     if (path === '/api-keys/current' && method === 'GET') {
@@ -846,7 +881,7 @@ export class HiveEmulator {
     }
     if (path === '/api-keys') {
       if (method === 'GET') return this.listKeys(caller, query)
-      if (method === 'POST') return this.createKey(caller, raw)
+      if (method === 'POST') return this.createKey(caller, raw, record)
     }
     const match = /^\/api-keys\/([^/]+)(\/usage)?$/.exec(path)
     if (match !== null) {
@@ -915,8 +950,11 @@ export class HiveEmulator {
     return { status: 200, body: publicView(entry.key) }
   }
 
-  /** POST /api-keys — admin; all four fields required; can't grant beyond the caller. */
-  private createKey(caller: Caller, raw: RawBody): Reply {
+  /**
+   * POST /api-keys — admin; all four fields required; can't grant beyond the caller. With
+   * `options.createRevokes`, the create then revokes a key (noted in `record.revokedIds`).
+   */
+  private createKey(caller: Caller, raw: RawBody, record: HiveRequestRecord): Reply {
     const denied = this.requireAdmin(caller)
     if (denied !== undefined) return denied
     const parsed = parseJsonObject(raw, ['name', 'permission', 'scope', 'expires_at'])
@@ -955,6 +993,19 @@ export class HiveEmulator {
         calls: this.options.propagationCalls
       }
     )
+    const revokes = this.options.createRevokes
+    if (revokes !== undefined) {
+      const id =
+        revokes === 'caller'
+          ? caller.key.id
+          : revokes({ callerId: caller.key.id, created: publicView(entry.key) })
+      const victim = id === undefined ? undefined : this.entries.get(id)
+      record.revokedIds = []
+      if (victim !== undefined && victim !== entry && victim.key.revoked_at === null) {
+        victim.key.revoked_at = stamp(this.options.now())
+        record.revokedIds.push(victim.key.id)
+      }
+    }
     // The one answer that carries the value.
     return {
       status: 201,

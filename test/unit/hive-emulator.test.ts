@@ -701,3 +701,80 @@ describe('tamper: lies told on the way out', () => {
     expect(emu.requests[0].bytesSent).toBeGreaterThanOrEqual(2)
   })
 })
+
+describe("createRevokes: a create that revokes the old key, as Hive's Generate button does", () => {
+  it("'caller': the key that made the create answers 401 from then on", async () => {
+    const rotating = emu.seedKey({ name: 'old admin' })
+    emu.options.createRevokes = 'caller'
+    clock += 60_000
+    const created = await create(rotating.value, { permission: 'admin', scope: { type: 'all' } })
+    expect((await call('GET', '/api-keys/current', rotating.value)).status).toBe(401)
+    expect(emu.key(rotating.id)?.revoked_at).toBe('2026-11-28T11:01:00Z')
+    expect((await call('GET', '/api-keys/current', created.key)).status).toBe(200)
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+    expect(emu.requests.find(r => r.method === 'POST')?.revokedIds).toEqual([rotating.id])
+    // The revoked key is gone from the list, as after a DELETE.
+    const list = (await call('GET', '/api-keys', admin.value)).json as { items: HiveKey[] }
+    expect(list.items.map(k => k.id)).toEqual([admin.id, created.id])
+  })
+
+  it('a function: the key it names (the one being rotated), also when the admin key creates', async () => {
+    const ci = emu.seedKey({ name: 'ci', permission: 'read-only' })
+    const seen: { callerId: string; created: HiveKey }[] = []
+    emu.options.createRevokes = ctx => {
+      seen.push(ctx)
+      return ci.id
+    }
+    const created = await create(admin.value)
+    expect(seen).toHaveLength(1)
+    expect(seen[0].callerId).toBe(admin.id)
+    expect(seen[0].created).toMatchObject({ id: created.id, name: 'rotated', revoked_at: null })
+    expect(seen[0].created).not.toHaveProperty('key')
+    expect((await call('GET', '/executions-cli/executions', ci.value)).status).toBe(401)
+    expect((await call('GET', '/executions-cli/executions', created.key)).status).toBe(200)
+    expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+    expect(emu.activeKeys().map(k => k.id)).toEqual([admin.id, created.id])
+    expect(emu.requests[0].revokedIds).toEqual([ci.id])
+  })
+
+  it('never revokes the created key, and ignores unknown or revoked ids and undefined', async () => {
+    const gone = emu.seedKey({ permission: 'read-only' })
+    expect((await call('DELETE', `/api-keys/${gone.id}`, admin.value)).status).toBe(204)
+    const revokedAt = emu.key(gone.id)?.revoked_at
+    let name: (created: HiveKey) => string | undefined = created => created.id
+    emu.options.createRevokes = ({ created }) => name(created)
+    const self = await create(admin.value)
+    name = () => 'key_unknown'
+    const unknown = await create(admin.value)
+    name = () => gone.id
+    clock += 60_000
+    const again = await create(admin.value)
+    name = () => undefined
+    const none = await create(admin.value)
+    for (const key of [self, unknown, again, none, admin]) {
+      const value = 'key' in key ? key.key : key.value
+      expect((await call('GET', '/api-keys/current', value)).status).toBe(200)
+    }
+    expect(emu.key(gone.id)?.revoked_at).toBe(revokedAt)
+    const creates = emu.requests.filter(r => r.method === 'POST')
+    expect(creates.map(r => r.revokedIds)).toEqual([[], [], [], []])
+  })
+
+  it('revokes nothing on a create that fails, and is off by default or when cleared', async () => {
+    const ci = emu.seedKey({ permission: 'read-only' })
+    emu.options.createRevokes = () => ci.id
+    expect((await call('POST', '/api-keys', admin.value, createBody({ name: '' }))).status).toBe(
+      422
+    )
+    emu.addFault({ method: 'POST', path: '/api-keys', status: 503 })
+    expect((await call('POST', '/api-keys', admin.value, createBody())).status).toBe(503)
+    expect(emu.accepts(ci.value)).toBe(true)
+    emu.options.createRevokes = undefined
+    await create(admin.value)
+    expect(emu.accepts(ci.value)).toBe(true)
+    expect(emu.requests.map(r => r.revokedIds)).toEqual([undefined, undefined, undefined])
+
+    const plain = new HiveEmulator()
+    expect(plain.options.createRevokes).toBeUndefined()
+  })
+})
