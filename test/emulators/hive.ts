@@ -6,8 +6,9 @@
  * pointing here) and by the demo script. Besides the contract it offers test hooks:
  *
  * - `seedKey()` puts a key in place without an HTTP call (seeded keys are usable at once);
- * - `options` simulate propagation delay (a new key answering 401 for a while), latency, and a
- *   deployment the action must survive: a create that revokes the old key (`createRevokes`);
+ * - `options` simulate propagation delay (a new key answering 401 for a while), latency, and
+ *   deployments the action must survive: a create that revokes the old key (`createRevokes`), a
+ *   name column shorter than the contract's 200 characters (`nameMaxLength`);
  * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
  *   a rate limit of a day is `addFault({ status: 429, headers: { 'Retry-After': '86401' } })`;
  * - `tamper()` makes it lie (a field replaced, an existing key answered for a created one, a
@@ -134,6 +135,13 @@ export interface HiveEmulatorOptions {
    * and an already revoked one are left alone. Read at each create. Default undefined: off.
    */
   createRevokes?: CreateRevokes
+  /**
+   * Every `name` a `POST /api-keys` or `PATCH /api-keys/{id}` stores is cut to its first N
+   * characters (`name.slice(0, N)`) and answered as stored, as a deployment with a shorter name
+   * column would. The name is checked (non-empty) before the cut, so N should be at least 1. Read
+   * at each create and patch. Default undefined: names are kept whole.
+   */
+  nameMaxLength?: number
 }
 
 /** Which key a create revokes (see `HiveEmulatorOptions.createRevokes`). */
@@ -144,8 +152,10 @@ export type CreateRevokes =
  * The options as the emulator holds them (`HiveEmulator.options`): every default filled in, the
  * switches that are off by default left undefined.
  */
-export type HiveEmulatorSettings = Required<Omit<HiveEmulatorOptions, 'tls' | 'createRevokes'>> &
-  Pick<HiveEmulatorOptions, 'createRevokes'>
+export type HiveEmulatorSettings = Required<
+  Omit<HiveEmulatorOptions, 'tls' | 'createRevokes' | 'nameMaxLength'>
+> &
+  Pick<HiveEmulatorOptions, 'createRevokes' | 'nameMaxLength'>
 
 export interface HiveRequestRecord {
   method: string
@@ -448,7 +458,8 @@ export class HiveEmulator {
       latencyMs: options.latencyMs ?? 0,
       now: options.now ?? (() => new Date()),
       rateLimitPerMinute: options.rateLimitPerMinute ?? 1000,
-      createRevokes: options.createRevokes
+      createRevokes: options.createRevokes,
+      nameMaxLength: options.nameMaxLength
     }
     this.tls = options.tls
   }
@@ -979,7 +990,7 @@ export class HiveEmulator {
     const entry = this.insertKey(
       {
         value: newKeyValue(),
-        name: name.value,
+        name: this.storedName(name.value),
         permission: permission.value,
         scope: scope.value,
         created_at: stamp(this.options.now()),
@@ -1034,7 +1045,7 @@ export class HiveEmulator {
     if ('name' in body) {
       const name = checkName(body.name)
       if (!name.ok) return error(422, name.message)
-      next.name = name.value
+      next.name = this.storedName(name.value)
     }
     if ('permission' in body) {
       const permission = checkPermission(body.permission)
@@ -1086,6 +1097,12 @@ export class HiveEmulator {
       last_used_at: entry.key.last_used_at
     }
     return { status: 200, body: usage }
+  }
+
+  /** A checked name as this deployment stores it: cut at `options.nameMaxLength` when set. */
+  private storedName(name: string): string {
+    const max = this.options.nameMaxLength
+    return max === undefined ? name : name.slice(0, max)
   }
 
   /**

@@ -778,3 +778,43 @@ describe("createRevokes: a create that revokes the old key, as Hive's Generate b
     expect(plain.options.createRevokes).toBeUndefined()
   })
 })
+
+describe('nameMaxLength: a deployment whose name column is shorter', () => {
+  const LONG = 'hive-rotate-key octo/app HIVE_API_KEY 2026-11-28T11:00:00Z'
+
+  it('cuts the name a create stores to N characters, and answers it as stored', async () => {
+    emu.options.nameMaxLength = 20
+    const created = await create(admin.value, { name: LONG })
+    expect(created.name).toBe(LONG.slice(0, 20))
+    expect(emu.key(created.id)?.name).toBe('hive-rotate-key octo')
+    const read = await call('GET', `/api-keys/${created.id}`, admin.value)
+    expect((read.json as HiveKey).name).toBe(LONG.slice(0, 20))
+    // A name within the limit is kept whole.
+    expect((await create(admin.value, { name: 'short' })).name).toBe('short')
+  })
+
+  it('cuts the name a patch stores, and checks the name before the cut', async () => {
+    const target = await create(admin.value, { name: LONG })
+    expect(target.name).toBe(LONG) // off by default
+    emu.options.nameMaxLength = 10
+    const patched = await call('PATCH', `/api-keys/${target.id}`, admin.value, { name: LONG })
+    expect(patched.status).toBe(200)
+    expect((patched.json as HiveKey).name).toBe('hive-rotat')
+    expect(emu.key(target.id)?.name).toBe('hive-rotat')
+    // A patch without a name leaves the stored one alone.
+    await call('PATCH', `/api-keys/${target.id}`, admin.value, { permission: 'read-write' })
+    expect(emu.key(target.id)?.name).toBe('hive-rotat')
+    // Non-empty is checked on the name as sent: a blank one is still refused.
+    const blank = await call('PATCH', `/api-keys/${target.id}`, admin.value, { name: '  ' })
+    expect(blank.status).toBe(422)
+    expect(errorMessage(blank)).toMatch(/^name/)
+    // A name cut to leading blanks is stored as cut (the check came first).
+    emu.options.nameMaxLength = 2
+    const cut = await call('PATCH', `/api-keys/${target.id}`, admin.value, { name: '  x' })
+    expect((cut.json as HiveKey).name).toBe('  ')
+    emu.options.nameMaxLength = undefined
+    const whole = await call('PATCH', `/api-keys/${target.id}`, admin.value, { name: LONG })
+    expect((whole.json as HiveKey).name).toBe(LONG)
+    expect(emu.contractViolations()).toEqual([])
+  })
+})
