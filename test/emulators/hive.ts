@@ -11,6 +11,9 @@
  *   name column shorter than the contract's 200 characters (`nameMaxLength`);
  * - `addFault()` makes chosen calls fail (429, 5xx, HTML proxy pages, 3xx redirects, slow answers);
  *   a rate limit of a day is `addFault({ status: 429, headers: { 'Retry-After': '86401' } })`;
+ * - `delayCreate()` makes chosen creates take effect late, or be answered late (a create answered
+ *   16 s late; one that takes effect 3 s after the client gave up, as a real server finishes a
+ *   request its client abandoned);
  * - `tamper()` makes it lie (a field replaced, an existing key answered for a created one, a
  *   different grant, a looping cursor, a huge or endless body), on the way out: the honest answer
  *   is computed and takes effect first, so a lie never changes what the emulator holds;
@@ -26,8 +29,8 @@
  * emulator; what a fault answers (rate-limit headers, contract error bodies) is this file's.
  *
  * Clocks: timestamps, expiry, usage windows and rate-limit windows follow `options.now()` (the
- * emulated server's clock, which tests may move). Propagation delay, latency and fault delays are
- * real elapsed time, because the client waits for them in real time.
+ * emulated server's clock, which tests may move). Propagation delay, latency, fault delays and
+ * create delays are real elapsed time, because the client waits for them in real time.
  *
  * This is test code: it is not hardened against hostile input beyond what the contract requires,
  * and it keeps key values in memory in plain text (a real server stores only a hash).
@@ -38,7 +41,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
 import type { HiveKey, KeyUsage, Permission, Scope } from '../../src/hive/types.js'
-import { FaultList, type Fault } from './faults.js'
+import { checkFaultWindow, FaultList, type Fault } from './faults.js'
 import { ContractMonitor, type ContractViolation } from './hive-contract.js'
 import { LoopbackServer, type LoopbackTls } from './loopback.js'
 
@@ -103,6 +106,25 @@ export interface HiveTamper {
   endlessBody?: boolean
 }
 
+/**
+ * A create that takes effect late, or is answered late (see `delayCreate()`). It counts the
+ * `POST /api-keys` calls as a fault counts its matching calls: every one the emulator receives,
+ * including those a fault answers (a faulted create is answered by its fault, not delayed).
+ */
+export interface HiveCreateDelay {
+  /** 1-based index, among the `POST /api-keys` calls, of the first one delayed; default 1. */
+  nth?: number
+  /** How many consecutive creates are delayed; default 1 (`Infinity`: every one from `nth`). */
+  times?: number
+  /**
+   * Real ms the create waits before it takes effect (authentication, checks, the key stored,
+   * `createRevokes`). It takes effect even when the client hung up meanwhile. Default 0.
+   */
+  beforeEffectMs?: number
+  /** Real ms between the effect and the answer, on top of `options.latencyMs`. Default 0. */
+  afterEffectMs?: number
+}
+
 export interface HiveEmulatorOptions {
   /**
    * A key created by POST /api-keys answers 401 until this many (real) ms after its creation.
@@ -163,7 +185,7 @@ export interface HiveRequestRecord {
   path: string
   /** Query string without the leading `?` ('' when none). */
   query: string
-  /** Status answered; 0 while the request is still being answered. */
+  /** Status answered, set when the request takes effect; 0 until then (e.g. a delayed create). */
   status: number
   /** Id of the key that authenticated, when one did. */
   keyId?: string
@@ -446,9 +468,13 @@ export class HiveEmulator {
   private readonly contract = new ContractMonitor()
   /** Tampers, counted as faults are (FaultList wants a status: it is not used). */
   private readonly tampers = new FaultList<HiveTamper & { status: number; path: string | RegExp }>()
+  /** Create delays, counted as faults are (FaultList wants a status: it is not used). */
+  private readonly createDelays = new FaultList<
+    HiveCreateDelay & { method: string; path: string; status: number }
+  >()
   /** Bumped by the `endless` cursor so that every page has a cursor never seen before. */
   private endlessCursor = 1_000_000
-  /** Pending delays (latency, slow faults), cancelled by stop(). */
+  /** Pending delays (latency, slow faults, delayed creates), cancelled by stop(). */
   private readonly timers = new Set<NodeJS.Timeout>()
 
   constructor(options: HiveEmulatorOptions = {}) {
@@ -570,6 +596,27 @@ export class HiveEmulator {
   }
 
   /**
+   * Delays the creates `delay` matches (see HiveCreateDelay): each waits `beforeEffectMs` before
+   * it takes effect, then `afterEffectMs` before it is answered. A create whose client gave up
+   * still takes effect: the key exists afterwards. `stop()` cancels the pending ones, and a create
+   * cancelled before its effect never takes it.
+   */
+  delayCreate(delay: HiveCreateDelay): void {
+    const window = { ...delay, method: 'POST', path: '/api-keys', status: 0 }
+    checkFaultWindow(window)
+    for (const ms of [delay.beforeEffectMs, delay.afterEffectMs]) {
+      if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) {
+        throw new Error('HiveEmulator.delayCreate: delays must be finite and >= 0')
+      }
+    }
+    this.createDelays.add(window)
+  }
+
+  clearCreateDelays(): void {
+    this.createDelays.clear()
+  }
+
+  /**
    * Requests that broke docs/hive-api.openapi.yaml (`side: 'request'`: the client's fault) and
    * answers of the emulator that broke it (`side: 'answer'`: an emulator bug), in order.
    */
@@ -669,6 +716,9 @@ export class HiveEmulator {
       body: raw.tooLarge ? undefined : raw.text
     })
 
+    // Creates are counted for their delays as faults count calls: faulted ones included.
+    const delay = this.createDelays.take(method, path)
+
     // 1. Scripted faults come first, before authentication, and change no state.
     const fault = this.faults.take(method, path)
     if (fault !== undefined) {
@@ -678,6 +728,9 @@ export class HiveEmulator {
       this.sendFault(res, fault)
       return
     }
+
+    // A delayed create takes effect late, whether or not its client is still there.
+    if (delay !== undefined) await this.sleep(delay.beforeEffectMs ?? 0)
 
     // 2. Authenticate, route, answer.
     const nowMs = this.options.now().getTime()
@@ -702,7 +755,7 @@ export class HiveEmulator {
     if (caller !== undefined) caller.entry.usage.push({ atMs: nowMs, status: reply.status })
 
     // 3. Latency comes after the request took effect: a slow answer can still have done its work.
-    await this.sleep(this.options.latencyMs)
+    await this.sleep(this.options.latencyMs + (delay?.afterEffectMs ?? 0))
 
     // 4. Lies, told last: the honest answer above took effect, and only what is sent changes.
     const tamper = reply.status < 300 ? this.tampers.take(method, path) : undefined
@@ -774,7 +827,8 @@ export class HiveEmulator {
     bytes: number | undefined
   ): Promise<void> {
     record.bytesSent = 0
-    let gone = false
+    // The client may have hung up already (during latency or a delayed create).
+    let gone = res.destroyed
     res.on('close', () => (gone = true))
     res.writeHead(status, { ...rateHeaders, 'Content-Type': 'application/json' })
     res.write('{')

@@ -3,6 +3,8 @@
  * The end-to-end tests trust this emulator, so it is tested on its own first.
  */
 
+import { performance } from 'node:perf_hooks'
+
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 
 import type { HiveKey, KeyUsage, NewHiveKey } from '../../src/hive/types.js'
@@ -63,6 +65,21 @@ async function create(key: string, overrides: Record<string, unknown> = {}): Pro
   const res = await call('POST', '/api-keys', key, createBody(overrides))
   expect(res.status).toBe(201)
   return res.json as NewHiveKey
+}
+
+/** Resolves after `ms` of real time. */
+function pause(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** Polls `test` every 10 ms (for at most `limitMs`); resolves to performance.now() once true. */
+async function until(test: () => boolean, limitMs = 900): Promise<number> {
+  const deadline = performance.now() + limitMs
+  while (!test()) {
+    if (performance.now() > deadline) throw new Error('until: still false')
+    await pause(10)
+  }
+  return performance.now()
 }
 
 function errorCode(answer: Answer<unknown>): string {
@@ -816,5 +833,102 @@ describe('nameMaxLength: a deployment whose name column is shorter', () => {
     const whole = await call('PATCH', `/api-keys/${target.id}`, admin.value, { name: LONG })
     expect((whole.json as HiveKey).name).toBe(LONG)
     expect(emu.contractViolations()).toEqual([])
+  })
+})
+
+describe('delayCreate: a create that takes effect late, or is answered late', () => {
+  it('takes effect after beforeEffectMs, and answers afterEffectMs later', async () => {
+    emu.delayCreate({ beforeEffectMs: 250, afterEffectMs: 250 })
+    const started = performance.now()
+    let answeredAt: number | undefined
+    const answer = call('POST', '/api-keys', admin.value, createBody()).then(res => {
+      answeredAt = performance.now()
+      return res
+    })
+    await pause(100)
+    expect(emu.keys()).toHaveLength(1)
+    expect(emu.requests[0]).toMatchObject({ method: 'POST', status: 0 })
+    const effectAt = await until(() => emu.keys().length === 2)
+    expect(effectAt - started).toBeGreaterThanOrEqual(240)
+    // Took effect, status known, not answered yet.
+    expect(emu.requests[0].status).toBe(201)
+    expect(answeredAt).toBeUndefined()
+    const res = await answer
+    expect(res.status).toBe(201)
+    expect(answeredAt! - started).toBeGreaterThanOrEqual(490)
+    expect((res.json as NewHiveKey).id).toBe(emu.keys()[1].id)
+    // times defaults to 1: the next create is not delayed.
+    const next = performance.now()
+    await create(admin.value)
+    expect(performance.now() - next).toBeLessThan(200)
+  })
+
+  it('takes effect even when the client gave up before it', async () => {
+    const ci = emu.seedKey({ permission: 'read-only' })
+    emu.options.createRevokes = () => ci.id
+    emu.delayCreate({ beforeEffectMs: 200 })
+    const controller = new AbortController()
+    const gaveUp = fetch(emu.url + '/api-keys', {
+      method: 'POST',
+      headers: { 'X-Api-Key': admin.value, 'Content-Type': 'application/json' },
+      body: JSON.stringify(createBody()),
+      signal: controller.signal
+    })
+    await pause(50)
+    controller.abort()
+    await expect(gaveUp).rejects.toThrow()
+    expect(emu.keys()).toHaveLength(2)
+    await until(() => emu.keys().length === 3)
+    const created = emu.keys()[2]
+    expect(emu.requests[0]).toMatchObject({ status: 201, keyId: admin.id, revokedIds: [ci.id] })
+    expect((await call('GET', '/api-keys/current', created.value)).status).toBe(200)
+    expect((await call('GET', '/api-keys/current', ci.value)).status).toBe(401)
+  })
+
+  it('counts creates as faults count calls: nth and times, faulted creates included', async () => {
+    emu.addFault({ method: 'POST', path: '/api-keys', status: 503 })
+    emu.delayCreate({ nth: 2, times: 2, afterEffectMs: 150 })
+    const timed = async (): Promise<[number, number]> => {
+      const started = performance.now()
+      const res = await call('POST', '/api-keys', admin.value, createBody())
+      return [res.status, performance.now() - started]
+    }
+    // Other requests are not counted.
+    expect((await call('GET', '/api-keys', admin.value)).status).toBe(200)
+    const [faulted, second, third, fourth] = [
+      await timed(),
+      await timed(),
+      await timed(),
+      await timed()
+    ]
+    expect(faulted[0]).toBe(503)
+    expect(faulted[1]).toBeLessThan(140)
+    expect([second[0], third[0], fourth[0]]).toEqual([201, 201, 201])
+    expect(second[1]).toBeGreaterThanOrEqual(145)
+    expect(third[1]).toBeGreaterThanOrEqual(145)
+    expect(fourth[1]).toBeLessThan(140)
+  })
+
+  it('is cancelled by stop(): a create stopped before its effect never takes it', async () => {
+    emu.delayCreate({ beforeEffectMs: 200 })
+    const pending = call('POST', '/api-keys', admin.value, createBody()).catch(() => 'gone')
+    await pause(50)
+    await emu.stop()
+    expect(await pending).toBe('gone')
+    await pause(250)
+    expect(emu.keys()).toHaveLength(1)
+    expect(emu.requests[0].status).toBe(0)
+  })
+
+  it('clears, and refuses a bad window or delay', async () => {
+    emu.delayCreate({ times: Infinity, beforeEffectMs: 5_000 })
+    emu.clearCreateDelays()
+    const started = performance.now()
+    await create(admin.value)
+    expect(performance.now() - started).toBeLessThan(1_000)
+    expect(() => emu.delayCreate({ nth: 0 })).toThrow('nth')
+    expect(() => emu.delayCreate({ times: 1.5 })).toThrow('times')
+    expect(() => emu.delayCreate({ beforeEffectMs: -1 })).toThrow('delays')
+    expect(() => emu.delayCreate({ afterEffectMs: NaN })).toThrow('delays')
   })
 })
