@@ -33,6 +33,9 @@
  * see one account only; a secondary rate-limit mode (`secondaryRateLimit`: 403 with retry-after,
  * then success); and `basePath` to serve below `/api/v3` as GitHub Enterprise Server does.
  *
+ * `onAnswered` is called once per request, as soon as it took effect, for a property test to
+ * check its invariants after every request.
+ *
  * Hostile modes, for the tests of what the action refuses (each is off unless asked for):
  * `hostilePages` (a list's `Link: rel="next"` to another origin, to itself, or to ever new pages),
  * a fault's `stream` (a huge or endless body, streamed, never allocated), `dropWrites` (a PUT
@@ -140,7 +143,10 @@ export interface GitHubRequestRecord {
   path: string
   /** The query string without `?`, when there was one. */
   query?: string
-  /** Status answered; 0 while the answer is pending, or when the connection was reset. */
+  /**
+   * Status answered, set when the request took effect (before any latency or fault delay); 0
+   * until then, or when the connection was reset.
+   */
   status: number
   /** The label of the token presented (see `addToken`), `(unknown)`, or absent when none. */
   token?: string
@@ -594,6 +600,14 @@ type Route =
 export class GitHubEmulator {
   /** Every request, in order of arrival. */
   requests: GitHubRequestRecord[] = []
+  /**
+   * Called synchronously once per request with its record, right after the request took effect
+   * (state changed, `status` known: 0 for a reset) and before any latency, fault delay or
+   * response write; faulted requests included. A property test checks its invariants here after
+   * every request. What it throws is logged and ignored. `bytesSent` of a streamed answer comes
+   * later.
+   */
+  onAnswered?: (record: GitHubRequestRecord) => void
 
   private readonly latencyMs: number
   private readonly basePath: string
@@ -950,6 +964,8 @@ export class GitHubEmulator {
       (body === null
         ? githubError(413, 'Payload too large')
         : await this.answer(req, method, path, { token, jwt }, body))
+    if (!reply.reset) record.status = reply.status
+    this.answered(record)
 
     const delay = this.latencyMs + (reply.delayMs ?? 0)
     if (delay > 0) await sleep(delay, undefined, { signal: this.abort.signal })
@@ -958,12 +974,19 @@ export class GitHubEmulator {
       return
     }
     if (reply.stream !== undefined) {
-      record.status = reply.status
       record.bytesSent = await this.streamBody(res, reply)
       return
     }
     send(res, reply, this.now())
-    record.status = reply.status
+  }
+
+  /** Tells `onAnswered` that a request took effect; what it throws never breaks the emulator. */
+  private answered(record: GitHubRequestRecord): void {
+    try {
+      this.onAnswered?.(record)
+    } catch (err) {
+      console.error('github emulator: onAnswered threw (ignored)', err)
+    }
   }
 
   /** The first fault whose window covers this call, after counting the call for every fault. */

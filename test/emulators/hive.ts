@@ -20,6 +20,8 @@
  * - `requests` records every request: method, path, query, status, the id of the key that
  *   authenticated, the parsed request body, and the bytes of a streamed (huge or endless) body
  *   sent before the client hung up. The raw `X-Api-Key` value is never recorded;
+ * - `onAnswered` is called once per request, as soon as it took effect, for a property test to
+ *   check its invariants after every request;
  * - every request and every answer is checked against docs/hive-api.openapi.yaml
  *   (`hive-contract.ts`): a request off the contract is answered as the contract says (404, 422);
  *   an answer of the emulator off the contract becomes a 500 naming the violation. Both are in
@@ -452,6 +454,15 @@ export class HiveEmulator {
   options: HiveEmulatorSettings
   /** Every request, in order of arrival. Tests may clear it (`requests.length = 0`). */
   requests: HiveRequestRecord[] = []
+  /**
+   * Called synchronously once per request with its record, right after the request took effect
+   * (state changed, `status` known) and before any latency, create delay or response write;
+   * faulted requests included. A property test checks its invariants here after every request.
+   * What it throws is logged and ignored. Not called for a request whose client left before its
+   * body was read, nor one cancelled by `stop()` before its effect. Fields set on the way out
+   * (`tampered`, `bytesSent`) come later, and so does the change a `grant` tamper makes.
+   */
+  onAnswered?: (record: HiveRequestRecord) => void
 
   private readonly server = new LoopbackServer()
   private readonly tls?: LoopbackTls
@@ -724,6 +735,7 @@ export class HiveEmulator {
     if (fault !== undefined) {
       record.fault = true
       record.status = fault.status
+      this.answered(record)
       await this.sleep(this.options.latencyMs + (fault.delayMs ?? 0))
       this.sendFault(res, fault)
       return
@@ -753,6 +765,7 @@ export class HiveEmulator {
     reply = this.contract.answer({ method, path }, reply, rateHeaders)
     record.status = reply.status
     if (caller !== undefined) caller.entry.usage.push({ atMs: nowMs, status: reply.status })
+    this.answered(record)
 
     // 3. Latency comes after the request took effect: a slow answer can still have done its work.
     await this.sleep(this.options.latencyMs + (delay?.afterEffectMs ?? 0))
@@ -767,6 +780,15 @@ export class HiveEmulator {
       reply = this.lie(reply, tamper, query)
     }
     send(res, reply, rateHeaders)
+  }
+
+  /** Tells `onAnswered` that a request took effect; what it throws never breaks the emulator. */
+  private answered(record: HiveRequestRecord): void {
+    try {
+      this.onAnswered?.(record)
+    } catch (err) {
+      console.error('hive emulator: onAnswered threw (ignored)', err)
+    }
   }
 
   /** The answer as `tamper` alters it (a copy: the honest reply may hold stored objects). */

@@ -4,9 +4,15 @@
  * its own: key pairs per destination, strict PUT validation, authentication, refusals, faults.
  */
 import { generateKeyPairSync, sign, type KeyLike } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { performance } from 'node:perf_hooks'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { seal } from '../../src/github/seal.js'
-import { GitHubEmulator, targetOf, type SecretTarget } from '../emulators/github.js'
+import {
+  GitHubEmulator,
+  targetOf,
+  type GitHubRequestRecord,
+  type SecretTarget
+} from '../emulators/github.js'
 import { fetchAnswer, type Answer } from '../support/fetch-answer.js'
 
 const TOKEN = 'ghp_emulatorTestToken0000000000000000'
@@ -880,5 +886,63 @@ describe('listing secrets, clock, and hostile modes', () => {
     expect(emu.secretValue(REPO, 'K')).toBe('new')
     expect((await call('GET', `${REPO_SECRETS}/K`)).json.updated_at).toBe(before?.updated_at)
     expect(() => emu.freezeUpdatedAt(REPO, 'NONE')).toThrow(/no secret NONE/)
+  })
+})
+
+describe('onAnswered: a hook after every request took effect', () => {
+  it('is called once per request, with its status, after the effect and before the answer', async () => {
+    const seen: { record: GitHubRequestRecord; status: number; stored?: string }[] = []
+    emu.onAnswered = record => {
+      seen.push({ record, status: record.status, stored: emu.secretValue(REPO, 'HIVE_API_KEY') })
+    }
+    await call('GET', `${REPO_SECRETS}/public-key`)
+    await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body: await sealedFor(REPO, 'hv_one') })
+    await call('GET', `${REPO_SECRETS}/public-key`, { token: 'ghp_stranger' })
+    expect(seen.map(s => [s.record.method, s.status, s.stored])).toEqual([
+      ['GET', 200, undefined],
+      ['PUT', 201, 'hv_one'],
+      ['GET', 401, 'hv_one']
+    ])
+    expect(seen.map(s => s.record)).toEqual(emu.requests)
+    expect(new Set(seen.map(s => s.record)).size).toBe(3)
+  })
+
+  it('includes faulted requests (a reset has status 0), before the fault delay', async () => {
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, status: 503, delayMs: 200 })
+    emu.addFault({ path: `${REPO_SECRETS}/public-key`, nth: 2, status: 0, reset: true })
+    emu.addFault({
+      method: 'PUT',
+      path: `${REPO_SECRETS}/HIVE_API_KEY`,
+      status: 502,
+      afterEffect: true
+    })
+    const calls: [number, number][] = []
+    emu.onAnswered = record => calls.push([record.status, performance.now()])
+    const started = performance.now()
+    expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(503)
+    const answeredAt = performance.now()
+    expect(calls).toHaveLength(1)
+    expect(calls[0][0]).toBe(503)
+    expect(calls[0][1] - started).toBeLessThan(answeredAt - started - 150)
+    await expect(call('GET', `${REPO_SECRETS}/public-key`)).rejects.toThrow()
+    const body = await sealedFor(REPO, 'hv_two')
+    expect((await call('PUT', `${REPO_SECRETS}/HIVE_API_KEY`, { body })).status).toBe(502)
+    expect(calls.map(c => c[0])).toEqual([503, 0, 502])
+    expect(emu.requests.map(r => r.status)).toEqual([503, 0, 502])
+    expect(emu.secretValue(REPO, 'HIVE_API_KEY')).toBe('hv_two')
+  })
+
+  it('logs and ignores what the hook throws', async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      emu.onAnswered = () => {
+        throw new Error('invariant broken')
+      }
+      expect((await call('GET', `${REPO_SECRETS}/public-key`)).status).toBe(200)
+      expect(logged).toHaveBeenCalledTimes(1)
+      expect(String(logged.mock.calls[0][1])).toContain('invariant broken')
+    } finally {
+      logged.mockRestore()
+    }
   })
 })

@@ -5,10 +5,10 @@
 
 import { performance } from 'node:perf_hooks'
 
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 
 import type { HiveKey, KeyUsage, NewHiveKey } from '../../src/hive/types.js'
-import { HiveEmulator, hiveErrorBody } from '../emulators/hive.js'
+import { HiveEmulator, hiveErrorBody, type HiveRequestRecord } from '../emulators/hive.js'
 import { fetchAnswer, type Answer } from '../support/fetch-answer.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -930,5 +930,90 @@ describe('delayCreate: a create that takes effect late, or is answered late', ()
     expect(() => emu.delayCreate({ times: 1.5 })).toThrow('times')
     expect(() => emu.delayCreate({ beforeEffectMs: -1 })).toThrow('delays')
     expect(() => emu.delayCreate({ afterEffectMs: NaN })).toThrow('delays')
+  })
+})
+
+describe('onAnswered: a hook after every request took effect', () => {
+  it('is called once per request, with its status, after the effect and before the answer', async () => {
+    const ci = emu.seedKey({ permission: 'read-only' })
+    const seen: { record: HiveRequestRecord; status: number; keys: number; ciLive: boolean }[] = []
+    emu.onAnswered = record => {
+      seen.push({
+        record,
+        status: record.status,
+        keys: emu.keys().length,
+        ciLive: emu.accepts(ci.value)
+      })
+    }
+    const created = await create(admin.value)
+    expect((await call('DELETE', `/api-keys/${ci.id}`, admin.value)).status).toBe(204)
+    expect((await call('GET', '/api-keys/current', ci.value)).status).toBe(401)
+    expect((await call('POST', '/api-keys', admin.value, createBody({ name: '' }))).status).toBe(
+      422
+    )
+    expect(seen.map(s => [s.record.method, s.status])).toEqual([
+      ['POST', 201],
+      ['DELETE', 204],
+      ['GET', 401],
+      ['POST', 422]
+    ])
+    // The state the hook saw is the state after each request: the key stored, then revoked.
+    expect(seen.map(s => [s.keys, s.ciLive])).toEqual([
+      [3, true],
+      [3, false],
+      [3, false],
+      [3, false]
+    ])
+    expect(seen.map(s => s.record)).toEqual(emu.requests)
+    expect(new Set(seen.map(s => s.record)).size).toBe(4)
+    expect(seen[0].record.keyId).toBe(admin.id)
+    expect(emu.accepts(created.key)).toBe(true)
+  })
+
+  it('includes faulted requests, and comes before latency and fault delays', async () => {
+    emu.options.latencyMs = 150
+    emu.addFault({ path: '/api-keys/current', status: 503, delayMs: 100 })
+    const calls: [number, boolean, number][] = []
+    emu.onAnswered = record => calls.push([record.status, record.fault ?? false, performance.now()])
+    const started = performance.now()
+    const faulted = await call('GET', '/api-keys/current', admin.value)
+    const faultedAt = performance.now()
+    expect(faulted.status).toBe(503)
+    expect(calls).toHaveLength(1)
+    expect(calls[0].slice(0, 2)).toEqual([503, true])
+    expect(calls[0][2] - started).toBeLessThan(faultedAt - started - 200)
+    const honest = await call('GET', '/api-keys/current', admin.value)
+    expect(honest.status).toBe(200)
+    expect(calls).toHaveLength(2)
+    expect(calls[1].slice(0, 2)).toEqual([200, false])
+    expect(performance.now() - calls[1][2]).toBeGreaterThanOrEqual(140)
+  })
+
+  it('comes when a delayed create takes effect, not when it is answered', async () => {
+    emu.delayCreate({ beforeEffectMs: 100, afterEffectMs: 200 })
+    const calls: number[] = []
+    emu.onAnswered = record => calls.push(record.status)
+    const answer = call('POST', '/api-keys', admin.value, createBody())
+    await until(() => calls.length === 1)
+    expect(calls).toEqual([201])
+    expect(emu.keys()).toHaveLength(2)
+    expect((await answer).status).toBe(201)
+    expect(calls).toEqual([201])
+  })
+
+  it('logs and ignores what the hook throws', async () => {
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined)
+    try {
+      emu.onAnswered = () => {
+        throw new Error('invariant broken')
+      }
+      expect((await call('GET', '/api-keys/current', admin.value)).status).toBe(200)
+      const created = await create(admin.value)
+      expect(emu.accepts(created.key)).toBe(true)
+      expect(logged).toHaveBeenCalledTimes(2)
+      expect(String(logged.mock.calls[0][1])).toContain('invariant broken')
+    } finally {
+      logged.mockRestore()
+    }
   })
 })
