@@ -223,12 +223,9 @@ class HiveClient {
     }
     /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
     async current(apiKey, doing = 'reading the current key') {
-        const response = await this.http.request({
-            method: 'GET',
-            path: '/api-keys/current',
-            apiKey,
-            doing
-        });
+        const response = await this.http
+            .request({ method: 'GET', path: '/api-keys/current', apiKey, doing })
+            .catch(noKeyApi('/api-keys/current', this.http.baseUrl));
         return checked(response, doing, parseKey);
     }
     /** GET /api-keys/{id}; null when Hive answers 404 (unknown or revoked). */
@@ -255,7 +252,9 @@ class HiveClient {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const doing = `listing keys (page ${page})`;
             const path = cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`;
-            const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing });
+            const response = await this.http
+                .request({ method: 'GET', path, apiKey: adminKey, doing })
+                .catch(noKeyApi('/api-keys', this.http.baseUrl));
             const { items, nextCursor } = checked(response, doing, parsePage);
             for (const [i, item] of items.entries()) {
                 const key = checked({ ...response, body: item }, doing, parseKey, `key ${i + 1} of the page: `);
@@ -377,6 +376,27 @@ class HiveClient {
     async confirmRevoked(apiKey, path) {
         return (await this.probe(apiKey, path)) === 401;
     }
+}
+/**
+ * A 404 where the key API must be: this deployment does not serve the API the action uses (or
+ * hive-url points elsewhere). Said as such, not as "an unknown key id".
+ */
+function noKeyApi(path, baseUrl) {
+    return (error) => {
+        if (error instanceof http.HiveHttpError && error.status === 404) {
+            throw new http.HiveHttpError(`Hive answered 404 to GET ${path}: the deployment at hive-url (${baseUrl}) does not ` +
+                'serve the key API this action uses (GET /api-keys/current, GET /api-keys, POST ' +
+                '/api-keys, DELETE /api-keys/{id}; see docs/hive-api.openapi.yaml), or hive-url ' +
+                'points at something else. Nothing was changed.', {
+                kind: 'status',
+                doing: error.doing,
+                status: 404,
+                code: error.code,
+                attempts: error.attempts
+            });
+        }
+        throw error;
+    };
 }
 function keyPath(id) {
     // encodeURIComponent leaves '.' alone: an id of '..' is refused by HiveHttp's path check.

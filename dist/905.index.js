@@ -10,8 +10,11 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   JOURNAL_STATE: () => (/* binding */ JOURNAL_STATE),
 /* harmony export */   JOURNAL_VERSION: () => (/* binding */ JOURNAL_VERSION),
 /* harmony export */   Journal: () => (/* binding */ Journal),
+/* harmony export */   SEEN_MAX: () => (/* binding */ SEEN_MAX),
+/* harmony export */   SEEN_STATE: () => (/* binding */ SEEN_STATE),
 /* harmony export */   noJournal: () => (/* binding */ noJournal),
-/* harmony export */   readJournal: () => (/* binding */ readJournal)
+/* harmony export */   readJournal: () => (/* binding */ readJournal),
+/* harmony export */   readSeen: () => (/* binding */ readSeen)
 /* harmony export */ });
 /**
  * The journal of a run: each fact recorded the moment it happens, in the runner's step state
@@ -30,7 +33,15 @@ __webpack_require__.r(__webpack_exports__);
 /** The name of the step state that holds the journal. */
 const JOURNAL_STATE = 'journal';
 /** The journal's format: a post step refuses a journal of another version. */
-const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 2;
+/**
+ * The name of the step state that holds the ids of the keys that were active before the create,
+ * saved once (the journal is saved whole on every fact): a key the post step finds by this run's
+ * mark is revoked only when it is none of them. At most SEEN_MAX ids; past that the post step
+ * relies on the mark and the key's creation time (post/clean.ts).
+ */
+const SEEN_STATE = 'seen';
+const SEEN_MAX = 2_000;
 /** The journal of the main step: every method records one fact and saves the whole at once. */
 class Journal {
     save;
@@ -44,9 +55,16 @@ class Journal {
             writesSent: [],
             writesConfirmed: [],
             revoked: [],
+            todo: { revoke: [], findCreated: false },
             appTokens: []
         };
         this.flush();
+    }
+    /** The ids active before the create, saved once under SEEN_STATE (none past SEEN_MAX). */
+    seen(ids) {
+        const list = [...ids];
+        if (list.length <= SEEN_MAX)
+            this.save(SEEN_STATE, list.join(' '));
     }
     step(name) {
         this.data.step = name;
@@ -54,6 +72,25 @@ class Journal {
     }
     oldKey(key) {
         this.data.oldKey = pick(key);
+        this.flush();
+    }
+    adminKeyId(id) {
+        this.data.adminKeyId = id;
+        this.flush();
+    }
+    mark(mark) {
+        this.data.mark = mark;
+        this.flush();
+    }
+    /** A revocation the main step could not do: the post step does it, if the policy allows. */
+    revokeLater(id) {
+        if (!this.data.todo.revoke.includes(id))
+            this.data.todo.revoke.push(id);
+        this.flush();
+    }
+    /** A create whose answer never came, and whose key was not found: the post step looks again. */
+    findCreatedLater(yes = true) {
+        this.data.todo.findCreated = yes;
         this.flush();
     }
     createSent(name) {
@@ -77,6 +114,7 @@ class Journal {
     revoked(id) {
         if (!this.data.revoked.includes(id))
             this.data.revoked.push(id);
+        this.data.todo.revoke = this.data.todo.revoke.filter(x => x !== id);
         this.flush();
     }
     appToken(token) {
@@ -94,6 +132,12 @@ class Journal {
 }
 function pick(key) {
     return { id: key.id, prefix: key.prefix, name: key.name, created_at: key.created_at };
+}
+/** The ids SEEN_STATE holds; undefined when it was not saved (too many, or no create). */
+function readSeen(raw) {
+    if (!raw)
+        return undefined;
+    return new Set(raw.split(' ').filter(id => id !== ''));
 }
 /** A journal that records nothing: for tools and tests that have no step state. */
 function noJournal(mode = 'rotate') {
@@ -123,7 +167,13 @@ function readJournal(raw) {
         !strings(j.writesSent) ||
         !strings(j.writesConfirmed) ||
         !strings(j.revoked) ||
-        !strings(j.appTokens)) {
+        !strings(j.appTokens) ||
+        typeof j.todo !== 'object' ||
+        j.todo === null ||
+        !strings(j.todo.revoke) ||
+        typeof j.todo.findCreated !== 'boolean' ||
+        !['undefined', 'string'].includes(typeof j.adminKeyId) ||
+        !['undefined', 'string'].includes(typeof j.mark)) {
         return undefined;
     }
     for (const k of [j.oldKey, j.newKey]) {

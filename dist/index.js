@@ -28970,6 +28970,10 @@ class HiveHttp {
     cancellation;
     /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
     attempts = new Map();
+    /** hive-url as requests use it: the origin and the path prefix (never credentials). */
+    get baseUrl() {
+        return `${this.origin}${this.prefix}`;
+    }
     constructor(options) {
         let base;
         try {
@@ -29303,7 +29307,10 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   LR: () => (/* binding */ carriesMark),
 /* harmony export */   Lc: () => (/* binding */ newKeyName),
+/* harmony export */   Mw: () => (/* binding */ compactKeyName),
+/* harmony export */   N5: () => (/* binding */ newRunMark),
 /* harmony export */   dg: () => (/* binding */ stoppedName),
 /* harmony export */   fo: () => (/* binding */ NAME_MAX),
 /* harmony export */   hy: () => (/* binding */ SUFFIX_MAX),
@@ -29318,8 +29325,16 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 /**
  * How a rotation names the keys it creates, and how it recognises them later.
  *
+ *   <key-name> <run mark> <UTC timestamp> replaces <id of the key it replaced>
  *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
  *   <key-name> <UTC timestamp> stopped <id of the key it replaced>
+ *
+ * The first is the name a run asks Hive for. Its run mark (`run-` and 10 random hex digits, new for
+ * every run) is what proves a key is this run's own when Hive's answer to the create was lost: a
+ * key found by name is revoked only when it carries this run's mark (revocation.ts), so two runs
+ * that create in the same second never take each other's key. It stands right after the key-name,
+ * so that a Hive that cuts names keeps it. Once the create answered, the id proves the key, and a
+ * Hive that cut or altered the name gets the second form, without the mark (compactKeyName).
  *
  * The second form is a key whose run was killed after a write of it may have landed: the post
  * step renames it (stoppedName) so that the next run takes it for a leftover at once, instead of
@@ -29336,8 +29351,10 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 const NAME_MAX = 200;
 /** The longest key id in Hive's contract: 1-64 characters of [A-Za-z0-9_-]. */
 const ID_MAX = 64;
-/** What newKeyName adds to the key-name: " <UTC timestamp> replaces <id>", at its longest. */
-const SUFFIX_MAX = ' 2026-01-01T00:00:00Z replaces '.length + ID_MAX;
+/** A run's mark in the names it asks for: `run-` and 10 hex digits. */
+const MARK = /^run-[0-9a-f]{10}$/;
+/** What newKeyName adds to the key-name: " <mark> <UTC timestamp> replaces <id>", at its longest. */
+const SUFFIX_MAX = ' run-0123456789 2026-01-01T00:00:00Z replaces '.length + ID_MAX;
 /** The longest key-name whose every key name still fits Hive's limit. */
 const KEY_NAME_MAX = NAME_MAX - SUFFIX_MAX;
 /**
@@ -29362,20 +29379,46 @@ function defaultKeyName(repository, secretName, destinations) {
 function isoSeconds(date) {
     return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+/** A fresh run mark: one per run, never guessed by another run. */
+function newRunMark() {
+    return `run-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(5).toString('hex')}`;
+}
 /**
  * The name of a key this rotation creates at `now` to replace the key `replaces`; without one (a
- * recovery: the dead key's id can't be read) the name has no 'replaces' part.
+ * recovery: the dead key's id can't be read) the name has no 'replaces' part. With `mark`, the
+ * run's mark follows the key-name.
  */
-function newKeyName(keyName, now, replaces) {
+function newKeyName(keyName, now, replaces, mark) {
+    const head = mark === undefined ? keyName : `${keyName} ${mark}`;
     return replaces === undefined
-        ? `${keyName} ${isoSeconds(now)}`
-        : `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
+        ? `${head} ${isoSeconds(now)}`
+        : `${head} ${isoSeconds(now)} replaces ${replaces}`;
 }
-const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
+/**
+ * The same record without the run's mark: what a created key is renamed to when Hive cut or
+ * altered the name asked for. Its id proves it is this run's from then on.
+ */
+function compactKeyName(keyName, createdAt, replaces) {
+    return replaces === undefined
+        ? `${keyName} ${createdAt}`
+        : `${keyName} ${createdAt} replaces ${replaces}`;
+}
+/**
+ * True when `name` carries the run mark `mark` of the rotation `keyName`: it is the name the run
+ * asked for, or what is left of it after a Hive cut it behind the mark.
+ */
+function carriesMark(keyName, mark, name) {
+    if (!MARK.test(mark))
+        return false;
+    const head = `${keyName} ${mark}`;
+    return name === head || name.startsWith(`${head} `);
+}
+const SUFFIX = /^(?:(run-[0-9a-f]{10}) )?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
  * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
- * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
- * so that the rotation "x" does not claim the keys of the rotation "x y".
+ * rest after `keyName` must be exactly one space, optionally a run mark, a timestamp, and
+ * optionally " replaces <id>", so that the rotation "x" does not claim the keys of the rotation
+ * "x y".
  */
 function parseKeyName(keyName, name) {
     if (!name.startsWith(`${keyName} `))
@@ -29383,16 +29426,19 @@ function parseKeyName(keyName, name) {
     const match = SUFFIX.exec(name.slice(keyName.length + 1));
     if (!match)
         return undefined;
-    const parsed = { createdAt: match[1] };
-    if (match[3] !== undefined)
-        parsed.replaces = match[3];
-    if (match[2] === 'stopped' || match[4] !== undefined)
+    const parsed = { createdAt: match[2] };
+    if (match[1] !== undefined)
+        parsed.mark = match[1];
+    if (match[4] !== undefined)
+        parsed.replaces = match[4];
+    if (match[3] === 'stopped' || match[5] !== undefined)
         parsed.stopped = true;
     return parsed;
 }
 /**
  * The name that marks a key of the rotation `keyName` as stopped (its run was killed); undefined
- * when `name` is not a key of that rotation. Marking twice changes nothing.
+ * when `name` is not a key of that rotation. Marking twice changes nothing. The run mark is left
+ * out: a key is marked stopped only once its id is known.
  */
 function stoppedName(keyName, name) {
     const parsed = parseKeyName(keyName, name);
@@ -29607,11 +29653,11 @@ function getSettings(source) {
     const keyNameInput = input('key-name');
     const keyName = keyNameInput ||
         (0,_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .defaultKeyName */ .uL)(repository || firstRepo(destinations), secretName, destinations.map(d => d.label));
-    // Each key's name is the key-name plus " <UTC timestamp> replaces <old key id>": counted here,
+    // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
     // so a name Hive would refuse stops the run before anything changes, not at the create.
     if (keyName.length > _rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .KEY_NAME_MAX */ .rk) {
         problems.push(`key-name must be at most ${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .KEY_NAME_MAX */ .rk} characters (Hive names a key with at most ` +
-            `${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .NAME_MAX */ .fo}, and each key's name adds up to ${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .SUFFIX_MAX */ .hy}: " <UTC timestamp> replaces ` +
+            `${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .NAME_MAX */ .fo}, and each key's name adds up to ${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .SUFFIX_MAX */ .hy}: " run-<10 hex> <UTC timestamp> replaces ` +
             `<old key id>"), got ${keyName.length}` +
             (keyNameInput ? '' : ' for the default: set key-name to a shorter name'));
     }
@@ -33601,7 +33647,7 @@ async function rotation(secrets, out, mask, cancellation) {
     const [{ HiveHttp }, { HiveClient }, { rotate }, { Journal }, { journaledKeys, journaledSecrets }] = await Promise.all([
         Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 7480)),
         __nccwpck_require__.e(/* import() */ 200).then(__nccwpck_require__.bind(__nccwpck_require__, 200)),
-        __nccwpck_require__.e(/* import() */ 85).then(__nccwpck_require__.bind(__nccwpck_require__, 2085)),
+        __nccwpck_require__.e(/* import() */ 501).then(__nccwpck_require__.bind(__nccwpck_require__, 5501)),
         __nccwpck_require__.e(/* import() */ 905).then(__nccwpck_require__.bind(__nccwpck_require__, 1905)),
         __nccwpck_require__.e(/* import() */ 72).then(__nccwpck_require__.bind(__nccwpck_require__, 4072))
     ]);

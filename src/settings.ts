@@ -183,12 +183,12 @@ export function getSettings(source: SettingsSource): Settings {
       secretName,
       destinations.map(d => d.label)
     )
-  // Each key's name is the key-name plus " <UTC timestamp> replaces <old key id>": counted here,
+  // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
   // so a name Hive would refuse stops the run before anything changes, not at the create.
   if (keyName.length > KEY_NAME_MAX) {
     problems.push(
       `key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
-        `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " <UTC timestamp> replaces ` +
+        `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC timestamp> replaces ` +
         `<old key id>"), got ${keyName.length}` +
         (keyNameInput ? '' : ' for the default: set key-name to a shorter name')
     )

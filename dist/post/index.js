@@ -32297,6 +32297,10 @@ class HiveHttp {
     cancellation;
     /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
     attempts = new Map();
+    /** hive-url as requests use it: the origin and the path prefix (never credentials). */
+    get baseUrl() {
+        return `${this.origin}${this.prefix}`;
+    }
     constructor(options) {
         let base;
         try {
@@ -32552,8 +32556,16 @@ function networkDetail(error) {
 /**
  * How a rotation names the keys it creates, and how it recognises them later.
  *
+ *   <key-name> <run mark> <UTC timestamp> replaces <id of the key it replaced>
  *   <key-name> <UTC timestamp> replaces <id of the key it replaced>
  *   <key-name> <UTC timestamp> stopped <id of the key it replaced>
+ *
+ * The first is the name a run asks Hive for. Its run mark (`run-` and 10 random hex digits, new for
+ * every run) is what proves a key is this run's own when Hive's answer to the create was lost: a
+ * key found by name is revoked only when it carries this run's mark (revocation.ts), so two runs
+ * that create in the same second never take each other's key. It stands right after the key-name,
+ * so that a Hive that cuts names keeps it. Once the create answered, the id proves the key, and a
+ * Hive that cut or altered the name gets the second form, without the mark (compactKeyName).
  *
  * The second form is a key whose run was killed after a write of it may have landed: the post
  * step renames it (stoppedName) so that the next run takes it for a leftover at once, instead of
@@ -32570,8 +32582,10 @@ function networkDetail(error) {
 const NAME_MAX = 200;
 /** The longest key id in Hive's contract: 1-64 characters of [A-Za-z0-9_-]. */
 const ID_MAX = 64;
-/** What newKeyName adds to the key-name: " <UTC timestamp> replaces <id>", at its longest. */
-const SUFFIX_MAX = ' 2026-01-01T00:00:00Z replaces '.length + ID_MAX;
+/** A run's mark in the names it asks for: `run-` and 10 hex digits. */
+const MARK = /^run-[0-9a-f]{10}$/;
+/** What newKeyName adds to the key-name: " <mark> <UTC timestamp> replaces <id>", at its longest. */
+const SUFFIX_MAX = ' run-0123456789 2026-01-01T00:00:00Z replaces '.length + ID_MAX;
 /** The longest key-name whose every key name still fits Hive's limit. */
 const KEY_NAME_MAX = NAME_MAX - SUFFIX_MAX;
 /**
@@ -32596,20 +32610,46 @@ function defaultKeyName(repository, secretName, destinations) {
 function isoSeconds(date) {
     return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+/** A fresh run mark: one per run, never guessed by another run. */
+function newRunMark() {
+    return `run-${randomBytes(5).toString('hex')}`;
+}
 /**
  * The name of a key this rotation creates at `now` to replace the key `replaces`; without one (a
- * recovery: the dead key's id can't be read) the name has no 'replaces' part.
+ * recovery: the dead key's id can't be read) the name has no 'replaces' part. With `mark`, the
+ * run's mark follows the key-name.
  */
-function newKeyName(keyName, now, replaces) {
+function newKeyName(keyName, now, replaces, mark) {
+    const head = mark === undefined ? keyName : `${keyName} ${mark}`;
     return replaces === undefined
-        ? `${keyName} ${isoSeconds(now)}`
-        : `${keyName} ${isoSeconds(now)} replaces ${replaces}`;
+        ? `${head} ${isoSeconds(now)}`
+        : `${head} ${isoSeconds(now)} replaces ${replaces}`;
 }
-const SUFFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
+/**
+ * The same record without the run's mark: what a created key is renamed to when Hive cut or
+ * altered the name asked for. Its id proves it is this run's from then on.
+ */
+function compactKeyName(keyName, createdAt, replaces) {
+    return replaces === undefined
+        ? `${keyName} ${createdAt}`
+        : `${keyName} ${createdAt} replaces ${replaces}`;
+}
+/**
+ * True when `name` carries the run mark `mark` of the rotation `keyName`: it is the name the run
+ * asked for, or what is left of it after a Hive cut it behind the mark.
+ */
+function carriesMark(keyName, mark, name) {
+    if (!MARK.test(mark))
+        return false;
+    const head = `${keyName} ${mark}`;
+    return name === head || name.startsWith(`${head} `);
+}
+const SUFFIX = /^(?:(run-[0-9a-f]{10}) )?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
  * Parses `name` as a key of the rotation `keyName`; undefined when it is not one. Strict: the
- * rest after `keyName` must be exactly one space, a timestamp, and optionally " replaces <id>",
- * so that the rotation "x" does not claim the keys of the rotation "x y".
+ * rest after `keyName` must be exactly one space, optionally a run mark, a timestamp, and
+ * optionally " replaces <id>", so that the rotation "x" does not claim the keys of the rotation
+ * "x y".
  */
 function parseKeyName(keyName, name) {
     if (!name.startsWith(`${keyName} `))
@@ -32617,16 +32657,19 @@ function parseKeyName(keyName, name) {
     const match = SUFFIX.exec(name.slice(keyName.length + 1));
     if (!match)
         return undefined;
-    const parsed = { createdAt: match[1] };
-    if (match[3] !== undefined)
-        parsed.replaces = match[3];
-    if (match[2] === 'stopped' || match[4] !== undefined)
+    const parsed = { createdAt: match[2] };
+    if (match[1] !== undefined)
+        parsed.mark = match[1];
+    if (match[4] !== undefined)
+        parsed.replaces = match[4];
+    if (match[3] === 'stopped' || match[5] !== undefined)
         parsed.stopped = true;
     return parsed;
 }
 /**
  * The name that marks a key of the rotation `keyName` as stopped (its run was killed); undefined
- * when `name` is not a key of that rotation. Marking twice changes nothing.
+ * when `name` is not a key of that rotation. Marking twice changes nothing. The run mark is left
+ * out: a key is marked stopped only once its id is known.
  */
 function stoppedName(keyName, name) {
     const parsed = parseKeyName(keyName, name);
@@ -32727,11 +32770,11 @@ function getSettings(source) {
     const keyNameInput = input('key-name');
     const keyName = keyNameInput ||
         defaultKeyName(repository || firstRepo(destinations), secretName, destinations.map(d => d.label));
-    // Each key's name is the key-name plus " <UTC timestamp> replaces <old key id>": counted here,
+    // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
     // so a name Hive would refuse stops the run before anything changes, not at the create.
     if (keyName.length > KEY_NAME_MAX) {
         problems.push(`key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
-            `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " <UTC timestamp> replaces ` +
+            `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC timestamp> replaces ` +
             `<old key id>"), got ${keyName.length}` +
             (keyNameInput ? '' : ' for the default: set key-name to a shorter name'));
     }
@@ -33200,12 +33243,9 @@ class HiveClient {
     }
     /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
     async current(apiKey, doing = 'reading the current key') {
-        const response = await this.http.request({
-            method: 'GET',
-            path: '/api-keys/current',
-            apiKey,
-            doing
-        });
+        const response = await this.http
+            .request({ method: 'GET', path: '/api-keys/current', apiKey, doing })
+            .catch(noKeyApi('/api-keys/current', this.http.baseUrl));
         return checked(response, doing, parseKey);
     }
     /** GET /api-keys/{id}; null when Hive answers 404 (unknown or revoked). */
@@ -33232,7 +33272,9 @@ class HiveClient {
         for (let page = 1; page <= MAX_PAGES; page++) {
             const doing = `listing keys (page ${page})`;
             const path = cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`;
-            const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing });
+            const response = await this.http
+                .request({ method: 'GET', path, apiKey: adminKey, doing })
+                .catch(noKeyApi('/api-keys', this.http.baseUrl));
             const { items, nextCursor } = checked(response, doing, parsePage);
             for (const [i, item] of items.entries()) {
                 const key = checked({ ...response, body: item }, doing, parseKey, `key ${i + 1} of the page: `);
@@ -33355,6 +33397,27 @@ class HiveClient {
         return (await this.probe(apiKey, path)) === 401;
     }
 }
+/**
+ * A 404 where the key API must be: this deployment does not serve the API the action uses (or
+ * hive-url points elsewhere). Said as such, not as "an unknown key id".
+ */
+function noKeyApi(path, baseUrl) {
+    return (error) => {
+        if (error instanceof HiveHttpError && error.status === 404) {
+            throw new HiveHttpError(`Hive answered 404 to GET ${path}: the deployment at hive-url (${baseUrl}) does not ` +
+                'serve the key API this action uses (GET /api-keys/current, GET /api-keys, POST ' +
+                '/api-keys, DELETE /api-keys/{id}; see docs/hive-api.openapi.yaml), or hive-url ' +
+                'points at something else. Nothing was changed.', {
+                kind: 'status',
+                doing: error.doing,
+                status: 404,
+                code: error.code,
+                attempts: error.attempts
+            });
+        }
+        throw error;
+    };
+}
 function keyPath(id) {
     // encodeURIComponent leaves '.' alone: an id of '..' is refused by HiveHttp's path check.
     return `/api-keys/${encodeURIComponent(id)}`;
@@ -33398,7 +33461,15 @@ function checked(response, doing, parse, where = '', extra = '') {
 /** The name of the step state that holds the journal. */
 const JOURNAL_STATE = 'journal';
 /** The journal's format: a post step refuses a journal of another version. */
-const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 2;
+/**
+ * The name of the step state that holds the ids of the keys that were active before the create,
+ * saved once (the journal is saved whole on every fact): a key the post step finds by this run's
+ * mark is revoked only when it is none of them. At most SEEN_MAX ids; past that the post step
+ * relies on the mark and the key's creation time (post/clean.ts).
+ */
+const SEEN_STATE = 'seen';
+const SEEN_MAX = 2_000;
 /** The journal of the main step: every method records one fact and saves the whole at once. */
 class Journal {
     save;
@@ -33412,9 +33483,16 @@ class Journal {
             writesSent: [],
             writesConfirmed: [],
             revoked: [],
+            todo: { revoke: [], findCreated: false },
             appTokens: []
         };
         this.flush();
+    }
+    /** The ids active before the create, saved once under SEEN_STATE (none past SEEN_MAX). */
+    seen(ids) {
+        const list = [...ids];
+        if (list.length <= SEEN_MAX)
+            this.save(SEEN_STATE, list.join(' '));
     }
     step(name) {
         this.data.step = name;
@@ -33422,6 +33500,25 @@ class Journal {
     }
     oldKey(key) {
         this.data.oldKey = pick(key);
+        this.flush();
+    }
+    adminKeyId(id) {
+        this.data.adminKeyId = id;
+        this.flush();
+    }
+    mark(mark) {
+        this.data.mark = mark;
+        this.flush();
+    }
+    /** A revocation the main step could not do: the post step does it, if the policy allows. */
+    revokeLater(id) {
+        if (!this.data.todo.revoke.includes(id))
+            this.data.todo.revoke.push(id);
+        this.flush();
+    }
+    /** A create whose answer never came, and whose key was not found: the post step looks again. */
+    findCreatedLater(yes = true) {
+        this.data.todo.findCreated = yes;
         this.flush();
     }
     createSent(name) {
@@ -33445,6 +33542,7 @@ class Journal {
     revoked(id) {
         if (!this.data.revoked.includes(id))
             this.data.revoked.push(id);
+        this.data.todo.revoke = this.data.todo.revoke.filter(x => x !== id);
         this.flush();
     }
     appToken(token) {
@@ -33462,6 +33560,12 @@ class Journal {
 }
 function pick(key) {
     return { id: key.id, prefix: key.prefix, name: key.name, created_at: key.created_at };
+}
+/** The ids SEEN_STATE holds; undefined when it was not saved (too many, or no create). */
+function readSeen(raw) {
+    if (!raw)
+        return undefined;
+    return new Set(raw.split(' ').filter(id => id !== ''));
 }
 /** A journal that records nothing: for tools and tests that have no step state. */
 function noJournal(mode = 'rotate') {
@@ -33491,7 +33595,13 @@ function readJournal(raw) {
         !strings(j.writesSent) ||
         !strings(j.writesConfirmed) ||
         !strings(j.revoked) ||
-        !strings(j.appTokens)) {
+        !strings(j.appTokens) ||
+        typeof j.todo !== 'object' ||
+        j.todo === null ||
+        !strings(j.todo.revoke) ||
+        typeof j.todo.findCreated !== 'boolean' ||
+        !['undefined', 'string'].includes(typeof j.adminKeyId) ||
+        !['undefined', 'string'].includes(typeof j.mark)) {
         return undefined;
     }
     for (const k of [j.oldKey, j.newKey]) {
@@ -33504,6 +33614,156 @@ function readJournal(raw) {
         }
     }
     return j;
+}
+
+;// CONCATENATED MODULE: ./src/rotation/revocation.ts
+
+
+/** A revocation the policy forbids: a bug or a lie, never a reason to go on. */
+class RevocationRefused extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RevocationRefused';
+    }
+}
+class RevocationPolicy {
+    keys;
+    facts;
+    options;
+    /** The last check of the old key: what a message may say about it. */
+    lastCheck;
+    /** True once this run revoked the old key (retire or emergency): it is dead on purpose. */
+    oldRevoked = false;
+    constructor(keys, facts, options) {
+        this.keys = keys;
+        this.facts = facts;
+        this.options = options;
+    }
+    /**
+     * Does the old key answer now? A fresh request; a 401 is asked again a moment later and counts
+     * only when Hive's own 401 answers twice.
+     */
+    async oldKeyState() {
+        const state = await this.checkOldKey();
+        this.lastCheck = state;
+        this.options.debug?.(`The old key's state: ${state.state}.`);
+        return state;
+    }
+    async checkOldKey() {
+        const { oldKeyId } = this.facts;
+        if (oldKeyId === undefined) {
+            return { state: 'dead', said: 'hive-api-key was dead before this run (a recovery)' };
+        }
+        if (this.oldRevoked)
+            return { state: 'dead', said: 'this run revoked it' };
+        const first = await this.ask(oldKeyId);
+        if (first.state !== 'unauthorized')
+            return first;
+        await this.options.sleep(this.options.confirmDelayMs ?? 1_000);
+        const second = await this.ask(oldKeyId);
+        if (second.state === 'unauthorized')
+            return { state: 'dead', said: second.said };
+        if (second.state === 'answers')
+            return second;
+        return { state: 'unknown', said: `${first.said}, then ${second.said}` };
+    }
+    async ask(oldKeyId) {
+        try {
+            const key = await this.keys.current(this.facts.apiKey, 'checking that the old key (hive-api-key) still answers');
+            if (key.id === oldKeyId)
+                return { state: 'answers' };
+            return {
+                state: 'unknown',
+                said: `Hive answered for key ${sanitize(key.id)}, not the old key ${oldKeyId}`
+            };
+        }
+        catch (error) {
+            const { status, code, hiveMessage } = error;
+            if (status === 401 && code === 'unauthorized') {
+                return {
+                    state: 'unauthorized',
+                    said: `Hive answers 401 to it${hiveMessage ? ` ("${hiveMessage}")` : ''}`
+                };
+            }
+            return { state: 'unknown', said: sanitize(error.message, [], 300) };
+        }
+    }
+    /** The old key was revoked by this run (the post step reads it from the journal). */
+    oldKeyRevoked() {
+        this.oldRevoked = true;
+    }
+    /** True when the key is provably this run's own. */
+    isOwn(key) {
+        const { ownIds, knownIds, mark, keyName, madeAfter } = this.facts;
+        if (this.isProtected(key.id) || knownIds.has(key.id))
+            return false;
+        if (ownIds.has(key.id))
+            return true;
+        if (mark === undefined || key.name === undefined)
+            return false;
+        if (!carriesMark(keyName, mark, key.name))
+            return false;
+        if (madeAfter === undefined)
+            return true;
+        const created = key.created_at === undefined ? NaN : Date.parse(key.created_at);
+        return created >= Date.parse(madeAfter);
+    }
+    /** The old and admin keys. */
+    isProtected(id) {
+        return id === this.facts.oldKeyId || id === this.facts.adminKeyId;
+    }
+    /**
+     * Revokes a key this run made, which no destination holds: only when it is provably this run's
+     * and the old key answers now. Otherwise it is kept, and the fate says why; a key that is not
+     * this run's is refused outright.
+     */
+    async revokeNew(adminKey, key) {
+        if (!this.isOwn(key)) {
+            throw new RevocationRefused(`Refused to revoke ${sanitize(key.id)}: ` +
+                (this.isProtected(key.id)
+                    ? 'it is the key being rotated or the admin key.'
+                    : 'nothing proves this run made it (not its create answer, not its mark).'));
+        }
+        const old = await this.oldKeyState();
+        if (old.state === 'dead')
+            return { revoked: false, why: 'old-dead', said: old.said };
+        if (old.state === 'unknown')
+            return { revoked: false, why: 'old-unknown', said: old.said };
+        return { revoked: true, outcome: await this.keys.revoke(adminKey, key.id) };
+    }
+    /**
+     * Revokes a leftover of an earlier run (the prune step, once every destination holds the new
+     * key): never the old, admin or a new key of this run.
+     */
+    async revokeLeftover(adminKey, id) {
+        if (this.isProtected(id) || this.facts.ownIds.has(id)) {
+            throw new RevocationRefused(`Refused to revoke ${sanitize(id)} as a leftover: it is the key being rotated, the ` +
+                'admin key or the new key.');
+        }
+        return this.keys.revoke(adminKey, id);
+    }
+    /**
+     * Revokes the old key: the retire step, once every destination holds the new key, or the
+     * emergency step, before the new key exists. Never the admin key.
+     */
+    async revokeOld(adminKey, why) {
+        const { oldKeyId, adminKeyId } = this.facts;
+        if (oldKeyId === undefined || oldKeyId === adminKeyId) {
+            throw new RevocationRefused(oldKeyId === undefined
+                ? 'Refused to revoke the old key: there is none (a recovery).'
+                : `Refused to ${why === 'retire' ? 'retire' : 'revoke'} ${oldKeyId}: it is also the admin key.`);
+        }
+        const outcome = await this.keys.revoke(adminKey, oldKeyId);
+        this.oldRevoked = true;
+        return outcome;
+    }
+}
+/** A sentence for a kept new key: why the policy did not revoke it. */
+function whyKept(fate) {
+    return fate.why === 'old-dead'
+        ? `the old key no longer answers (${fate.said}), so the new key may be the only live key`
+        : `the old key's state could not be checked (${fate.said}), and a new key is revoked only ` +
+            'while the old key is known to answer';
 }
 
 ;// CONCATENATED MODULE: ./src/github/revoke-tokens.ts
@@ -33725,18 +33985,24 @@ function preformatted(failure, secrets) {
  * happened, with the same inputs and the main step's journal as STATE_journal
  * (shared/design/action.md, "A `post:` step").
  *
- * - The main step ended (ok, failed, cancelled): its own clean-up ran; only the GitHub App
- *   installation tokens it minted are revoked, quietly.
+ * - The main step ended (ok, failed, cancelled): its own clean-up ran. What it could not finish
+ *   is in the journal's `todo`: a revocation that failed, a create whose key was not found yet.
  * - The main step was killed or crashed (a journal without `ended`):
  *   - a new key no write was ever sent for is revoked (no destination can hold it);
- *   - a create sent without an answer: active keys with exactly the asked name are revoked;
+ *   - a create sent without an answer: the keys that carry the run's mark are revoked;
  *   - a new key some write was sent for is kept (a destination may hold it, invariant 1) and
  *     renamed to its `stopped` form, so the next run takes it for a leftover at once instead of
  *     waiting out the in-flight window.
  *
+ * Every revocation goes through the same policy as the main step's (rotation/revocation.ts): only
+ * a key the journal shows this run made (its create answer's id, or the run's mark in its name,
+ * and none of the ids active before the create), never the old or admin key, and only while the
+ * old key answers, checked now. A key the policy keeps is renamed stopped, for the next run.
+ *
  * It never fails the job: every problem is a warning and it exits 0. Its Hive requests have short
  * deadlines and no long retries, so that it ends within ~15 s.
  */
+
 
 
 
@@ -33766,9 +34032,9 @@ async function post(deps) {
     }
     for (const token of journal.appTokens)
         deps.mask(token);
-    if (journal.ended === undefined) {
-        outcome.killed = true;
-        await afterKill(settings, journal, deps, outcome).catch((error) => log.warning(`Post step: clean-up stopped: ${sanitize(error.message)}`));
+    outcome.killed = journal.ended === undefined;
+    if (outcome.killed || journal.todo.revoke.length > 0 || journal.todo.findCreated) {
+        await cleanUp(settings, journal, deps, outcome).catch((error) => log.warning(`Post step: clean-up stopped: ${sanitize(error.message)}`));
     }
     if (journal.appTokens.length > 0 && settings.github.kind === 'app') {
         await revokeInstallationTokens(journal.appTokens, {
@@ -33781,20 +34047,29 @@ async function post(deps) {
             outcome.lines.push(line);
         log.info(line);
     }
-    if (outcome.killed && outcome.lines.length > 0 && deps.summary) {
+    if (outcome.lines.length > 0 && deps.summary) {
         await deps
-            .summary('Post step: clean-up after a killed run', outcome.lines)
+            .summary(outcome.killed
+            ? 'Post step: clean-up after a killed run'
+            : 'Post step: what the main step left to do', outcome.lines)
             .catch((error) => log.warning(`Could not write the job summary: ${sanitize(error.message)}`));
     }
     return outcome;
 }
-async function afterKill(settings, journal, deps, outcome) {
+/** The clock skew allowed when a key found by mark is judged by its creation time. */
+const SKEW_MS = 5 * 60_000;
+async function cleanUp(settings, journal, deps, outcome) {
     const { log } = deps;
     const say = (line) => {
         outcome.lines.push(line);
         log.info(line);
     };
-    say(`The main step was killed or crashed${journal.step ? ` in step ${sanitize(journal.step)}` : ''}: cleaning up what it left.`);
+    if (outcome.killed) {
+        say(`The main step was killed or crashed${journal.step ? ` in step ${sanitize(journal.step)}` : ''}: cleaning up what it left.`);
+    }
+    else {
+        say('The main step left work for the post step (a revocation that failed, or a key not found yet).');
+    }
     const keys = new HiveClient(new HiveHttp({
         baseUrl: settings.hiveUrl,
         debug: log.debug,
@@ -33804,60 +34079,80 @@ async function afterKill(settings, journal, deps, outcome) {
         maxDelayMs: 1_000
     }), { mask: deps.mask });
     const admin = settings.hiveAdminKey;
-    const protectedIds = new Set([journal.oldKey?.id].filter((id) => !!id));
     const newKey = journal.newKey;
-    if (newKey && journal.revoked.includes(newKey.id))
-        return;
-    if (newKey && protectedIds.has(newKey.id))
-        return;
-    if (newKey && journal.writesSent.length === 0) {
-        if (settings.mode === 'emergency') {
-            // The old key is gone already in an emergency: the new one is the only way back; keep it.
-            say(`Kept new key ${sanitize(newKey.id)} (${sanitize(newKey.prefix)}…): mode emergency.`);
-            outcome.kept.push(newKey.id);
-            return;
-        }
-        const result = await keys.revoke(admin, newKey.id);
-        outcome.revoked.push(newKey.id);
-        say(`Revoked new key ${sanitize(newKey.id)} (${sanitize(newKey.prefix)}…): no destination was ` +
-            `sent it${result === 'already-gone' ? ' (it was gone already)' : ''}. Every destination ` +
-            `still holds the old key; the next run rotates again.`);
-        return;
+    const seen = readSeen(deps.getState(SEEN_STATE));
+    const policy = new RevocationPolicy(keys, {
+        keyName: settings.keyName,
+        apiKey: settings.hiveApiKey,
+        oldKeyId: journal.oldKey?.id,
+        adminKeyId: journal.adminKeyId,
+        mark: journal.mark,
+        ownIds: new Set([...(newKey ? [newKey.id] : []), ...journal.todo.revoke]),
+        knownIds: seen ?? new Set(),
+        madeAfter: seen ? undefined : new Date(Date.parse(journal.started) - SKEW_MS).toISOString()
+    }, {
+        sleep: deps.sleep ?? (ms => new Promise(resolve => setTimeout(resolve, ms))),
+        debug: log.debug
+    });
+    if (journal.oldKey && journal.revoked.includes(journal.oldKey.id))
+        policy.oldKeyRevoked();
+    // The keys of this run that no destination can hold, to revoke (or keep, if the policy says).
+    const candidates = new Map();
+    const gone = (id) => journal.revoked.includes(id);
+    if (outcome.killed && newKey && journal.writesSent.length === 0 && !gone(newKey.id)) {
+        candidates.set(newKey.id, newKey);
     }
-    if (!newKey && journal.createSent) {
-        const asked = journal.createSent.name;
-        let admId;
-        try {
-            admId = settings.separateAdminKey ? (await keys.current(admin)).id : undefined;
-        }
-        catch {
-            admId = undefined;
-        }
-        const found = (await keys.list(admin)).filter(k => k.name === asked && !protectedIds.has(k.id) && k.id !== admId);
-        for (const k of found) {
-            await keys.revoke(admin, k.id);
-            outcome.revoked.push(k.id);
-            say(`Revoked key ${sanitize(k.id)} (${sanitize(k.prefix)}…), created by the killed run ` +
-                `before it heard Hive's answer: no destination was sent it.`);
-        }
+    for (const id of journal.todo.revoke) {
+        if (!gone(id))
+            candidates.set(id, id === newKey?.id ? newKey : { id, prefix: '?' });
+    }
+    if (!newKey && journal.createSent && (outcome.killed || journal.todo.findCreated)) {
+        const found = (await keys.list(admin)).filter(k => policy.isOwn(k) && !gone(k.id));
+        for (const k of found)
+            candidates.set(k.id, k);
         if (found.length === 0)
-            say('The killed run’s create left no key in Hive.');
-        return;
+            say('The run’s create left no key in Hive.');
     }
-    if (newKey) {
+    for (const key of candidates.values()) {
+        const which = `${sanitize(key.id)} (${sanitize(key.prefix)}…)`;
+        if (!policy.isOwn(key)) {
+            say(`Left key ${which} alone: nothing proves the run made it.`);
+            continue;
+        }
+        const fate = await policy.revokeNew(admin, key);
+        if (fate.revoked) {
+            outcome.revoked.push(key.id);
+            say(`Revoked key ${which}, made by the run: no destination was sent it, and the old key ` +
+                `answered just now${fate.outcome === 'already-gone' ? ' (it was gone already)' : ''}. ` +
+                'Every destination still holds the old key; the next run rotates again.');
+            continue;
+        }
+        outcome.kept.push(key.id);
+        const renamed = await markStopped(keys, admin, settings.keyName, key, outcome);
+        say(`Kept key ${which}, made by the run: ${whyKept(fate)}. ` +
+            (renamed
+                ? 'Marked it stopped, so the next run starts at once and prunes it.'
+                : 'The next run prunes it.'));
+    }
+    if (outcome.killed && newKey && journal.writesSent.length > 0 && !gone(newKey.id)) {
         // Some write was sent: a destination may hold the new key, so it must stay active.
         outcome.kept.push(newKey.id);
-        const renamed = stoppedName(settings.keyName, newKey.name);
-        if (renamed !== undefined && renamed !== newKey.name) {
-            await keys.update(admin, newKey.id, { name: renamed });
-            outcome.renamed.push({ id: newKey.id, name: renamed });
-        }
+        const renamed = await markStopped(keys, admin, settings.keyName, newKey, outcome);
         say(`Kept new key ${sanitize(newKey.id)} (${sanitize(newKey.prefix)}…): writes were sent to ` +
             `${journal.writesSent.map(l => sanitize(l)).join(', ')} (confirmed: ` +
             `${journal.writesConfirmed.map(l => sanitize(l)).join(', ') || 'none'}), so a destination ` +
             `may hold it; ${renamed ? 'marked it stopped, so the next run' : 'the next run'} takes it ` +
             `for a leftover at once: it stores a new key everywhere, then prunes this one and the old key.`);
     }
+}
+/** Renames a kept key of the run to its stopped form (names.ts); true when it did. */
+async function markStopped(keys, admin, keyName, key, outcome) {
+    const renamed = key.name === undefined ? undefined : stoppedName(keyName, key.name);
+    if (renamed === undefined || renamed === key.name)
+        return false;
+    await keys.update(admin, key.id, { name: renamed });
+    outcome.renamed.push({ id: key.id, name: renamed });
+    return true;
 }
 /** The action's post step as the runner starts it. */
 async function runPost() {

@@ -63,12 +63,9 @@ export class HiveClient {
 
   /** GET /api-keys/current: the id, permission, scope and expiry of the key that calls. */
   async current(apiKey: string, doing = 'reading the current key'): Promise<HiveKey> {
-    const response = await this.http.request({
-      method: 'GET',
-      path: '/api-keys/current',
-      apiKey,
-      doing
-    })
+    const response = await this.http
+      .request({ method: 'GET', path: '/api-keys/current', apiKey, doing })
+      .catch(noKeyApi('/api-keys/current', this.http.baseUrl))
     return checked(response, doing, parseKey)
   }
 
@@ -98,7 +95,9 @@ export class HiveClient {
       const doing = `listing keys (page ${page})`
       const path: string =
         cursor === null ? '/api-keys' : `/api-keys?cursor=${encodeURIComponent(cursor)}`
-      const response = await this.http.request({ method: 'GET', path, apiKey: adminKey, doing })
+      const response = await this.http
+        .request({ method: 'GET', path, apiKey: adminKey, doing })
+        .catch(noKeyApi('/api-keys', this.http.baseUrl))
       const { items, nextCursor } = checked(response, doing, parsePage)
       for (const [i, item] of items.entries()) {
         const key = checked(
@@ -235,6 +234,31 @@ export class HiveClient {
   /** After a revocation: does the key answer 401 now? (Hive revokes immediately.) */
   async confirmRevoked(apiKey: string, path: string): Promise<boolean> {
     return (await this.probe(apiKey, path)) === 401
+  }
+}
+
+/**
+ * A 404 where the key API must be: this deployment does not serve the API the action uses (or
+ * hive-url points elsewhere). Said as such, not as "an unknown key id".
+ */
+function noKeyApi(path: string, baseUrl: string) {
+  return (error: unknown): never => {
+    if (error instanceof HiveHttpError && error.status === 404) {
+      throw new HiveHttpError(
+        `Hive answered 404 to GET ${path}: the deployment at hive-url (${baseUrl}) does not ` +
+          'serve the key API this action uses (GET /api-keys/current, GET /api-keys, POST ' +
+          '/api-keys, DELETE /api-keys/{id}; see docs/hive-api.openapi.yaml), or hive-url ' +
+          'points at something else. Nothing was changed.',
+        {
+          kind: 'status',
+          doing: error.doing,
+          status: 404,
+          code: error.code,
+          attempts: error.attempts
+        }
+      )
+    }
+    throw error
   }
 }
 

@@ -225,6 +225,11 @@ export class HiveHttp {
   /** Attempts sent per key, so a run can tell its own use of a key from anyone else's. */
   private readonly attempts = new Map<string, number>()
 
+  /** hive-url as requests use it: the origin and the path prefix (never credentials). */
+  get baseUrl(): string {
+    return `${this.origin}${this.prefix}`
+  }
+
   constructor(options: HiveHttpOptions) {
     let base: URL
     try {

@@ -16,7 +16,15 @@
 /** The name of the step state that holds the journal. */
 export const JOURNAL_STATE = 'journal'
 /** The journal's format: a post step refuses a journal of another version. */
-export const JOURNAL_VERSION = 1
+export const JOURNAL_VERSION = 2
+/**
+ * The name of the step state that holds the ids of the keys that were active before the create,
+ * saved once (the journal is saved whole on every fact): a key the post step finds by this run's
+ * mark is revoked only when it is none of them. At most SEEN_MAX ids; past that the post step
+ * relies on the mark and the key's creation time (post/clean.ts).
+ */
+export const SEEN_STATE = 'seen'
+export const SEEN_MAX = 2_000
 
 export interface JournalKey {
   id: string
@@ -34,6 +42,10 @@ export interface JournalData {
   step?: string
   /** The key being rotated, once the preflight read it (absent when it is dead: a recovery). */
   oldKey?: JournalKey
+  /** The admin key's id (hive-admin-key, or the old key when it manages itself): never revoked. */
+  adminKeyId?: string
+  /** This run's mark (names.ts), in the name it asked for: what proves a key found by name ours. */
+  mark?: string
   /** The new key, the moment Hive answered the create. */
   newKey?: JournalKey
   /** Set before the create request is sent: a key may exist from then on, even without an answer. */
@@ -44,6 +56,12 @@ export interface JournalData {
   writesConfirmed: string[]
   /** Key ids this run revoked. */
   revoked: string[]
+  /**
+   * Work the main step's clean-up could not finish, for the post step to do (with the same
+   * revocation policy): ids of keys of this run to revoke (a DELETE that failed), and whether a
+   * create whose answer never came must still be looked for by the run's mark.
+   */
+  todo: { revoke: string[]; findCreated: boolean }
   /** GitHub App installation tokens this run minted, for the post step to revoke. */
   appTokens: string[]
   /**
@@ -71,9 +89,16 @@ export class Journal {
       writesSent: [],
       writesConfirmed: [],
       revoked: [],
+      todo: { revoke: [], findCreated: false },
       appTokens: []
     }
     this.flush()
+  }
+
+  /** The ids active before the create, saved once under SEEN_STATE (none past SEEN_MAX). */
+  seen(ids: Iterable<string>) {
+    const list = [...ids]
+    if (list.length <= SEEN_MAX) this.save(SEEN_STATE, list.join(' '))
   }
 
   step(name: string) {
@@ -83,6 +108,28 @@ export class Journal {
 
   oldKey(key: JournalKey) {
     this.data.oldKey = pick(key)
+    this.flush()
+  }
+
+  adminKeyId(id: string) {
+    this.data.adminKeyId = id
+    this.flush()
+  }
+
+  mark(mark: string) {
+    this.data.mark = mark
+    this.flush()
+  }
+
+  /** A revocation the main step could not do: the post step does it, if the policy allows. */
+  revokeLater(id: string) {
+    if (!this.data.todo.revoke.includes(id)) this.data.todo.revoke.push(id)
+    this.flush()
+  }
+
+  /** A create whose answer never came, and whose key was not found: the post step looks again. */
+  findCreatedLater(yes = true) {
+    this.data.todo.findCreated = yes
     this.flush()
   }
 
@@ -108,6 +155,7 @@ export class Journal {
 
   revoked(id: string) {
     if (!this.data.revoked.includes(id)) this.data.revoked.push(id)
+    this.data.todo.revoke = this.data.todo.revoke.filter(x => x !== id)
     this.flush()
   }
 
@@ -128,6 +176,12 @@ export class Journal {
 
 function pick(key: JournalKey): JournalKey {
   return { id: key.id, prefix: key.prefix, name: key.name, created_at: key.created_at }
+}
+
+/** The ids SEEN_STATE holds; undefined when it was not saved (too many, or no create). */
+export function readSeen(raw: string | undefined): Set<string> | undefined {
+  if (!raw) return undefined
+  return new Set(raw.split(' ').filter(id => id !== ''))
 }
 
 /** A journal that records nothing: for tools and tests that have no step state. */
@@ -157,7 +211,13 @@ export function readJournal(raw: string | undefined): JournalData | undefined {
     !strings(j.writesSent) ||
     !strings(j.writesConfirmed) ||
     !strings(j.revoked) ||
-    !strings(j.appTokens)
+    !strings(j.appTokens) ||
+    typeof j.todo !== 'object' ||
+    j.todo === null ||
+    !strings(j.todo.revoke) ||
+    typeof j.todo.findCreated !== 'boolean' ||
+    !['undefined', 'string'].includes(typeof j.adminKeyId) ||
+    !['undefined', 'string'].includes(typeof j.mark)
   ) {
     return undefined
   }

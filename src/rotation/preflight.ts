@@ -71,11 +71,15 @@ async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Prom
   }
   // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
   if (!admin) throw new RotationError('No admin key: set hive-admin-key.')
-  for (const id of [oldKey?.id, admin.id]) {
-    if (id === undefined) continue
-    run.protectedIds.add(id)
-    run.knownIds.add(id)
+  // The revocation policy's facts (revocation.ts): the old key is revoked only to retire it,
+  // a separate admin key never, and no key active before the create is ever this run's.
+  const facts = run.revocations.facts
+  facts.oldKeyId = oldKey?.id
+  if (s.separateAdminKey) {
+    facts.adminKeyId = admin.id
+    deps.journal?.adminKeyId(admin.id)
   }
+  for (const id of [oldKey?.id, admin.id]) if (id !== undefined) run.knownIds.add(id)
   // In a recovery, both are explicit (recoveryProblem): the dead key's can't be read.
   const permission = s.permission === 'inherit' ? oldKey!.permission : s.permission
   const scope = s.scope === 'inherit' ? oldKey!.scope : s.scope

@@ -55,9 +55,18 @@ export async function pruneLeftovers(
   deps: RotationDeps,
   report: RotationReport,
   found: Leftover[],
-  { adminKey, never }: { adminKey: string; never: string[] }
+  {
+    adminKey,
+    never,
+    revoke
+  }: {
+    adminKey: string
+    never: string[]
+    /** The revocation policy's revokeLeftover (revocation.ts). */
+    revoke: (adminKey: string, id: string) => Promise<unknown>
+  }
 ): Promise<string> {
-  const { keys, log } = deps
+  const { log } = deps
   if (found.length === 0) {
     const spared = report.leftovers.length
     return spared === 0
@@ -74,7 +83,7 @@ export async function pruneLeftovers(
     else if (inGrace(key, now)) record.outcome = 'left to expire'
     else {
       try {
-        await keys.revoke(adminKey, key.id)
+        await revoke(adminKey, key.id)
         report.revokedKeyIds.push(key.id)
         record.outcome = 'revoked'
       } catch (error) {
@@ -112,16 +121,11 @@ export async function pruneLeftovers(
 export async function pruneStep(run: Run, ready: Ready, created: Created) {
   return {
     result: undefined,
-    detail: await pruneLeftovers(
-      run.s,
-      { ...run.deps, keys: run.keys },
-      run.report,
-      ready.leftovers,
-      {
-        adminKey: adminAfterStore(run, created),
-        never: [created.newKey.id, ...(ready.oldKey ? [ready.oldKey.id] : [])]
-      }
-    )
+    detail: await pruneLeftovers(run.s, run.deps, run.report, ready.leftovers, {
+      adminKey: adminAfterStore(run, created),
+      never: [created.newKey.id, ...(ready.oldKey ? [ready.oldKey.id] : [])],
+      revoke: (adminKey, id) => run.revocations.revokeLeftover(adminKey, id)
+    })
   }
 }
 

@@ -30,6 +30,12 @@ export interface RotationReport {
   leftovers: LeftoverRecord[]
   /** Set when hive-api-key was dead (401) and the run recovers: what Hive said, sanitized. */
   recovery?: string
+  /**
+   * Set when the old key stopped answering during the run (a Hive whose create revokes the old
+   * key): what Hive said, and the window in which the destinations held a dead key, from the
+   * create to the moment the last destination was given the new key (`to`: not yet, or never).
+   */
+  oldKeyDied?: { said: string; from: string; to?: string }
   /** Set when a signal stopped the run: in which step, and what the clean-up left. */
   cancelled?: { signal: string; step: string; left: string }
   /** What the user should look at: also printed as ::warning:: lines when they happen. */

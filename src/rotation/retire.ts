@@ -45,11 +45,14 @@ export async function retireOldKey(run: Run, ready: Retiring, created: Created) 
 
 /**
  * Revoke the old key and check that Hive refuses it now. The one revocation of the old key
- * (here, or in the emergency step): it uses deps.keys, the unguarded key service.
+ * (here, or in the emergency step), through the revocation policy (revocation.ts).
  */
 export async function retireByRevoking(run: Run, { oldKey }: Retiring, adminKey: string) {
   const { s, report } = run
-  const outcome = await run.deps.keys.revoke(adminKey, oldKey.id)
+  const outcome = await run.revocations.revokeOld(
+    adminKey,
+    run.emergency ? 'compromised' : 'retire'
+  )
   report.revokedKeyIds.push(oldKey.id)
   report.retired = 'revoked'
   if (!(await run.keys.confirmRevoked(s.hiveApiKey, s.verifyPath))) {

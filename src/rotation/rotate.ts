@@ -8,6 +8,8 @@
  *      emergency  emergency.ts (mode emergency only): the compromised key is revoked first
  *   3. create     create.ts: the new key, masked the moment it exists
  *   4. test       test-key.ts: it answers the verify path and is what was asked for, or it is revoked
+ *                 (while the old key answers). The old key is checked in the same round: when the
+ *                 create revoked it, the store starts at once, and the test's verdict comes after
  *   5. store      store-key.ts: sealed into every destination; on any failure nothing old is revoked
  *   6. prune      prune.ts: leftovers of earlier interrupted runs, now that every destination
  *                 holds one key (before the retire: the old key's name may be their only record)
@@ -15,17 +17,18 @@
  *   8. report     main.ts, from the RotationReport filled in here
  *
  * mode check is check.ts. Everything talks to Hive and GitHub only through the two ports,
- * KeyService and SecretStore (ports.ts). On a signal (cancel.ts) the step in progress ends, its
+ * KeyService and SecretStore (ports.ts), and every revocation goes through one policy
+ * (revocation.ts): a new key only while the old key answers, and only a key this run made. On a signal (cancel.ts) the step in progress ends, its
  * "stopped" function brings the run to that step's safe state, and the run ends cancelled.
  */
 import type { Settings } from '../settings.js'
 import type { RotationReport } from './report.js'
 import { checkKey } from './check.js'
-import { newRun, revokeUnheldNewKey, type Run } from './run.js'
+import { discardUnheld, newRun, type Run } from './run.js'
 import { preflight } from './preflight.js'
 import { emergencyStopped, revokeCompromised } from './emergency.js'
 import { createKey, createStopped } from './create.js'
-import { testKey } from './test-key.js'
+import { finishTest, testKey } from './test-key.js'
 import { storeKey, storeStopped } from './store-key.js'
 import { pruneStep, pruneStopped } from './prune.js'
 import { readUsageAhead, retireOldKey, retireStopped } from './retire.js'
@@ -91,16 +94,18 @@ async function steps(run: Run) {
   // The retire step's usage read of the old key goes out with the new key's test: one round
   // fewer, and still before anything is written (a kill at any point of it changes nothing).
   if (retiring) readUsageAhead(run, retiring)
-  await step(
+  const tested = await step(
     'Test the new key',
     () => testKey(run, ready, created),
-    () => revokeUnheldNewKey(run, created)
+    () => discardUnheld(run, ready, created)
   )
   await step(
     'Store the new key',
     () => storeKey(run, ready, created),
     () => storeStopped(run, ready, created)
   )
+  // The old key died at the create: the store went first, and the test's verdict comes now.
+  if (tested.verdict) await step('Finish the test of the new key', () => finishTest(run, tested))
   await step(
     'Prune leftovers',
     () => pruneStep(run, ready, created),
@@ -108,6 +113,13 @@ async function steps(run: Run) {
   )
   if (!retiring) {
     return skipSteps(report, ['Retire the old key'], 'recovery: the old key was already dead')
+  }
+  if (report.oldKeyDied) {
+    return skipSteps(
+      report,
+      ['Retire the old key'],
+      'the old key no longer answers: nothing to revoke'
+    )
   }
   await step(
     'Retire the old key',

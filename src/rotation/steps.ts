@@ -30,6 +30,11 @@ export interface RotationDeps {
   journal?: Journal
   /** Set by the first SIGINT or SIGTERM (cancel.ts); never cancelled when absent. */
   cancellation?: Cancellation
+  /**
+   * The wait before a 401 is asked again (revocation.ts); default the cancellation's sleep.
+   * Injected so that tests don't wait.
+   */
+  sleep?: (ms: number) => Promise<void>
 }
 
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */

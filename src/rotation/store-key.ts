@@ -10,8 +10,15 @@
 import type { DestinationRecord } from './report.js'
 import { RotationError, warn } from './steps.js'
 import { asDestinationError, DestinationError } from './ports.js'
-import { isoSeconds, stoppedName } from './names.js'
-import { inFlightUntil, revokeUnheldNewKey, type Created, type Ready, type Run } from './run.js'
+import { isoSeconds } from './names.js'
+import {
+  discardUnheld,
+  inFlightUntil,
+  markStopped,
+  type Created,
+  type Ready,
+  type Run
+} from './run.js'
 
 export async function storeKey(run: Run, ready: Ready, created: Created) {
   const { s, report, log, deps } = run
@@ -42,9 +49,9 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
   if (failures.length > 0) {
     const noneHolds = failures.length === prepared.length && failures.every(f => f.error.definite)
     let outcome: string
-    // In an emergency the new key is the only live one: keep it even if nobody holds it yet.
+    // The revocation policy revokes it only while the old key answers (never in an emergency).
     if (noneHolds && !run.emergency) {
-      outcome = await revokeUnheldNewKey(run, created)
+      outcome = await discardUnheld(run, ready, created, { store: false })
     } else {
       outcome = noneHolds
         ? `No destination holds the new key ${newKey.id}; it stays active, the only live key ` +
@@ -59,12 +66,17 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
         ? `The compromised key ${oldKey.id} is revoked, so the destinations not written hold a ` +
           'dead key until a run stores the new one. Fix the cause and run again with mode: ' +
           'rotate, hive-api-key read from a destination that holds the new key.'
-        : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
-          'works. Fix the cause and run again' +
-          (report.revokedKeyIds.includes(newKey.id)
-            ? '.'
-            : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
-              'key for a rotation in flight).')
+        : report.oldKeyDied
+          ? `The old key ${oldKey.id} no longer answers (${report.oldKeyDied.said}), so the ` +
+            'destinations not written hold a dead key until a run stores the new one. Fix the ' +
+            'cause and run again with hive-admin-key, permission and scope set (a recovery), or ' +
+            'hive-api-key read from a destination that holds the new key.'
+          : `The old key ${oldKey.id} was not revoked, so every destination still holds a key that ` +
+            'works. Fix the cause and run again' +
+            (report.revokedKeyIds.includes(newKey.id)
+              ? '.'
+              : ` (a run given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(deps.now()))} stops, taking the new ` +
+                'key for a rotation in flight).')
     throw new RotationError(
       `${failures.length} of ${prepared.length} destination(s) could not be written. ${outcome} ` +
         `${old}\n` +
@@ -72,6 +84,7 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
     )
   }
   report.rotated = true
+  if (report.oldKeyDied) report.oldKeyDied.to = isoSeconds(deps.now())
   if (run.emergency) {
     warn(
       log,
@@ -93,8 +106,8 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
 export async function storeStopped(run: Run, ready: Ready, created: Created): Promise<string> {
   const { newKey } = created
   const { oldKey } = ready
-  if (run.writesSent.length === 0 && !run.emergency) {
-    return `No write was sent. ${await revokeUnheldNewKey(run, created)}`
+  if (run.writesSent.length === 0) {
+    return `No write was sent. ${await discardUnheld(run, ready, created)}`
   }
   const byStatus = (wanted: string[]) =>
     run.report.destinations.filter(d => wanted.includes(d.status)).map(d => d.destination)
@@ -104,9 +117,9 @@ export async function storeStopped(run: Run, ready: Ready, created: Created): Pr
     .map(d => d.destination)
     .filter(l => !run.writesSent.includes(l))
   const list = (labels: string[]) => (labels.length > 0 ? labels.join(', ') : 'none')
+  const renamed = await markStopped(run, created)
   return (
-    (await markStopped(run, created)) +
-    ' ' +
+    (renamed ? `${renamed[0].toUpperCase()}${renamed.slice(1)} ` : '') +
     `The new key ${newKey.id} (${newKey.prefix}…) was kept` +
     (oldKey
       ? `, and so was the old key ${oldKey.id} (${oldKey.prefix}…)` +
@@ -115,24 +128,4 @@ export async function storeStopped(run: Run, ready: Ready, created: Created): Pr
     `Hold the new key: ${list(holdsNew)}. May hold either (write sent, not confirmed): ` +
     `${list(unsure)}. Hold the old key: ${list(holdsOld)}.`
   )
-}
-
-/**
- * Renames a new key that must stay (a write may have landed) to the stopped form of its name, so
- * that the next run, started at once, takes it for a leftover of a stopped run instead of a run
- * in flight (names.ts). The post step does the same after a kill.
- */
-async function markStopped(run: Run, { newKey }: Created): Promise<string> {
-  const renamed = stoppedName(run.s.keyName, newKey.name)
-  if (renamed === undefined || renamed === newKey.name) return ''
-  try {
-    await run.keys.update(run.s.hiveAdminKey, newKey.id, { name: renamed })
-    return `The new key was renamed "${renamed}", so the next run can start at once.`
-  } catch (error) {
-    return (
-      `Renaming the new key to mark it stopped failed (${(error as Error).message}): a run ` +
-      `given the old key before ${inFlightUntil(newKey.created_at || isoSeconds(run.deps.now()))} ` +
-      'stops, taking the new key for a rotation in flight.'
-    )
-  }
 }

@@ -1,28 +1,94 @@
 /**
  * Step 4, test: the new key answers the verify path, and Hive reads it back as what was asked
- * for (its id, permission, scope and expiry). A new key that fails is revoked: nothing else has
- * changed, and no destination holds it.
+ * for (its id, permission, scope and expiry). In the same first round, the old key is asked
+ * whether it still answers: a Hive whose create revokes the old key (its Generate button does)
+ * leaves every consumer holding a dead key from the create on.
  *
- * Stopping after it (or during it) leaves: a tested new key that no destination holds; a run
- * that is stopped revokes it, and the old key stays in every destination.
+ *   - the old key answers, the new key passes: on to the store;
+ *   - the old key answers, the new key fails: it is revoked (the revocation policy checks the old
+ *     key again at that moment), and the run fails with nothing else changed;
+ *   - the old key is dead: warned, and the store starts at once without waiting for the test,
+ *     which goes on and is reported after the store (rotate.ts). A failed test then fails the
+ *     run, but the new key, the only live key, is kept and stored.
+ *
+ * Stopping after it (or during it) leaves: a new key that no destination holds; a run that is
+ * stopped revokes it while the old key answers, and otherwise keeps and stores it (run.ts
+ * discardUnheld).
  */
 import { describeScope } from './plan.js'
 import { sameExpiry, sameScope } from './scope.js'
 import { RotationError } from './steps.js'
-import { revokeOwn, unchanged, type Created, type Ready, type Run } from './run.js'
+import { discardUnheld, oldKeyDied, unchanged, type Created, type Ready, type Run } from './run.js'
+import { CancelledError } from '../cancel.js'
 
-export async function testKey(run: Run, ready: Ready, created: Created) {
-  try {
-    return await testNewKey(run, ready, created)
-  } catch (error) {
-    if (error instanceof RotationError || run.cancellation.requested) throw error
-    return discardNewKey(
-      run,
-      ready,
-      created,
-      `Testing the new key failed: ${(error as Error).message}`
-    )
+/** What the test step leaves for the rest of the run. */
+export interface Tested {
+  /**
+   * Set when the old key was found dead: the test's verdict, still to come (a failure's reason,
+   * or undefined when it passed). The store does not wait for it; the run reports it after.
+   */
+  verdict?: Promise<Verdict>
+}
+
+type Verdict = { passed: true; detail: string } | { passed: false; reason: string }
+
+/** A new key that is not what was asked for or not accepted: the reason, for the run's message. */
+class TestFailure extends Error {}
+
+export async function testKey(
+  run: Run,
+  ready: Ready,
+  created: Created
+): Promise<{ result: Tested; detail: string }> {
+  const verdict = testNewKey(run, ready, created).then(
+    (detail): Verdict => ({ passed: true, detail }),
+    (error: unknown): Verdict => {
+      if (run.cancellation.requested || error instanceof CancelledError) throw error
+      if (error instanceof RotationError) throw error
+      return {
+        passed: false,
+        reason:
+          error instanceof TestFailure
+            ? error.message
+            : `Testing the new key failed: ${(error as Error).message}`
+      }
+    }
+  )
+  verdict.catch(() => undefined)
+  // The old key, in the same round as the new key's first probe (not in an emergency, where it
+  // is revoked on purpose, nor in a recovery, where it is dead from the start).
+  if (ready.oldKey && !run.emergency) {
+    const old = await run.revocations.oldKeyState()
+    if (old.state === 'dead') {
+      oldKeyDied(run, created, old.said)
+      return {
+        result: { verdict },
+        detail:
+          `The old key ${ready.oldKey.id} no longer answers (${old.said}): the new key is ` +
+          'stored at once; its test goes on and is reported after the store.'
+      }
+    }
   }
+  const v = await verdict
+  if (v.passed) return { result: {}, detail: v.detail }
+  const outcome = await discardUnheld(run, ready, created)
+  const revoked = run.report.revokedKeyIds.includes(created.newKey.id)
+  throw new RotationError(
+    `${v.reason} ${outcome}${revoked ? ` ${unchanged(run, ready.oldKey)}` : ''}`
+  )
+}
+
+/** After the store, when the old key was found dead: the test's verdict, reported. */
+export async function finishTest(run: Run, tested: Tested) {
+  const v = await tested.verdict!
+  if (v.passed) return { result: undefined, detail: v.detail }
+  const { newKey } = run.report
+  throw new RotationError(
+    `${v.reason} The new key ${newKey?.id ?? ''} was kept and stored all the same: the old key ` +
+      'no longer answers, so it is the only live key. Find out why it failed its test (its ' +
+      'scope, the verify path, a slow propagation), and run again: the next run rotates to a ' +
+      'new key that passes.'
+  )
 }
 
 async function testNewKey(run: Run, ready: Ready, { value, newKey }: Created) {
@@ -43,7 +109,7 @@ async function testNewKey(run: Run, ready: Ready, { value, newKey }: Created) {
           `over ${Math.round(verify.elapsedMs / 1000)} s (verify-timeout-seconds: ` +
           `${s.verifyTimeoutSeconds})`
     await early
-    await discardNewKey(run, ready, { value, newKey }, `The new key failed its test: ${why}.`)
+    throw new TestFailure(`The new key failed its test: ${why}.`)
   }
   const first = await early
   let seen
@@ -60,40 +126,9 @@ async function testNewKey(run: Run, ready: Ready, { value, newKey }: Created) {
           : !sameExpiry(seen.expires_at, newKey.expires_at)
             ? `it expires ${seen.expires_at ?? 'never'}, not ${newKey.expires_at ?? 'never'}`
             : ''
-  if (mismatch) {
-    await discardNewKey(
-      run,
-      ready,
-      { value, newKey },
-      `The new key is not what was asked for: ${mismatch}.`
-    )
-  }
-  return {
-    result: undefined,
-    detail:
-      `${s.verifyPath} accepted the new key after ${verify.attempts} attempt(s) ` +
-      `(${verify.elapsedMs} ms); Hive confirms ${ready.permission}, ${describeScope(ready.scope)}.`
-  }
-}
-
-/** Revoke the new key (no destination holds it) and fail the run. */
-async function discardNewKey(
-  run: Run,
-  ready: Ready,
-  { newKey }: Created,
-  reason: string
-): Promise<never> {
-  try {
-    await revokeOwn(run, newKey.id)
-    run.report.revokedKeyIds.push(newKey.id)
-  } catch (error) {
-    if (run.cancellation.requested) throw error
-    throw new RotationError(
-      `${reason} Revoking it also failed (${(error as Error).message}): revoke key ` +
-        `${newKey.id} (${newKey.prefix}…) by hand. ${unchanged(run, ready.oldKey)}`
-    )
-  }
-  throw new RotationError(
-    `${reason} The new key ${newKey.id} was revoked. ${unchanged(run, ready.oldKey)}`
+  if (mismatch) throw new TestFailure(`The new key is not what was asked for: ${mismatch}.`)
+  return (
+    `${s.verifyPath} accepted the new key after ${verify.attempts} attempt(s) ` +
+    `(${verify.elapsedMs} ms); Hive confirms ${ready.permission}, ${describeScope(ready.scope)}.`
   )
 }

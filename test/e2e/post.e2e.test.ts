@@ -48,6 +48,7 @@ function mainStepWith(journal: Partial<JournalData>): ActionRun {
     writesSent: [],
     writesConfirmed: [],
     revoked: [],
+    todo: { revoke: [], findCreated: false },
     appTokens: [],
     ...journal
   }

@@ -5,6 +5,10 @@ import {
   KEY_NAME_MAX,
   NAME_MAX,
   newKeyName,
+  newRunMark,
+  carriesMark,
+  compactKeyName,
+  stoppedName,
   parseKeyName
 } from '../../src/rotation/names.js'
 import { findLeftovers, inGrace } from '../../src/rotation/leftovers.js'
@@ -97,11 +101,56 @@ describe('default key-name', () => {
 
   it('leaves room for the longest suffix: the longest name of a key fits Hive', () => {
     const longestId = 'k'.repeat(64)
-    const name = newKeyName('n'.repeat(KEY_NAME_MAX), NOW, longestId)
+    const name = newKeyName('n'.repeat(KEY_NAME_MAX), NOW, longestId, 'run-0123456789')
     expect(name).toHaveLength(NAME_MAX)
-    expect(parseKeyName('n'.repeat(KEY_NAME_MAX), name)?.replaces).toBe(longestId)
+    expect(parseKeyName('n'.repeat(KEY_NAME_MAX), name)).toEqual({
+      mark: 'run-0123456789',
+      createdAt: '2026-11-28T12:00:00Z',
+      replaces: longestId
+    })
     const long = defaultKeyName(`octo/${'r'.repeat(100)}`, 'S'.repeat(200), PRODUCTION)
     expect(long.length).toBeLessThanOrEqual(KEY_NAME_MAX)
+  })
+})
+
+describe('the run mark', () => {
+  const at = new Date('2026-11-28T11:00:00Z')
+
+  it('is new for every run: runs in the same second ask for different names', () => {
+    const marks = new Set(Array.from({ length: 50 }, () => newRunMark()))
+    expect(marks.size).toBe(50)
+    for (const mark of marks) expect(mark).toMatch(/^run-[0-9a-f]{10}$/)
+    const [a, b] = [...marks]
+    expect(newKeyName(ROTATION, at, 'key_old1', a)).not.toBe(
+      newKeyName(ROTATION, at, 'key_old1', b)
+    )
+  })
+
+  it('proves a name ours whole, or cut behind the mark; not another run’s, nor one cut inside it', () => {
+    const mark = 'run-0123456789'
+    const name = newKeyName(ROTATION, at, 'key_old1', mark)
+    const head = `${ROTATION} ${mark}`
+    expect(carriesMark(ROTATION, mark, name, name)).toBe(true)
+    expect(carriesMark(ROTATION, mark, name, name.slice(0, head.length + 5))).toBe(true)
+    expect(carriesMark(ROTATION, mark, name, head)).toBe(true)
+    expect(carriesMark(ROTATION, mark, name, name.slice(0, head.length - 1))).toBe(false)
+    expect(carriesMark(ROTATION, 'run-abcdefabcd', name, name)).toBe(false)
+    expect(carriesMark(ROTATION, mark, name, name.replace(mark, 'run-abcdefabcd'))).toBe(false)
+    expect(carriesMark(ROTATION, mark, name, `${name} (someone else)`)).toBe(false)
+    expect(carriesMark(`${ROTATION} x`, mark, name, name)).toBe(false)
+    // A mark that is not one (an empty journal field, say) proves nothing.
+    expect(carriesMark(ROTATION, '', `${ROTATION}  2026`, `${ROTATION}  2026`)).toBe(false)
+  })
+
+  it('is left out when a key is marked stopped or renamed to its compact record', () => {
+    const name = newKeyName(ROTATION, at, 'key_old1', 'run-0123456789')
+    expect(stoppedName(ROTATION, name)).toBe(`${ROTATION} 2026-11-28T11:00:00Z stopped key_old1`)
+    const compact = compactKeyName(ROTATION, '2026-11-28T11:00:00Z', 'key_old1')
+    expect(compact).toBe(`${ROTATION} 2026-11-28T11:00:00Z replaces key_old1`)
+    expect(parseKeyName(ROTATION, compact)).toEqual({
+      createdAt: '2026-11-28T11:00:00Z',
+      replaces: 'key_old1'
+    })
   })
 })
 

@@ -48,7 +48,8 @@ function deps(state: string | undefined, extra: Record<string, string> = {}): Po
       warning: m => warnings.push(m),
       debug: () => undefined
     },
-    hiveTimeoutMs: 2_000
+    hiveTimeoutMs: 2_000,
+    sleep: async () => undefined
   }
 }
 
@@ -63,6 +64,7 @@ function journal(over: Partial<JournalData>): string {
     writesSent: [],
     writesConfirmed: [],
     revoked: [],
+    todo: { revoke: [], findCreated: false },
     appTokens: [],
     ...over
   } satisfies JournalData)
@@ -81,13 +83,97 @@ function seedNew() {
 
 const active = () => world.hive.activeKeys().map(k => k.id)
 
+describe('the revocation policy in the post step', () => {
+  it('keeps a new key no write was sent for when the old key no longer answers, marked stopped', async () => {
+    const fresh = seedNew()
+    // A Hive whose create revoked the old key: the new key is the only live key.
+    await fetch(`${world.hive.url}/api-keys/${world.ci.id}`, {
+      method: 'DELETE',
+      headers: { 'X-Api-Key': world.admin.value }
+    })
+    const out = await post(deps(journal({ step: 'test', newKey: fresh.key })))
+    expect(out.revoked).toEqual([])
+    expect(out.kept).toEqual([fresh.id])
+    expect(active()).toEqual([world.admin.id, fresh.id])
+    expect(world.hive.key(fresh.id)!.name).toContain(' stopped ')
+    expect(infos.join('\n')).toMatch(/the old key no longer answers/)
+  })
+
+  it('keeps it too when the old key’s state is unknown (503), and revokes nothing', async () => {
+    const fresh = seedNew()
+    world.hive.addFault({ path: '/api-keys/current', status: 503, times: 10 })
+    const out = await post(deps(journal({ step: 'test', newKey: fresh.key })))
+    expect(out.revoked).toEqual([])
+    expect(active()).toEqual([world.admin.id, world.ci.id, fresh.id])
+  })
+
+  it('never revokes the admin key, even listed under the run’s own name and mark', async () => {
+    const mark = 'run-0123456789'
+    const asked = `${KEY_NAME} ${mark} 2026-12-02T10:00:00Z replaces ${world.ci.id}`
+    world.hive.tamper({
+      method: 'GET',
+      path: '/api-keys',
+      field: { name: 'name', value: asked, keyId: world.admin.id }
+    })
+    const out = await post(
+      deps(
+        journal({ step: 'create', mark, adminKeyId: world.admin.id, createSent: { name: asked } })
+      )
+    )
+    expect(out.revoked).toEqual([])
+    expect(active()).toEqual([world.admin.id, world.ci.id])
+  })
+
+  it('does what an ended run left to do: a revocation that failed', async () => {
+    const fresh = seedNew()
+    const out = await post(
+      deps(
+        journal({
+          ended: 'cancelled',
+          newKey: fresh.key,
+          todo: { revoke: [fresh.id], findCreated: false }
+        })
+      )
+    )
+    expect(out.killed).toBe(false)
+    expect(out.revoked).toEqual([fresh.id])
+    expect(active()).toEqual([world.admin.id, world.ci.id])
+  })
+
+  it('does what an ended run left to do: a create whose key came late', async () => {
+    const mark = 'run-0123456789'
+    const asked = `${KEY_NAME} ${mark} 2026-12-02T10:00:00Z replaces ${world.ci.id}`
+    const late = world.hive.seedKey({ name: asked, permission: 'read-only' })
+    const out = await post(
+      deps(
+        journal({
+          ended: 'cancelled',
+          mark,
+          createSent: { name: asked },
+          todo: { revoke: [], findCreated: true }
+        })
+      )
+    )
+    expect(out.revoked).toEqual([late.id])
+    expect(active()).toEqual([world.admin.id, world.ci.id])
+  })
+
+  it('an ended run with nothing left to do: nothing is sent to Hive', async () => {
+    const fresh = seedNew()
+    world.hive.requests.length = 0
+    await post(deps(journal({ ended: 'failed', newKey: fresh.key })))
+    expect(world.hive.requests).toEqual([])
+    expect(active()).toContain(fresh.id)
+  })
+})
+
 describe('after a killed main step', () => {
   it('revokes a new key no write was sent for; keeps the old and admin keys', async () => {
     const fresh = seedNew()
     const out = await post(deps(journal({ step: 'test', newKey: fresh.key })))
     expect(out.revoked).toEqual([fresh.id])
     expect(active()).toEqual([world.admin.id, world.ci.id])
-    expect(infos.join('\n')).toContain(`Revoked new key ${fresh.id}`)
+    expect(infos.join('\n')).toContain(`Revoked key ${fresh.id}`)
     expect(warnings).toEqual([])
   })
 
@@ -104,18 +190,34 @@ describe('after a killed main step', () => {
     expect(infos.join('\n')).toContain('takes it for a leftover at once')
   })
 
-  it('after a create with no answer, revokes the keys of exactly the asked name', async () => {
-    const fresh = seedNew()
-    const other = world.hive.seedKey({ name: `${newKeyName()} (someone else)` })
-    const out = await post(deps(journal({ step: 'create', createSent: { name: newKeyName() } })))
+  it('after a create with no answer, revokes the keys that carry the run’s mark, and no other', async () => {
+    const mark = 'run-0123456789'
+    const asked = `${KEY_NAME} ${mark} 2026-12-02T10:00:00Z replaces ${world.ci.id}`
+    const fresh = world.hive.seedKey({ name: asked, permission: 'read-only' })
+    // A run that created in the same second: the same name but for its own mark.
+    const twin = world.hive.seedKey({ name: asked.replace(mark, 'run-abcdefabcd') })
+    const other = world.hive.seedKey({ name: `${asked} (someone else)` })
+    const out = await post(deps(journal({ step: 'create', mark, createSent: { name: asked } })))
     expect(out.revoked).toEqual([fresh.id])
-    expect(active()).toEqual([world.admin.id, world.ci.id, other.id])
+    expect(active()).toEqual([world.admin.id, world.ci.id, twin.id, other.id])
   })
 
-  it('keeps the new key in mode emergency', async () => {
+  it('keeps the new key in mode emergency (the old key is revoked), marked stopped', async () => {
     const fresh = seedNew()
-    await post(deps(journal({ mode: 'emergency', newKey: fresh.key }), { mode: 'emergency' }))
+    world.hive.options.now = () => new Date()
+    await fetch(`${world.hive.url}/api-keys/${world.ci.id}`, {
+      method: 'DELETE',
+      headers: { 'X-Api-Key': world.admin.value }
+    })
+    await post(
+      deps(journal({ mode: 'emergency', newKey: fresh.key, revoked: [world.ci.id] }), {
+        mode: 'emergency'
+      })
+    )
     expect(active()).toContain(fresh.id)
+    expect(world.hive.key(fresh.id)!.name).toBe(
+      `${KEY_NAME} 2026-12-02T10:00:00Z stopped ${world.ci.id}`
+    )
   })
 
   it('leaves a key the journal says it revoked already', async () => {

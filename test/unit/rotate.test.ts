@@ -92,7 +92,9 @@ describe('rotate', () => {
     expect(fresh.permission).toBe('read-only')
     expect(fresh.scope).toEqual({ type: 'engagements', engagement_ids: ['eng_12', 'eng_40'] })
     expect(fresh.name).toMatch(
-      new RegExp(`^${settings().keyName} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`)
+      new RegExp(
+        `^${settings().keyName} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces ${world.ci.id}$`
+      )
     )
     expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
     expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(fresh.value)
@@ -233,7 +235,7 @@ describe('rotate', () => {
     world.github.refuse(ENV, { status: 404 })
     const h = harness()
     await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
-      /2 of 2 .* No destination holds the new key, so it was revoked/
+      /2 of 2 .* No destination holds the new key, and the old key answered just now, so the new key \S+ was revoked/
     )
     expect(active(created()[0].id)).toBe(false)
     expect(world.hive.accepts(world.ci.value)).toBe(true)
@@ -491,13 +493,15 @@ describe('grace, emergency, usage', () => {
     expect(world.github.secretWrites()).toBe(0)
   })
 
-  it('emergency: a new key that fails its test is revoked, and says consumers are down', async () => {
+  it('emergency: a new key that fails its test is kept and stored: it is the only live key', async () => {
     world.hive.options.propagationCalls = 1000
     const h = harness()
     await expect(
       rotate(settings({ mode: 'emergency', 'verify-timeout-seconds': '0' }), h.deps, h.report)
-    ).rejects.toThrow(/stays revoked and no destination was written: every consumer fails/)
-    expect(world.hive.activeKeys().map(k => k.id)).toEqual([world.admin.id])
+    ).rejects.toThrow(/failed its test.* was kept: the old key no longer answers.* Stored it in 2/)
+    const [fresh] = created()
+    expect(world.hive.activeKeys().map(k => k.id)).toEqual([world.admin.id, fresh.id])
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
   })
 
   it('emergency: a key Hive already refuses gets an explanation, and nothing is made', async () => {

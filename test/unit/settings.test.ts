@@ -413,11 +413,11 @@ describe('getSettings: guards against misconfiguration', () => {
     )
   })
 
-  it('counts the suffix each key name gets: 105 characters fit, 106 do not', () => {
-    expect(keyNameOf({ 'key-name': 'k'.repeat(105) })).toHaveLength(105)
-    expect(problemsOf({ 'key-name': 'k'.repeat(106) })).toEqual([
-      'key-name must be at most 105 characters (Hive names a key with at most 200, and each ' +
-        'key\'s name adds up to 95: " <UTC timestamp> replaces <old key id>"), got 106'
+  it('counts the suffix each key name gets: 90 characters fit, 91 do not', () => {
+    expect(keyNameOf({ 'key-name': 'k'.repeat(90) })).toHaveLength(90)
+    expect(problemsOf({ 'key-name': 'k'.repeat(91) })).toEqual([
+      'key-name must be at most 90 characters (Hive names a key with at most 200, and each ' +
+        'key\'s name adds up to 110: " run-<10 hex> <UTC timestamp> replaces <old key id>"), got 91'
     ])
   })
 
@@ -426,7 +426,7 @@ describe('getSettings: guards against misconfiguration', () => {
     const long = 'r'.repeat(99)
     const a = keyNameOf({ destinations: `repo:octo/${long}a` }, repo(`${long}a`))
     const b = keyNameOf({ destinations: `repo:octo/${long}b` }, repo(`${long}b`))
-    expect(a.length).toBeLessThanOrEqual(105)
+    expect(a.length).toBeLessThanOrEqual(90)
     expect(a).toMatch(/^hive-rotate-key octo\/r+ [0-9a-f]{8}$/)
     expect(a).not.toBe(b)
   })
