@@ -313,12 +313,14 @@ class RevocationPolicy {
     }
     async ask(oldKeyId) {
         try {
-            const key = await this.keys.current(this.facts.apiKey, 'checking that the old key (hive-api-key) still answers');
-            if (key.id === oldKeyId)
+            const key = await this.keys.get(this.facts.apiKey, oldKeyId);
+            if (key?.id === oldKeyId)
                 return { state: 'answers' };
             return {
                 state: 'unknown',
-                said: `Hive answered for key ${(0,src_text/* sanitize */.aj)(key.id)}, not the old key ${oldKeyId}`
+                said: key === null
+                    ? `Hive answered 404 for the old key ${oldKeyId}`
+                    : `Hive answered for key ${(0,src_text/* sanitize */.aj)(key.id)}, not the old key ${oldKeyId}`
             };
         }
         catch (error) {
@@ -338,14 +340,14 @@ class RevocationPolicy {
     }
     /** True when the key is provably this run's own. */
     isOwn(key) {
-        const { ownIds, knownIds, mark, keyName, madeAfter } = this.facts;
+        const { ownIds, knownIds, mark, asked, keyName, madeAfter } = this.facts;
         if (this.isProtected(key.id) || knownIds.has(key.id))
             return false;
         if (ownIds.has(key.id))
             return true;
-        if (mark === undefined || key.name === undefined)
+        if (mark === undefined || asked === undefined || key.name === undefined)
             return false;
-        if (!(0,names/* carriesMark */.LR)(keyName, mark, key.name))
+        if (!(0,names/* carriesMark */.LR)(keyName, mark, asked, key.name))
             return false;
         if (madeAfter === undefined)
             return true;
@@ -478,6 +480,7 @@ function describeKey(role, key) {
 function withoutRevoke(keys) {
     return {
         current: (apiKey, doing) => keys.current(apiKey, doing),
+        get: (apiKey, id) => keys.get(apiKey, id),
         list: adminKey => keys.list(adminKey),
         create: (adminKey, request) => keys.create(adminKey, request),
         update: (adminKey, id, patch) => keys.update(adminKey, id, patch),
@@ -522,8 +525,8 @@ async function discardUnheld(run, ready, created, { store = true } = {}) {
     }
     if (fate.revoked) {
         report.revokedKeyIds.push(newKey.id);
-        return (`The old key answered just now, so the new key ${newKey.id}, which no destination ` +
-            `holds, was revoked. ${unchanged(run, ready.oldKey)}`);
+        return (`No destination holds the new key, and the old key answered just now, so the new key ` +
+            `${newKey.id} was revoked.`);
     }
     if (fate.why === 'old-dead') {
         oldKeyDied(run, created, fate.said);
@@ -1241,6 +1244,7 @@ async function createKey(run, ready) {
         expires_at: (0,names/* isoSeconds */.nE)(new Date(now.getTime() + s.expiresInDays * create_DAY_MS))
     };
     run.asked = asked;
+    run.revocations.facts.asked = asked.name;
     // The ids active before the create, for the post step: none of them is ever this run's.
     deps.journal?.seen(run.knownIds);
     let created;
@@ -1270,11 +1274,12 @@ async function createKey(run, ready) {
     // hostile answer naming the old or admin key must never reach the journal.
     run.revocations.facts.ownIds.add(newKey.id);
     deps.journal?.newKey(newKey);
+    const answeredName = newKey.name;
     if (newKey.name !== asked.name)
         await keepRecord(run, ready, newKey, asked.name, now);
     return {
         result: { value, newKey },
-        detail: `Created ${newKey.id} (${newKey.prefix}…) "${(0,src_text/* sanitize */.aj)(newKey.name)}", ` +
+        detail: `Created ${newKey.id} (${newKey.prefix}…) "${(0,src_text/* sanitize */.aj)(answeredName)}", ` +
             `${newKey.permission}, ${(0,plan/* describeScope */.O)(newKey.scope)}, expires ${newKey.expires_at}.`
     };
 }
@@ -1435,6 +1440,7 @@ async function createStopped(run) {
 
 
 
+
 /** A new key that is not what was asked for or not accepted: the reason, for the run's message. */
 class TestFailure extends Error {
 }
@@ -1456,6 +1462,10 @@ async function testKey(run, ready, created) {
     // is revoked on purpose, nor in a recovery, where it is dead from the start).
     if (ready.oldKey && !run.emergency) {
         const old = await run.revocations.oldKeyState();
+        // The retire step's usage read of the old key goes out now, while the new key is tested:
+        // after the old key's own check, so that Hive's count of its use holds this run's exactly.
+        if (old.state !== 'dead')
+            readUsageAhead(run, { ...ready, oldKey: ready.oldKey });
         if (old.state === 'dead') {
             oldKeyDied(run, created, old.said);
             return {
@@ -1466,9 +1476,13 @@ async function testKey(run, ready, created) {
         }
     }
     const v = await verdict;
+    // The usage read ends inside this step (it never rejects), so the store starts after it.
+    await run.usageRead;
     if (v.passed)
         return { result: {}, detail: v.detail };
-    throw new RotationError(`${v.reason} ${await discardUnheld(run, ready, created)}`);
+    const outcome = await discardUnheld(run, ready, created);
+    const revoked = run.report.revokedKeyIds.includes(created.newKey.id);
+    throw new RotationError(`${v.reason} ${outcome}${revoked ? ` ${unchanged(run, ready.oldKey)}` : ''}`);
 }
 /** After the store, when the old key was found dead: the test's verdict, reported. */
 async function finishTest(run, tested) {
@@ -1685,10 +1699,6 @@ async function steps(run) {
         await step('Revoke the compromised key', () => revokeCompromised(run, retiring), () => emergencyStopped(run, retiring));
     }
     const created = await step('Create the new key', () => createKey(run, ready), () => createStopped(run));
-    // The retire step's usage read of the old key goes out with the new key's test: one round
-    // fewer, and still before anything is written (a kill at any point of it changes nothing).
-    if (retiring)
-        readUsageAhead(run, retiring);
     const tested = await step('Test the new key', () => testKey(run, ready, created), () => discardUnheld(run, ready, created));
     await step('Store the new key', () => storeKey(run, ready, created), () => storeStopped(run, ready, created));
     // The old key died at the create: the store went first, and the test's verdict comes now.

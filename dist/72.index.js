@@ -13,6 +13,7 @@ __webpack_require__.r(__webpack_exports__);
 function journaledKeys(keys, journal) {
     return {
         current: (apiKey, doing) => keys.current(apiKey, doing),
+        get: (apiKey, id) => keys.get(apiKey, id),
         list: adminKey => keys.list(adminKey),
         create: async (adminKey, request) => {
             journal.createSent(request.name);

@@ -29404,14 +29404,16 @@ function compactKeyName(keyName, createdAt, replaces) {
         : `${keyName} ${createdAt} replaces ${replaces}`;
 }
 /**
- * True when `name` carries the run mark `mark` of the rotation `keyName`: it is the name the run
- * asked for, or what is left of it after a Hive cut it behind the mark.
+ * True when `name` is the name `asked` that a run of the rotation `keyName` with the mark `mark`
+ * asked for, or what a Hive that cuts names kept of it, as long as the mark survived the cut.
  */
-function carriesMark(keyName, mark, name) {
+function carriesMark(keyName, mark, asked, name) {
     if (!MARK.test(mark))
         return false;
     const head = `${keyName} ${mark}`;
-    return name === head || name.startsWith(`${head} `);
+    if (!asked.startsWith(head) || !name.startsWith(head))
+        return false;
+    return name === asked || (asked.startsWith(name) && (name === head || name[head.length] === ' '));
 }
 const SUFFIX = /^(?:(run-[0-9a-f]{10}) )?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
@@ -33454,6 +33456,14 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     }
     if (report.due)
         summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
+    if (report.oldKeyDied) {
+        const { said, from, to } = report.oldKeyDied;
+        summary.addRaw(`<p>⛔ The old key stopped answering during the run (${cell(said)}): the destinations ` +
+            `held a dead key from ${cell(from)} ` +
+            (to ? `until ${cell(to)}, when the last of them was given the new key.` : 'on, and ') +
+            (to ? '' : 'some still do: see the destinations below.') +
+            '</p>', true);
+    }
     if (report.warnings.length > 0) {
         summary.addHeading('Warnings', 3);
         summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));

@@ -32635,14 +32635,16 @@ function compactKeyName(keyName, createdAt, replaces) {
         : `${keyName} ${createdAt} replaces ${replaces}`;
 }
 /**
- * True when `name` carries the run mark `mark` of the rotation `keyName`: it is the name the run
- * asked for, or what is left of it after a Hive cut it behind the mark.
+ * True when `name` is the name `asked` that a run of the rotation `keyName` with the mark `mark`
+ * asked for, or what a Hive that cuts names kept of it, as long as the mark survived the cut.
  */
-function carriesMark(keyName, mark, name) {
+function carriesMark(keyName, mark, asked, name) {
     if (!MARK.test(mark))
         return false;
     const head = `${keyName} ${mark}`;
-    return name === head || name.startsWith(`${head} `);
+    if (!asked.startsWith(head) || !name.startsWith(head))
+        return false;
+    return name === asked || (asked.startsWith(name) && (name === head || name[head.length] === ' '));
 }
 const SUFFIX = /^(?:(run-[0-9a-f]{10}) )?(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)(?: (replaces|stopped) (\S+)| (stopped))?$/;
 /**
@@ -33669,12 +33671,14 @@ class RevocationPolicy {
     }
     async ask(oldKeyId) {
         try {
-            const key = await this.keys.current(this.facts.apiKey, 'checking that the old key (hive-api-key) still answers');
-            if (key.id === oldKeyId)
+            const key = await this.keys.get(this.facts.apiKey, oldKeyId);
+            if (key?.id === oldKeyId)
                 return { state: 'answers' };
             return {
                 state: 'unknown',
-                said: `Hive answered for key ${sanitize(key.id)}, not the old key ${oldKeyId}`
+                said: key === null
+                    ? `Hive answered 404 for the old key ${oldKeyId}`
+                    : `Hive answered for key ${sanitize(key.id)}, not the old key ${oldKeyId}`
             };
         }
         catch (error) {
@@ -33694,14 +33698,14 @@ class RevocationPolicy {
     }
     /** True when the key is provably this run's own. */
     isOwn(key) {
-        const { ownIds, knownIds, mark, keyName, madeAfter } = this.facts;
+        const { ownIds, knownIds, mark, asked, keyName, madeAfter } = this.facts;
         if (this.isProtected(key.id) || knownIds.has(key.id))
             return false;
         if (ownIds.has(key.id))
             return true;
-        if (mark === undefined || key.name === undefined)
+        if (mark === undefined || asked === undefined || key.name === undefined)
             return false;
-        if (!carriesMark(keyName, mark, key.name))
+        if (!carriesMark(keyName, mark, asked, key.name))
             return false;
         if (madeAfter === undefined)
             return true;
@@ -33855,6 +33859,14 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
     }
     if (report.due)
         summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
+    if (report.oldKeyDied) {
+        const { said, from, to } = report.oldKeyDied;
+        summary.addRaw(`<p>⛔ The old key stopped answering during the run (${cell(said)}): the destinations ` +
+            `held a dead key from ${cell(from)} ` +
+            (to ? `until ${cell(to)}, when the last of them was given the new key.` : 'on, and ') +
+            (to ? '' : 'some still do: see the destinations below.') +
+            '</p>', true);
+    }
     if (report.warnings.length > 0) {
         summary.addHeading('Warnings', 3);
         summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));
@@ -34087,6 +34099,7 @@ async function cleanUp(settings, journal, deps, outcome) {
         oldKeyId: journal.oldKey?.id,
         adminKeyId: journal.adminKeyId,
         mark: journal.mark,
+        asked: journal.createSent?.name,
         ownIds: new Set([...(newKey ? [newKey.id] : []), ...journal.todo.revoke]),
         knownIds: seen ?? new Set(),
         madeAfter: seen ? undefined : new Date(Date.parse(journal.started) - SKEW_MS).toISOString()

@@ -95,6 +95,17 @@ export async function writeSummary(
     )
   }
   if (report.due) summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true)
+  if (report.oldKeyDied) {
+    const { said, from, to } = report.oldKeyDied
+    summary.addRaw(
+      `<p>⛔ The old key stopped answering during the run (${cell(said)}): the destinations ` +
+        `held a dead key from ${cell(from)} ` +
+        (to ? `until ${cell(to)}, when the last of them was given the new key.` : 'on, and ') +
+        (to ? '' : 'some still do: see the destinations below.') +
+        '</p>',
+      true
+    )
+  }
   if (report.warnings.length > 0) {
     summary.addHeading('Warnings', 3)
     summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`))

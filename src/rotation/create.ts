@@ -71,11 +71,12 @@ export async function createKey(
   // hostile answer naming the old or admin key must never reach the journal.
   run.revocations.facts.ownIds.add(newKey.id)
   deps.journal?.newKey(newKey)
+  const answeredName = newKey.name
   if (newKey.name !== asked.name) await keepRecord(run, ready, newKey, asked.name, now)
   return {
     result: { value, newKey },
     detail:
-      `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(newKey.name)}", ` +
+      `Created ${newKey.id} (${newKey.prefix}…) "${sanitize(answeredName)}", ` +
       `${newKey.permission}, ${describeScope(newKey.scope)}, expires ${newKey.expires_at}.`
   }
 }

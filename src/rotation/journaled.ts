@@ -17,6 +17,7 @@ import type { KeyService, SecretStore } from './ports.js'
 export function journaledKeys(keys: KeyService, journal: Journal): KeyService {
   return {
     current: (apiKey, doing) => keys.current(apiKey, doing),
+    get: (apiKey, id) => keys.get(apiKey, id),
     list: adminKey => keys.list(adminKey),
     create: async (adminKey, request) => {
       journal.createSent(request.name)

@@ -15,6 +15,8 @@ export interface VerifyResult {
 
 export interface KeyService {
   current(apiKey: string, doing?: string): Promise<HiveKey>
+  /** GET /api-keys/{id} (admin, or the key itself); null when Hive answers 404. */
+  get(apiKey: string, id: string): Promise<HiveKey | null>
   /** Every active key (all pages). Needs an admin key. */
   list(adminKey: string): Promise<HiveKey[]>
   create(adminKey: string, request: CreateKeyRequest): Promise<NewHiveKey>

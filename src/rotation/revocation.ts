@@ -17,7 +17,8 @@
  *   a leftover              only by the prune step, once every destination holds the new key; a
  *                           key of an earlier run of this rotation, never the old, admin or new key
  *
- * "Known to answer": GET /api-keys/current with hive-api-key answers 200 and names the old key.
+ * "Known to answer": GET /api-keys/{old id} asked with hive-api-key itself answers 200 with the
+ * old key (a key may read itself).
  * One answer is not a verdict: a 401 counts only when a second request, a moment later, is Hive's
  * own 401 too (the contract's JSON error `unauthorized`, not a gateway's page). Anything else (a
  * 5xx, a timeout, another id) leaves the old key's state unknown, and an unknown old key revokes
@@ -29,7 +30,7 @@ import { carriesMark } from './names.js'
 import { sanitize } from '../text.js'
 
 /** The part of the key service the policy uses. */
-export type RevokingKeys = Pick<KeyService, 'current' | 'revoke'>
+export type RevokingKeys = Pick<KeyService, 'get' | 'revoke'>
 
 /** What the policy knows of the run; the sets grow as the run learns. */
 export interface RevocationFacts {
@@ -121,14 +122,14 @@ export class RevocationPolicy {
     oldKeyId: string
   ): Promise<OldKeyState | { state: 'unauthorized'; said: string }> {
     try {
-      const key = await this.keys.current(
-        this.facts.apiKey,
-        'checking that the old key (hive-api-key) still answers'
-      )
-      if (key.id === oldKeyId) return { state: 'answers' }
+      const key = await this.keys.get(this.facts.apiKey, oldKeyId)
+      if (key?.id === oldKeyId) return { state: 'answers' }
       return {
         state: 'unknown',
-        said: `Hive answered for key ${sanitize(key.id)}, not the old key ${oldKeyId}`
+        said:
+          key === null
+            ? `Hive answered 404 for the old key ${oldKeyId}`
+            : `Hive answered for key ${sanitize(key.id)}, not the old key ${oldKeyId}`
       }
     } catch (error) {
       const { status, code, hiveMessage } = error as {

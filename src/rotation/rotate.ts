@@ -31,7 +31,7 @@ import { createKey, createStopped } from './create.js'
 import { finishTest, testKey } from './test-key.js'
 import { storeKey, storeStopped } from './store-key.js'
 import { pruneStep, pruneStopped } from './prune.js'
-import { readUsageAhead, retireOldKey, retireStopped } from './retire.js'
+import { retireOldKey, retireStopped } from './retire.js'
 import { RotationError, skipSteps, stepRunner, type Log, type RotationDeps } from './steps.js'
 
 export { RotationError, type Log, type RotationDeps }
@@ -91,9 +91,6 @@ async function steps(run: Run) {
     () => createKey(run, ready),
     () => createStopped(run)
   )
-  // The retire step's usage read of the old key goes out with the new key's test: one round
-  // fewer, and still before anything is written (a kill at any point of it changes nothing).
-  if (retiring) readUsageAhead(run, retiring)
   const tested = await step(
     'Test the new key',
     () => testKey(run, ready, created),

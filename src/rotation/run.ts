@@ -139,6 +139,7 @@ export function describeKey(role: string, key: HiveKey) {
 function withoutRevoke(keys: KeyService): Omit<KeyService, 'revoke'> {
   return {
     current: (apiKey, doing) => keys.current(apiKey, doing),
+    get: (apiKey, id) => keys.get(apiKey, id),
     list: adminKey => keys.list(adminKey),
     create: (adminKey, request) => keys.create(adminKey, request),
     update: (adminKey, id, patch) => keys.update(adminKey, id, patch),

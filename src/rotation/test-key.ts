@@ -20,6 +20,7 @@ import { sameExpiry, sameScope } from './scope.js'
 import { RotationError } from './steps.js'
 import { discardUnheld, oldKeyDied, unchanged, type Created, type Ready, type Run } from './run.js'
 import { CancelledError } from '../cancel.js'
+import { readUsageAhead } from './retire.js'
 
 /** What the test step leaves for the rest of the run. */
 export interface Tested {
@@ -59,6 +60,9 @@ export async function testKey(
   // is revoked on purpose, nor in a recovery, where it is dead from the start).
   if (ready.oldKey && !run.emergency) {
     const old = await run.revocations.oldKeyState()
+    // The retire step's usage read of the old key goes out now, while the new key is tested:
+    // after the old key's own check, so that Hive's count of its use holds this run's exactly.
+    if (old.state !== 'dead') readUsageAhead(run, { ...ready, oldKey: ready.oldKey })
     if (old.state === 'dead') {
       oldKeyDied(run, created, old.said)
       return {
@@ -70,6 +74,8 @@ export async function testKey(
     }
   }
   const v = await verdict
+  // The usage read ends inside this step (it never rejects), so the store starts after it.
+  await run.usageRead
   if (v.passed) return { result: {}, detail: v.detail }
   const outcome = await discardUnheld(run, ready, created)
   const revoked = run.report.revokedKeyIds.includes(created.newKey.id)

@@ -212,7 +212,9 @@ describe('a run really killed', () => {
     expect(killed.signal).toBe('SIGKILL')
     w.hive.clearFaults()
     const orphan = w.hive.keys().at(-1)!
-    expect(orphan.name).toMatch(new RegExp(`^${ROTATION} \\S+ replaces ${w.ci.id}$`))
+    expect(orphan.name).toMatch(
+      new RegExp(`^${ROTATION} run-[0-9a-f]{10} \\S+ replaces ${w.ci.id}$`)
+    )
     expect(heldBy(w)).toEqual({ repo: w.ci.id, 'env:production': w.ci.id })
     expect(activeIds(w)).toEqual([w.admin.id, w.ci.id, orphan.id])
 

@@ -65,7 +65,9 @@ describe('a dead hive-api-key, with hive-admin-key, permission and scope', () =>
     expectEveryDestinationHolds(w, created)
     expect(created).toMatchObject({ permission: 'read-only', scope: CI_SCOPE })
     // No 'replaces': the dead key's id could not be read.
-    expect(created.name).toMatch(new RegExp(`^${ROTATION} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z$`))
+    expect(created.name).toMatch(
+      new RegExp(`^${ROTATION} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z$`)
+    )
     expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
     const warned = warnings(outcome.run).join('\n')
     expect(warned).toMatch(/RECOVERY: hive-api-key is dead/)

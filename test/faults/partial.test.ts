@@ -100,7 +100,9 @@ describe('a destination that refuses its write for good', () => {
     }
     const message = await failure(next().start())
     const fresh = newest()
-    expect(message).toContain(`No destination holds the new key, so it was revoked (${fresh.id})`)
+    expect(message).toContain(
+      `No destination holds the new key, and the old key answered just now, so the new key ${fresh.id} was revoked`
+    )
     expect(world.hive.accepts(fresh.value)).toBe(false)
     expect(holdings(world)).toEqual({ repo: world.ci.id, 'env:production': world.ci.id })
 

@@ -101,7 +101,7 @@ describe('the revocation policy in the post step', () => {
 
   it('keeps it too when the old key’s state is unknown (503), and revokes nothing', async () => {
     const fresh = seedNew()
-    world.hive.addFault({ path: '/api-keys/current', status: 503, times: 10 })
+    world.hive.addFault({ method: 'GET', path: `/api-keys/${world.ci.id}`, status: 503, times: 10 })
     const out = await post(deps(journal({ step: 'test', newKey: fresh.key })))
     expect(out.revoked).toEqual([])
     expect(active()).toEqual([world.admin.id, world.ci.id, fresh.id])

@@ -44,6 +44,7 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
     update: (k, id, p) => client.update(k, id, p),
     probe: (k, p) => client.probe(k, p),
     waitUntilAccepted: (k, p, t) => client.waitUntilAccepted(k, p, t),
+    get: (k, id) => client.get(k, id),
     revoke: (k, id) => client.revoke(k, id),
     confirmRevoked: (k, p) => client.confirmRevoked(k, p),
     usage: (k, id) => client.usage(k, id),
