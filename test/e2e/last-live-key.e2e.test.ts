@@ -15,6 +15,7 @@
  *
  * Each test asserts what the emulators hold afterwards.
  */
+import type { ChildProcess } from 'node:child_process'
 import { describe, expect, it } from '@jest/globals'
 import { runAction, leaks, type ActionRun } from '../support/run-action.js'
 import { cancelLikeRunner, runPostStep, SIGTERM_AFTER_MS } from '../support/runner.js'
@@ -337,18 +338,19 @@ describe('no orphan after a cancel', () => {
   it('a create answered 3 s after the cancel: the post step finds it by the run’s mark and revokes it', async () => {
     const w = world()
     w.hive.delayCreate({ nth: 1, beforeEffectMs: 3_000 })
-    const held = await runUntilHeld(w, 'hive', {
-      method: 'POST',
-      path: '/api-keys',
-      phase: 'request'
+    let child: ChildProcess | undefined
+    const running = runAction({
+      inputs: w.inputs(),
+      env: w.env,
+      onStart: c => (child = c),
+      timeoutMs: 60_000
     })
-    let main: ActionRun
-    try {
-      const [, run] = await Promise.all([cancelLikeRunner(held.child), held.running])
-      main = run
-    } finally {
-      await held.proxy.stop()
+    // SIGINT once Hive has the create (it takes effect 3 s later, after the clean-up looked).
+    while (!w.hive.requests.some(r => r.method === 'POST')) {
+      await new Promise(resolve => setTimeout(resolve, 20))
     }
+    const [cancel, main] = await Promise.all([cancelLikeRunner(child!), running])
+    expect(cancel.exitMs).toBeLessThan(SIGTERM_AFTER_MS)
     // The key exists now, made after the main step's clean-up looked for it.
     await new Promise(resolve => setTimeout(resolve, 3_500))
     const late = w.hive.keys().filter(k => k.name.startsWith(ROTATION))
