@@ -106,10 +106,6 @@ beforeAll(() => {
   makeCertificates()
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-beforeEach(async () => {
-  world = await startWorld({ tls }, { tls })
-  proxy = new ForwardProxy({ [HIVE_HOST]: '127.0.0.1', [GITHUB_HOST]: '127.0.0.1' })
-})
 afterEach(async () => {
   await Promise.all([world?.stop(), proxy?.stop()])
   world = proxy = undefined
@@ -145,6 +141,11 @@ function connections(peerPorts: readonly number[], p: ForwardProxy) {
 }
 
 describe('behind a forwarding proxy', () => {
+  beforeEach(async () => {
+    world = await startWorld({ tls }, { tls })
+    proxy = new ForwardProxy({ [HIVE_HOST]: '127.0.0.1', [GITHUB_HOST]: '127.0.0.1' })
+  })
+
   it('sends every Hive and GitHub request of a rotation through HTTPS_PROXY', async () => {
     const w = world!
     const p = proxy!
@@ -228,4 +229,56 @@ describe('behind a forwarding proxy', () => {
     expect(w.hive.requests).toEqual([])
     expectNothingChanged(w, outcome, before)
   }, 60_000)
+})
+
+/**
+ * Invariant 6: a plain-http request (only ever to a loopback host: a local emulator) goes direct,
+ * whatever HTTP_PROXY says and NO_PROXY leaves out. Through a proxy, the proxy would read the
+ * admin key, the old key, the new key's value and the GitHub token, and would resolve `localhost`
+ * on its own side: this proxy resolves it to the emulators, so a run that still went through it
+ * would succeed, and only what the proxy saw tells the difference.
+ */
+describe('plain http to a loopback host, with a proxy set and NO_PROXY unset', () => {
+  beforeEach(async () => {
+    world = await startWorld() // both emulators on http://127.0.0.1:PORT
+    proxy = new ForwardProxy({ localhost: '127.0.0.1' })
+  })
+
+  it.each([
+    ['127.0.0.1', 'HTTP_PROXY'],
+    ['localhost', 'http_proxy']
+  ])(
+    'hive-url and GITHUB_API_URL http://%s:PORT go direct, not through %s',
+    async (host, name) => {
+      const w = world!
+      const p = proxy!
+      const url = await p.start()
+      const { hive, github } = ports(w)
+      const outcome = await act(w, w.inputs({ 'hive-url': `http://${host}:${hive}` }), {
+        env: {
+          GITHUB_API_URL: `http://${host}:${github}`,
+          [name]: url,
+          // https would go through it, as it should; nothing here is https.
+          [name.startsWith('H') ? 'HTTPS_PROXY' : 'https_proxy']: url
+        }
+      })
+      expectRotated(w, outcome)
+
+      // The proxy was asked for nothing, and opened nothing.
+      expect(p.requests).toEqual([])
+      expect(p.upstreamPorts.size).toBe(0)
+      // Every connection either emulator accepted came straight from the action.
+      expect(w.hive.requests.length).toBeGreaterThan(0)
+      expect(w.github.requests.length).toBeGreaterThan(0)
+      expect(connections(w.hive.peerPorts, p)).toEqual({
+        proxied: 0,
+        direct: w.hive.peerPorts.length
+      })
+      expect(connections(w.github.peerPorts, p)).toEqual({
+        proxied: 0,
+        direct: w.github.peerPorts.length
+      })
+    },
+    60_000
+  )
 })
