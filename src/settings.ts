@@ -471,17 +471,37 @@ function maskPem(pem: string, mask: (value: string) => void) {
   }
 }
 
+/** A scope id as hive-api.md defines it: what Hive keeps, and what a key object may carry. */
+const SCOPE_ID = /^[A-Za-z0-9_-]{1,64}$/
+
 function parseScope(raw: string, problems: string[]): Scope | 'inherit' {
   if (raw === 'inherit') return 'inherit'
   if (raw === 'all') return { type: 'all' }
   const match = /^(engagements|campaigns):(.+)$/.exec(raw)
   const ids = match ? match[2].split(',').map(s => s.trim()) : []
-  if (!match || ids.length === 0 || ids.some(id => !/^[A-Za-z0-9_.-]+$/.test(id))) {
+  if (!match || ids.every(id => id === '')) {
     problems.push(
       `scope must be inherit, all, engagements:ID[,ID…] or campaigns:ID[,ID…], got "${raw}"`
     )
     return 'inherit'
   }
+  // Every id outside the contract, each named: Hive would refuse it (a 422 that never says
+  // `scope`), or keep it, and every later run would refuse the key list that holds it.
+  const kind = match[1] === 'engagements' ? 'engagement' : 'campaign'
+  const bad = ids.filter(id => !SCOPE_ID.test(id))
+  for (const id of bad) {
+    const others = [...new Set(id.replace(/[A-Za-z0-9_-]/g, ''))]
+    const why = [
+      ...(id === '' ? ['it is empty (check the commas)'] : []),
+      ...(others.length > 0 ? [`it holds ${others.map(c => JSON.stringify(c)).join(', ')}`] : []),
+      ...(id.length > 64 ? [`it has ${id.length} characters`] : [])
+    ].join('; ')
+    problems.push(
+      `scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
+        `(Hive's id format); ${why}`
+    )
+  }
+  if (bad.length > 0) return 'inherit'
   return match[1] === 'engagements'
     ? { type: 'engagements', engagement_ids: ids }
     : { type: 'campaigns', campaign_ids: ids }

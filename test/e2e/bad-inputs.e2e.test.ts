@@ -1,8 +1,9 @@
 /**
  * Invariant 5 for the inputs of issue 4 (mode, old-key-grace-minutes, prune,
- * rotate-if-expiring-within-days), the combinations mode emergency refuses, and the names of
+ * rotate-if-expiring-within-days), the combinations mode emergency refuses, the names of
  * issue 9 (a key-name too long once the suffix is counted, or holding a control or format
- * character; ".", ".." or a "/" as an environment name): each bad value is answered by
+ * character; ".", ".." or a "/" as an environment name), and the scope ids of issue 18 (outside
+ * hive-api.md's 1 to 64 of A-Z a-z 0-9 _ -): each bad value is answered by
  * dist/index.js with exit 1, an `::error::` line that names the input, states the rule and quotes
  * what was given, no stack trace, a job summary that lists it, and not one request to Hive or
  * GitHub, so nothing can have changed.
@@ -14,6 +15,7 @@ import {
   expectCleanFailure,
   expectDestinationsHoldLiveKeys,
   expectNoLeaks,
+  expectRefusedBeforeAnyChange,
   snapshot,
   useWorld
 } from './helpers.js'
@@ -41,6 +43,12 @@ const KEY_NAME_LENGTH = (got: number) =>
     `key-name must be at most 105 characters \\(Hive names a key with at most 200,.*, got ${got}\\b`
   )
 const KEY_NAME_CHARS = /key-name must hold no control, format or invisible characters/
+/** Issue 18: a scope id outside hive-api.md's format (1 to 64 of A-Z a-z 0-9 _ -). */
+const SCOPE_ID = (kind: string, id: string, why: string) =>
+  literally(
+    `scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
+      `(Hive's id format); ${why}`
+  )
 const ENVIRONMENT = (name: string, rule: string) =>
   literally(`destinations: "env:octo/app/${name}": the environment name ${rule}, got "${name}"`)
 
@@ -69,7 +77,10 @@ const ROWS: Row[] = [
   // Issue 9: environment names that walk up or add a segment of GitHub's URL path.
   { named: ['destinations'], change: { destinations: 'env:octo/app/..' }, rule: ENVIRONMENT('..', 'must not be "." or ".."') },
   { named: ['destinations'], change: { destinations: 'env:octo/app/.' }, rule: ENVIRONMENT('.', 'must not be "." or ".."') },
-  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') }
+  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') },
+  // Issue 18: scope ids Hive would refuse (a 422 that never says scope) or keep as an orphan.
+  { named: ['scope'], change: { scope: 'engagements:eng.1' }, rule: SCOPE_ID('engagement', 'eng.1', 'it holds "."') },
+  { named: ['scope'], change: { scope: `campaigns:${'c'.repeat(65)}` }, rule: SCOPE_ID('campaign', 'c'.repeat(65), 'it has 65 characters') }
 ]
 
 describe('bad input values are refused before any request', () => {
@@ -103,4 +114,22 @@ describe('bad input values are refused before any request', () => {
     },
     30_000
   )
+})
+
+describe('scope ids outside the contract', () => {
+  it('names every bad id at once, before any request', async () => {
+    const w = world()
+    const long = 'e'.repeat(65)
+    const outcome = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ scope: `engagements:eng_12,eng.1,${long},eng_40`, permission: 'read-only' })
+    )
+    expect(w.hive.requests).toEqual([])
+    expect(w.github.requests).toEqual([])
+    const scopeLines = errors(outcome.run).filter(line => line.startsWith('scope'))
+    expect(scopeLines).toHaveLength(2)
+    expect(scopeLines[0]).toMatch(SCOPE_ID('engagement', 'eng.1', 'it holds "."'))
+    expect(scopeLines[1]).toMatch(SCOPE_ID('engagement', long, 'it has 65 characters'))
+    for (const id of ['eng.1', long]) expect(outcome.run.summary).toContain(id)
+  }, 30_000)
 })

@@ -259,6 +259,52 @@ describe('getSettings', () => {
     expect(problemsOf({ 'hive-url': url })).toEqual([expect.stringMatching(message)])
   })
 
+  describe('scope ids, held to the contract (1 to 64 of A-Z a-z 0-9 _ -)', () => {
+    const RULE = 'must be 1 to 64 characters, each a letter, digit, "_" or "-" (Hive\'s id format)'
+    const E64 = 'e'.repeat(64)
+    const E65 = 'e'.repeat(65)
+
+    it('accepts ids of 1 and 64 characters of the contract', () => {
+      expect(settingsFrom({ scope: `engagements:e, ${E64},eng_1-A` }).settings().scope).toEqual({
+        type: 'engagements',
+        engagement_ids: ['e', E64, 'eng_1-A']
+      })
+      expect(settingsFrom({ scope: 'campaigns:cmp_7' }).settings().scope).toEqual({
+        type: 'campaigns',
+        campaign_ids: ['cmp_7']
+      })
+    })
+
+    it.each([
+      ['engagements:eng.1', `scope: engagement id "eng.1" ${RULE}; it holds "."`],
+      ['engagements:eng_12,eng:1', `scope: engagement id "eng:1" ${RULE}; it holds ":"`],
+      ['campaigns:cmp 1', `scope: campaign id "cmp 1" ${RULE}; it holds " "`],
+      ['campaigns:cämp/1', `scope: campaign id "cämp/1" ${RULE}; it holds "ä", "/"`],
+      [`engagements:${E65}`, `scope: engagement id "${E65}" ${RULE}; it has 65 characters`],
+      [
+        `engagements:${'e.'.repeat(33)}`,
+        `scope: engagement id "${'e.'.repeat(33)}" ${RULE}; it holds "."; it has 66 characters`
+      ],
+      [
+        'engagements:eng_1,,eng_2',
+        `scope: engagement id "" ${RULE}; it is empty (check the commas)`
+      ]
+    ])('refuses %s, naming the id and the rule', (scope, problem) => {
+      expect(problemsOf({ scope })).toEqual([problem])
+    })
+
+    it('names every bad id at once, in the order given, with the other problems', () => {
+      expect(
+        problemsOf({ scope: `engagements:eng_12,eng.1,${E65},eng_40,`, 'expires-in-days': '0' })
+      ).toEqual([
+        `scope: engagement id "eng.1" ${RULE}; it holds "."`,
+        `scope: engagement id "${E65}" ${RULE}; it has 65 characters`,
+        `scope: engagement id "" ${RULE}; it is empty (check the commas)`,
+        'expires-in-days must be a whole number from 1 to 365, got "0"'
+      ])
+    })
+  })
+
   it.each([
     '/executions-cli/../api-keys',
     '/%2e%2e/executions-cli/executions',
