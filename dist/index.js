@@ -29621,9 +29621,9 @@ function getSettings(source) {
     const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-    // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
-    if (mode !== 'check')
-        checkGitHubApiUrl(githubApiUrl, problems);
+    // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
+    // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
+    checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems);
     checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
@@ -29637,7 +29637,8 @@ function getSettings(source) {
     const destinations = parseDestinations(input('destinations'), repository, problems);
     for (const d of destinations) {
         if (enterpriseServer && !_github_destinations_js__WEBPACK_IMPORTED_MODULE_1__/* .KINDS */ .GW[d.kind].onEnterpriseServer) {
-            problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
+            problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ` +
+                `${githubApiUrl.includes('@') ? 'not shown' : githubApiUrl}) ` +
                 'has no Codespaces secrets; remove it, or run against github.com');
         }
         if (github.kind === 'app' && !_github_destinations_js__WEBPACK_IMPORTED_MODULE_1__/* .KINDS */ .GW[d.kind].appsMayWrite) {
@@ -29728,18 +29729,42 @@ function getSettings(source) {
         dryRun
     };
 }
-function checkGitHubApiUrl(raw, problems) {
-    let url;
+/**
+ * A URL as a message may quote it: without its query or fragment (which may hold a token), and
+ * not at all when it holds "@", which may end a user name or password. The text is checked, not
+ * the parse: "user:pw@host" is a URL of scheme "user:" whose path holds the password, and
+ * "https://user:pw@host:99999" is no URL at all.
+ */
+function quotedUrl(raw) {
+    if (raw.includes('@')) {
+        return '(value not shown: it holds "@", which may end a user name or password)';
+    }
+    return `"${raw.replace(/[?#][\s\S]*$/, '')}"`;
+}
+function parseUrl(raw) {
     try {
-        url = new URL(raw);
+        return new URL(raw);
     }
     catch {
-        url = undefined;
+        return undefined;
     }
+}
+/** Userinfo in a URL: a user name, a password, or both (`http://:PASSWORD@host`). */
+function hasCredentials(url) {
+    return url !== undefined && (url.username !== '' || url.password !== '');
+}
+function checkGitHubApiUrl(raw, sendsToGitHub, problems) {
+    const url = parseUrl(raw);
+    if (hasCredentials(url)) {
+        problems.push('GITHUB_API_URL (set by the runner) must not contain credentials (a user name or password ' +
+            'before "@"): GitHub takes its token in the Authorization header only (value not shown)');
+    }
+    if (!sendsToGitHub)
+        return;
     const loopbackHttp = url?.protocol === 'http:' && (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.isLoopbackHost)(url.hostname);
-    if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
-        problems.push('GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
-            `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`);
+    if (url === undefined || !(url.protocol === 'https:' || loopbackHttp)) {
+        problems.push('GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+            `localhost or 127.0.0.1), got ${quotedUrl(raw)}`);
     }
 }
 /**
@@ -29767,19 +29792,21 @@ function checkProxyVariables(env, problems) {
     }
 }
 function parseHiveUrl(raw, problems) {
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got "${raw}"`);
+    const url = parseUrl(raw);
+    if (url === undefined) {
+        problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got ${quotedUrl(raw)}`);
         return '';
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.isLoopbackHost)(url.hostname))) {
-        problems.push(`hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got "${raw}"`);
+        problems.push(`hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ` +
+            quotedUrl(raw));
     }
-    if (url.username || url.password || url.search || url.hash) {
-        problems.push('hive-url must not contain credentials, a query or a fragment');
+    if (hasCredentials(url)) {
+        problems.push('hive-url must not contain credentials (a user name or password before "@"): Hive takes ' +
+            'its key in X-Api-Key only (value not shown)');
+    }
+    if (url.search || url.hash) {
+        problems.push('hive-url must not contain a query or a fragment (value not shown)');
     }
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }

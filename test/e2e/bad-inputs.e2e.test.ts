@@ -15,10 +15,12 @@ import {
   expectCleanFailure,
   expectDestinationsHoldLiveKeys,
   expectNoLeaks,
+  expectNothingChanged,
   expectRefusedBeforeAnyChange,
   snapshot,
   useWorld
 } from './helpers.js'
+import { leaks } from '../support/run-action.js'
 import type { World } from '../support/world.js'
 
 const world = useWorld()
@@ -132,4 +134,70 @@ describe('scope ids outside the contract', () => {
     expect(scopeLines[1]).toMatch(SCOPE_ID('engagement', long, 'it has 65 characters'))
     for (const id of ['eng.1', long]) expect(outcome.run.summary).toContain(id)
   }, 30_000)
+})
+
+/**
+ * Issue 18: a URL with a user name or password (hive-url, or the runner's GITHUB_API_URL) is
+ * refused by name before any request, and the password is printed nowhere: not in an
+ * `::error::` or `::debug::` line, not in the outputs (`destinations`), not in the job summary.
+ * Before, `http://:PASSWORD@…` passed (only the user name was looked at), and the password came
+ * back in the errors, the `destinations` output and the summary.
+ */
+describe('URLs with credentials are refused, and never printed', () => {
+  const PASSWORD = 'url-pa55word-0123456789'
+  const HIVE = /^hive-url must not contain credentials \(a user name or password before "@"\)/
+  const GITHUB =
+    /^GITHUB_API_URL \(set by the runner\) must not contain credentials \(a user name or password/
+
+  type Case = [
+    string,
+    (w: World) => { inputs?: Record<string, string>; env?: Record<string, string> },
+    RegExp[]
+  ]
+  const port = (url: string) => new URL(url).port
+  // prettier-ignore
+  const CASES: Case[] = [
+    ['hive-url http://:PASSWORD@127.0.0.1:PORT', w => ({ inputs: { 'hive-url': `http://:${PASSWORD}@127.0.0.1:${port(w.hive.url)}` } }), [HIVE]],
+    ['hive-url https://user:PASSWORD@hive.example.com', () => ({ inputs: { 'hive-url': `https://user:${PASSWORD}@hive.example.com` } }), [HIVE]],
+    ['hive-url http://PASSWORD@hive.example.com', () => ({ inputs: { 'hive-url': `http://${PASSWORD}@hive.example.com` } }), [/^hive-url must use https/, HIVE]],
+    ['GITHUB_API_URL http://:PASSWORD@127.0.0.1:PORT', w => ({ env: { GITHUB_API_URL: `http://:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [GITHUB]],
+    ['GITHUB_API_URL https://user:PASSWORD@127.0.0.1:PORT', w => ({ env: { GITHUB_API_URL: `https://user:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [GITHUB]],
+    ['GITHUB_API_URL https://PASSWORD@api.github.com in mode check', () => ({ inputs: { mode: 'check' }, env: { GITHUB_API_URL: `https://${PASSWORD}@api.github.com` } }), [GITHUB]],
+    ['both at once', w => ({ inputs: { 'hive-url': `http://u:${PASSWORD}@127.0.0.1:${port(w.hive.url)}` }, env: { GITHUB_API_URL: `http://u:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [HIVE, GITHUB]]
+  ]
+
+  it.each(CASES)(
+    '%s',
+    async (_, given, rules) => {
+      const w = world()
+      const before = snapshot(w)
+      const { inputs, env } = given(w)
+      const outcome = await act(w, w.inputs(inputs), { env })
+      const { run } = outcome
+
+      // Refused before any request: nothing sent, nothing changed.
+      expect(w.hive.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expect(w.github.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expectNothingChanged(w, outcome, before)
+      expectDestinationsHoldLiveKeys(w)
+
+      // By name, one line each, and the run's own closing line.
+      expectCleanFailure(run)
+      expectNoLeaks(outcome)
+      const lines = errors(run)
+      expect(lines.slice(0, -1).map(line => rules.findIndex(rule => rule.test(line)))).toEqual(
+        rules.map((_rule, i) => i)
+      )
+      expect(lines.at(-1)).toMatch(/input problem\(s\), listed above; nothing was changed/)
+
+      // The password nowhere: log (::debug:: included), stderr, outputs, summary, env file; not
+      // even on an ::add-mask:: line.
+      for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+        expect(text).not.toContain(PASSWORD)
+      }
+      expect(run.everything).not.toContain(PASSWORD)
+      expect(leaks(run, [PASSWORD])).toEqual([])
+    },
+    30_000
+  )
 })

@@ -32,6 +32,7 @@ import {
 } from './helpers.js'
 
 const HIVE_HOST = 'hive.invalid'
+const PROXY_PASSWORD = 'proxy-pa55word-0123456789'
 const GITHUB_HOST = 'api.github.invalid'
 
 let dir: string
@@ -194,6 +195,47 @@ describe('behind a forwarding proxy', () => {
     expect(w.github.requests.length).toBeGreaterThan(0)
     expect(connections(w.github.peerPorts, p).proxied).toBe(0)
     expect(connections(w.hive.peerPorts, p).direct).toBe(0)
+  }, 60_000)
+
+  it('authenticates to the proxy with the user and password of its URL, and prints neither', async () => {
+    const w = world!
+    const p = proxy!
+    const url = await p.start()
+    const { github } = ports(w)
+    const outcome = await act(w, inputsViaName(w), {
+      env: {
+        GITHUB_API_URL: `https://${GITHUB_HOST}:${github}`,
+        HTTPS_PROXY: url.replace('http://', `http://rotator:${PROXY_PASSWORD}@`),
+        NODE_EXTRA_CA_CERTS: caFile
+      }
+    })
+    expectRotated(w, outcome)
+    // Every tunnel carried the credentials: they were used, not dropped.
+    const basic = Buffer.from(`rotator:${PROXY_PASSWORD}`).toString('base64')
+    expect(p.requests.length).toBeGreaterThan(0)
+    expect(p.requests.filter(r => r.authorization !== `Basic ${basic}`)).toEqual([])
+    for (const secret of [PROXY_PASSWORD, basic]) {
+      expect(outcome.run.everything).not.toContain(secret)
+    }
+  }, 60_000)
+
+  it('prints no proxy password when the proxy cannot be reached', async () => {
+    const w = world!
+    const before = snapshot(w)
+    // A proxy name that never resolves: Hive's request fails at once (ENOTFOUND is not asked
+    // again); GitHub (https://127.0.0.1) goes direct, instead of through Octokit's retries.
+    const outcome = await act(w, inputsViaName(w), {
+      env: {
+        HTTPS_PROXY: `http://rotator:${PROXY_PASSWORD}@proxy.invalid:3128`,
+        NO_PROXY: '127.0.0.1',
+        NODE_EXTRA_CA_CERTS: caFile
+      }
+    })
+    expectCleanFailure(outcome.run)
+    expectNoLeaks(outcome)
+    expect(errorText(outcome.run)).toContain('ENOTFOUND, the name proxy.invalid does not resolve')
+    expect(outcome.run.everything).not.toContain(PROXY_PASSWORD)
+    expectNothingChanged(w, outcome, before)
   }, 60_000)
 
   it('refuses a proxy variable that is not a URL before sending anything, without showing it', async () => {
