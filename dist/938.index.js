@@ -255,7 +255,7 @@ class GitHubGuardError extends Error {
  *   costs at most that much memory.
  */
 function guardedFetch(options) {
-    const base = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_5__/* .fetch */ .h;
+    const base = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_5__/* .fetch */ .hd;
     const origin = new URL(options.baseUrl).origin;
     const { timeoutMs, maxBodyBytes } = options;
     const masked = new Set();

@@ -143,8 +143,9 @@ export function getSettings(source: SettingsSource): Settings {
 
   const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems)
   const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
-  // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
-  if (mode !== 'check') checkGitHubApiUrl(githubApiUrl, problems)
+  // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
+  // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
+  checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems)
   checkProxyVariables(source.env, problems)
   // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
   const enterpriseServer = /\/api\/v3$/.test(githubApiUrl)
@@ -163,7 +164,8 @@ export function getSettings(source: SettingsSource): Settings {
   for (const d of destinations) {
     if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
       problems.push(
-        `destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
+        `destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ` +
+          `${githubApiUrl.includes('@') ? 'not shown' : githubApiUrl}) ` +
           'has no Codespaces secrets; remove it, or run against github.com'
       )
     }
@@ -293,18 +295,46 @@ export function getSettings(source: SettingsSource): Settings {
   }
 }
 
-function checkGitHubApiUrl(raw: string, problems: string[]) {
-  let url: URL | undefined
-  try {
-    url = new URL(raw)
-  } catch {
-    url = undefined
+/**
+ * A URL as a message may quote it: without its query or fragment (which may hold a token), and
+ * not at all when it holds "@", which may end a user name or password. The text is checked, not
+ * the parse: "user:pw@host" is a URL of scheme "user:" whose path holds the password, and
+ * "https://user:pw@host:99999" is no URL at all.
+ */
+function quotedUrl(raw: string): string {
+  if (raw.includes('@')) {
+    return '(value not shown: it holds "@", which may end a user name or password)'
   }
-  const loopbackHttp = url?.protocol === 'http:' && isLoopbackHost(url.hostname)
-  if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
+  return `"${raw.replace(/[?#][\s\S]*$/, '')}"`
+}
+
+function parseUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw)
+  } catch {
+    return undefined
+  }
+}
+
+/** Userinfo in a URL: a user name, a password, or both (`http://:PASSWORD@host`). */
+function hasCredentials(url: URL | undefined): boolean {
+  return url !== undefined && (url.username !== '' || url.password !== '')
+}
+
+function checkGitHubApiUrl(raw: string, sendsToGitHub: boolean, problems: string[]) {
+  const url = parseUrl(raw)
+  if (hasCredentials(url)) {
     problems.push(
-      'GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
-        `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`
+      'GITHUB_API_URL (set by the runner) must not contain credentials (a user name or password ' +
+        'before "@"): GitHub takes its token in the Authorization header only (value not shown)'
+    )
+  }
+  if (!sendsToGitHub) return
+  const loopbackHttp = url?.protocol === 'http:' && isLoopbackHost(url.hostname)
+  if (url === undefined || !(url.protocol === 'https:' || loopbackHttp)) {
+    problems.push(
+      'GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+        `localhost or 127.0.0.1), got ${quotedUrl(raw)}`
     )
   }
 }
@@ -335,20 +365,27 @@ function checkProxyVariables(env: SettingsSource['env'], problems: string[]) {
 }
 
 function parseHiveUrl(raw: string, problems: string[]): string {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got "${raw}"`)
+  const url = parseUrl(raw)
+  if (url === undefined) {
+    problems.push(
+      `hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got ${quotedUrl(raw)}`
+    )
     return ''
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     problems.push(
-      `hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got "${raw}"`
+      `hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ` +
+        quotedUrl(raw)
     )
   }
-  if (url.username || url.password || url.search || url.hash) {
-    problems.push('hive-url must not contain credentials, a query or a fragment')
+  if (hasCredentials(url)) {
+    problems.push(
+      'hive-url must not contain credentials (a user name or password before "@"): Hive takes ' +
+        'its key in X-Api-Key only (value not shown)'
+    )
+  }
+  if (url.search || url.hash) {
+    problems.push('hive-url must not contain a query or a fragment (value not shown)')
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
@@ -471,17 +508,37 @@ function maskPem(pem: string, mask: (value: string) => void) {
   }
 }
 
+/** A scope id as hive-api.md defines it: what Hive keeps, and what a key object may carry. */
+const SCOPE_ID = /^[A-Za-z0-9_-]{1,64}$/
+
 function parseScope(raw: string, problems: string[]): Scope | 'inherit' {
   if (raw === 'inherit') return 'inherit'
   if (raw === 'all') return { type: 'all' }
   const match = /^(engagements|campaigns):(.+)$/.exec(raw)
   const ids = match ? match[2].split(',').map(s => s.trim()) : []
-  if (!match || ids.length === 0 || ids.some(id => !/^[A-Za-z0-9_.-]+$/.test(id))) {
+  if (!match || ids.every(id => id === '')) {
     problems.push(
       `scope must be inherit, all, engagements:ID[,ID…] or campaigns:ID[,ID…], got "${raw}"`
     )
     return 'inherit'
   }
+  // Every id outside the contract, each named: Hive would refuse it (a 422 that never says
+  // `scope`), or keep it, and every later run would refuse the key list that holds it.
+  const kind = match[1] === 'engagements' ? 'engagement' : 'campaign'
+  const bad = ids.filter(id => !SCOPE_ID.test(id))
+  for (const id of bad) {
+    const others = [...new Set(id.replace(/[A-Za-z0-9_-]/g, ''))]
+    const why = [
+      ...(id === '' ? ['it is empty (check the commas)'] : []),
+      ...(others.length > 0 ? [`it holds ${others.map(c => JSON.stringify(c)).join(', ')}`] : []),
+      ...(id.length > 64 ? [`it has ${id.length} characters`] : [])
+    ].join('; ')
+    problems.push(
+      `scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
+        `(Hive's id format); ${why}`
+    )
+  }
+  if (bad.length > 0) return 'inherit'
   return match[1] === 'engagements'
     ? { type: 'engagements', engagement_ids: ids }
     : { type: 'campaigns', campaign_ids: ids }

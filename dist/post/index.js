@@ -316,7 +316,7 @@ __webpack_unused_export__ = Dispatcher
 __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
-__webpack_unused_export__ = Agent
+module.exports.g6 = Agent
 __webpack_unused_export__ = ProxyAgent
 module.exports.J2 = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
@@ -31788,9 +31788,15 @@ async function readCapped(response, limit, signal) {
 ;// CONCATENATED MODULE: ./src/http/agent.ts
 /**
  * The one HTTP stack of the process: undici (the copy @actions/github and @actions/http-client
- * already bundle), with one dispatcher that honours the environment's proxy settings for every
- * request, Hive's and GitHub's alike: HTTPS_PROXY for https URLs, HTTP_PROXY for http ones (and
- * for https when HTTPS_PROXY is unset), NO_PROXY to go direct, lower-case spellings first.
+ * already bundle), with one dispatcher for every request, Hive's and GitHub's alike:
+ *
+ * - **https** follows the environment's proxy settings: HTTPS_PROXY for https URLs (HTTP_PROXY
+ *   when it is unset), NO_PROXY to go direct, lower-case spellings first;
+ * - **plain http** goes only to a loopback host (a local emulator: settings allow nothing else),
+ *   and always direct, whatever HTTP_PROXY and NO_PROXY say (invariant 6): through a proxy, the
+ *   proxy would read every key and token in clear, and would resolve `localhost` on its own side,
+ *   where another server may answer. The name is resolved here. A plain-http request to any other
+ *   host is refused, and nothing is sent.
  *
  * Node's global fetch is not used: it ignores these variables (on Node 24 only with
  * NODE_USE_ENV_PROXY=1), and it is a second copy of undici to load and compile.
@@ -31800,33 +31806,69 @@ async function readCapped(response, limit, signal) {
  * `redirect` and `signal` on every call.
  */
 
+function isLoopbackHost(hostname) {
+    // WHATWG URL has already canonicalised the host: 127.1 and 0x7f.0.0.1 arrive as 127.0.0.1,
+    // [0:0:0:0:0:0:0:1] as [::1].
+    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+/**
+ * How a request to `origin` is sent: `direct` (plain http to a loopback host), `environment`
+ * (through the proxy the environment names, unless NO_PROXY lists the host), or `refused` (plain
+ * http anywhere else, or not a URL).
+ */
+function routeFor(origin) {
+    let url;
+    try {
+        url = new URL(String(origin));
+    }
+    catch {
+        return 'refused';
+    }
+    if (url.protocol === 'http:')
+        return isLoopbackHost(url.hostname) ? 'direct' : 'refused';
+    return 'environment';
+}
 let dispatcher;
 /**
  * The process's dispatcher, made on first use (a run that fails on its inputs never makes it).
- * The variables are read then; NO_PROXY is read again whenever it changes.
+ * The proxy variables are read then; NO_PROXY is read again whenever it changes.
  */
 function httpDispatcher() {
     if (dispatcher === undefined) {
-        // undici 6 warns once that EnvHttpProxyAgent is experimental; that line in every run's log
-        // would say nothing to the workflow's author. Only that one warning is held back.
-        const emitWarning = process.emitWarning;
-        process.emitWarning = ((warning, ...rest) => {
-            const options = rest[0];
-            const code = typeof options === 'object' && options !== null
-                ? options.code
-                : rest[1];
-            if (code === 'UNDICI-EHPA')
-                return;
-            emitWarning.call(process, warning, ...rest);
+        const direct = new undici/* Agent */.g6();
+        const environment = envHttpProxyAgent();
+        dispatcher = environment.compose(viaEnvironment => (options, handler) => {
+            const route = routeFor(options.origin ?? '');
+            if (route === 'environment')
+                return viaEnvironment(options, handler);
+            if (route === 'direct')
+                return direct.dispatch(options, handler);
+            handler.onError?.(new Error('refused to send a plain-http request to a host that is not loopback: plain http goes ' +
+                'only to localhost, 127.0.0.0/8 or [::1], direct'));
+            return false;
         });
-        try {
-            dispatcher = new undici/* EnvHttpProxyAgent */.J2();
-        }
-        finally {
-            process.emitWarning = emitWarning;
-        }
     }
     return dispatcher;
+}
+function envHttpProxyAgent() {
+    // undici 6 warns once that EnvHttpProxyAgent is experimental; that line in every run's log
+    // would say nothing to the workflow's author. Only that one warning is held back.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((warning, ...rest) => {
+        const options = rest[0];
+        const code = typeof options === 'object' && options !== null
+            ? options.code
+            : rest[1];
+        if (code === 'UNDICI-EHPA')
+            return;
+        emitWarning.call(process, warning, ...rest);
+    });
+    try {
+        return new undici/* EnvHttpProxyAgent */.J2();
+    }
+    finally {
+        process.emitWarning = emitWarning;
+    }
 }
 /**
  * undici's fetch through the process's dispatcher. Typed as the global fetch so that callers (and
@@ -32158,7 +32200,8 @@ function installSignalHandlers(cancellation, onDeadline, proc = process) {
  *
  * - the key goes only to the origin of hive-url: each path is checked, then the joined URL is
  *   compared with the base's origin, before anything is sent;
- * - never over plain http, unless the host is loopback (a local emulator);
+ * - never over plain http, unless the host is loopback (a local emulator), and then direct, never
+ *   through a proxy (http/agent.ts routes it);
  * - never along a redirect: fetch is told not to follow, and any 3xx is an error.
  *
  * And invariant 3, for HTTP: no message built here contains the key or a request body. The only
@@ -32201,11 +32244,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** A key is sent as a header, so it must be visible ASCII. Also what a created key must look like. */
 const KEY_PATTERN = /^[\x21-\x7e]+$/;
 const USER_AGENT = 'hive-rotate-key';
-function isLoopbackHost(hostname) {
-    // WHATWG URL has already canonicalised the host: 127.1 and 0x7f.0.0.1 arrive as 127.0.0.1,
-    // [0:0:0:0:0:0:0:1] as [::1].
-    return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
+/** Where plain http may go (http/agent.ts sends it there direct, never through a proxy). */
+
 /** Why a request path may not be joined to hive-url, or undefined when it may. */
 function pathProblem(path) {
     if (typeof path !== 'string' || !path.startsWith('/'))
@@ -32745,9 +32785,9 @@ function getSettings(source) {
     const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-    // The token goes there: https, as for hive-url (mode check sends GitHub nothing).
-    if (mode !== 'check')
-        checkGitHubApiUrl(githubApiUrl, problems);
+    // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
+    // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
+    checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems);
     checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
@@ -32761,7 +32801,8 @@ function getSettings(source) {
     const destinations = parseDestinations(input('destinations'), repository, problems);
     for (const d of destinations) {
         if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
-            problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ${githubApiUrl}) ` +
+            problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ` +
+                `${githubApiUrl.includes('@') ? 'not shown' : githubApiUrl}) ` +
                 'has no Codespaces secrets; remove it, or run against github.com');
         }
         if (github.kind === 'app' && !KINDS[d.kind].appsMayWrite) {
@@ -32852,18 +32893,42 @@ function getSettings(source) {
         dryRun
     };
 }
-function checkGitHubApiUrl(raw, problems) {
-    let url;
+/**
+ * A URL as a message may quote it: without its query or fragment (which may hold a token), and
+ * not at all when it holds "@", which may end a user name or password. The text is checked, not
+ * the parse: "user:pw@host" is a URL of scheme "user:" whose path holds the password, and
+ * "https://user:pw@host:99999" is no URL at all.
+ */
+function quotedUrl(raw) {
+    if (raw.includes('@')) {
+        return '(value not shown: it holds "@", which may end a user name or password)';
+    }
+    return `"${raw.replace(/[?#][\s\S]*$/, '')}"`;
+}
+function parseUrl(raw) {
     try {
-        url = new URL(raw);
+        return new URL(raw);
     }
     catch {
-        url = undefined;
+        return undefined;
     }
+}
+/** Userinfo in a URL: a user name, a password, or both (`http://:PASSWORD@host`). */
+function hasCredentials(url) {
+    return url !== undefined && (url.username !== '' || url.password !== '');
+}
+function checkGitHubApiUrl(raw, sendsToGitHub, problems) {
+    const url = parseUrl(raw);
+    if (hasCredentials(url)) {
+        problems.push('GITHUB_API_URL (set by the runner) must not contain credentials (a user name or password ' +
+            'before "@"): GitHub takes its token in the Authorization header only (value not shown)');
+    }
+    if (!sendsToGitHub)
+        return;
     const loopbackHttp = url?.protocol === 'http:' && isLoopbackHost(url.hostname);
-    if (url === undefined || !(url.protocol === 'https:' || loopbackHttp) || url.username) {
-        problems.push('GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
-            `is allowed only to localhost or 127.0.0.1), got "${url ? url.origin + url.pathname : raw}"`);
+    if (url === undefined || !(url.protocol === 'https:' || loopbackHttp)) {
+        problems.push('GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+            `localhost or 127.0.0.1), got ${quotedUrl(raw)}`);
     }
 }
 /**
@@ -32891,19 +32956,21 @@ function checkProxyVariables(env, problems) {
     }
 }
 function parseHiveUrl(raw, problems) {
-    let url;
-    try {
-        url = new URL(raw);
-    }
-    catch {
-        problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got "${raw}"`);
+    const url = parseUrl(raw);
+    if (url === undefined) {
+        problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got ${quotedUrl(raw)}`);
         return '';
     }
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-        problems.push(`hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got "${raw}"`);
+        problems.push(`hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ` +
+            quotedUrl(raw));
     }
-    if (url.username || url.password || url.search || url.hash) {
-        problems.push('hive-url must not contain credentials, a query or a fragment');
+    if (hasCredentials(url)) {
+        problems.push('hive-url must not contain credentials (a user name or password before "@"): Hive takes ' +
+            'its key in X-Api-Key only (value not shown)');
+    }
+    if (url.search || url.hash) {
+        problems.push('hive-url must not contain a query or a fragment (value not shown)');
     }
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
@@ -33010,6 +33077,8 @@ function maskPem(pem, mask) {
             mask(line);
     }
 }
+/** A scope id as hive-api.md defines it: what Hive keeps, and what a key object may carry. */
+const SCOPE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 function parseScope(raw, problems) {
     if (raw === 'inherit')
         return 'inherit';
@@ -33017,10 +33086,26 @@ function parseScope(raw, problems) {
         return { type: 'all' };
     const match = /^(engagements|campaigns):(.+)$/.exec(raw);
     const ids = match ? match[2].split(',').map(s => s.trim()) : [];
-    if (!match || ids.length === 0 || ids.some(id => !/^[A-Za-z0-9_.-]+$/.test(id))) {
+    if (!match || ids.every(id => id === '')) {
         problems.push(`scope must be inherit, all, engagements:ID[,ID…] or campaigns:ID[,ID…], got "${raw}"`);
         return 'inherit';
     }
+    // Every id outside the contract, each named: Hive would refuse it (a 422 that never says
+    // `scope`), or keep it, and every later run would refuse the key list that holds it.
+    const kind = match[1] === 'engagements' ? 'engagement' : 'campaign';
+    const bad = ids.filter(id => !SCOPE_ID.test(id));
+    for (const id of bad) {
+        const others = [...new Set(id.replace(/[A-Za-z0-9_-]/g, ''))];
+        const why = [
+            ...(id === '' ? ['it is empty (check the commas)'] : []),
+            ...(others.length > 0 ? [`it holds ${others.map(c => JSON.stringify(c)).join(', ')}`] : []),
+            ...(id.length > 64 ? [`it has ${id.length} characters`] : [])
+        ].join('; ');
+        problems.push(`scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
+            `(Hive's id format); ${why}`);
+    }
+    if (bad.length > 0)
+        return 'inherit';
     return match[1] === 'engagements'
         ? { type: 'engagements', engagement_ids: ids }
         : { type: 'campaigns', campaign_ids: ids };

@@ -4,7 +4,8 @@
  *
  * - the key goes only to the origin of hive-url: each path is checked, then the joined URL is
  *   compared with the base's origin, before anything is sent;
- * - never over plain http, unless the host is loopback (a local emulator);
+ * - never over plain http, unless the host is loopback (a local emulator), and then direct, never
+ *   through a proxy (http/agent.ts routes it);
  * - never along a redirect: fetch is told not to follow, and any 3xx is an error.
  *
  * And invariant 3, for HTTP: no message built here contains the key or a request body. The only
@@ -13,7 +14,7 @@
  */
 
 import { readCapped } from '../body.js'
-import { fetch as proxyFetch } from '../http/agent.js'
+import { fetch as proxyFetch, isLoopbackHost } from '../http/agent.js'
 import { redact, sanitize } from '../text.js'
 import { neverCancelled, type Cancellation } from '../cancel.js'
 
@@ -129,11 +130,8 @@ export const KEY_PATTERN = /^[\x21-\x7e]+$/
 
 const USER_AGENT = 'hive-rotate-key'
 
-export function isLoopbackHost(hostname: string): boolean {
-  // WHATWG URL has already canonicalised the host: 127.1 and 0x7f.0.0.1 arrive as 127.0.0.1,
-  // [0:0:0:0:0:0:0:1] as [::1].
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname)
-}
+/** Where plain http may go (http/agent.ts sends it there direct, never through a proxy). */
+export { isLoopbackHost }
 
 /** Why a request path may not be joined to hive-url, or undefined when it may. */
 export function pathProblem(path: string): string | undefined {

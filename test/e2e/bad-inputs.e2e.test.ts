@@ -1,8 +1,9 @@
 /**
  * Invariant 5 for the inputs of issue 4 (mode, old-key-grace-minutes, prune,
- * rotate-if-expiring-within-days), the combinations mode emergency refuses, and the names of
+ * rotate-if-expiring-within-days), the combinations mode emergency refuses, the names of
  * issue 9 (a key-name too long once the suffix is counted, or holding a control or format
- * character; ".", ".." or a "/" as an environment name): each bad value is answered by
+ * character; ".", ".." or a "/" as an environment name), and the scope ids of issue 18 (outside
+ * hive-api.md's 1 to 64 of A-Z a-z 0-9 _ -): each bad value is answered by
  * dist/index.js with exit 1, an `::error::` line that names the input, states the rule and quotes
  * what was given, no stack trace, a job summary that lists it, and not one request to Hive or
  * GitHub, so nothing can have changed.
@@ -14,9 +15,12 @@ import {
   expectCleanFailure,
   expectDestinationsHoldLiveKeys,
   expectNoLeaks,
+  expectNothingChanged,
+  expectRefusedBeforeAnyChange,
   snapshot,
   useWorld
 } from './helpers.js'
+import { leaks } from '../support/run-action.js'
 import type { World } from '../support/world.js'
 
 const world = useWorld()
@@ -41,6 +45,12 @@ const KEY_NAME_LENGTH = (got: number) =>
     `key-name must be at most 90 characters \\(Hive names a key with at most 200,.*, got ${got}\\b`
   )
 const KEY_NAME_CHARS = /key-name must hold no control, format or invisible characters/
+/** Issue 18: a scope id outside hive-api.md's format (1 to 64 of A-Z a-z 0-9 _ -). */
+const SCOPE_ID = (kind: string, id: string, why: string) =>
+  literally(
+    `scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
+      `(Hive's id format); ${why}`
+  )
 const ENVIRONMENT = (name: string, rule: string) =>
   literally(`destinations: "env:octo/app/${name}": the environment name ${rule}, got "${name}"`)
 
@@ -69,7 +79,10 @@ const ROWS: Row[] = [
   // Issue 9: environment names that walk up or add a segment of GitHub's URL path.
   { named: ['destinations'], change: { destinations: 'env:octo/app/..' }, rule: ENVIRONMENT('..', 'must not be "." or ".."') },
   { named: ['destinations'], change: { destinations: 'env:octo/app/.' }, rule: ENVIRONMENT('.', 'must not be "." or ".."') },
-  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') }
+  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') },
+  // Issue 18: scope ids Hive would refuse (a 422 that never says scope) or keep as an orphan.
+  { named: ['scope'], change: { scope: 'engagements:eng.1' }, rule: SCOPE_ID('engagement', 'eng.1', 'it holds "."') },
+  { named: ['scope'], change: { scope: `campaigns:${'c'.repeat(65)}` }, rule: SCOPE_ID('campaign', 'c'.repeat(65), 'it has 65 characters') }
 ]
 
 describe('bad input values are refused before any request', () => {
@@ -100,6 +113,90 @@ describe('bad input values are refused before any request', () => {
         expect(run.summary).toContain(name)
       }
       expect(lines.at(-1)).toMatch(/input problem\(s\), listed above; nothing was changed/)
+    },
+    30_000
+  )
+})
+
+describe('scope ids outside the contract', () => {
+  it('names every bad id at once, before any request', async () => {
+    const w = world()
+    const long = 'e'.repeat(65)
+    const outcome = await expectRefusedBeforeAnyChange(
+      w,
+      w.inputs({ scope: `engagements:eng_12,eng.1,${long},eng_40`, permission: 'read-only' })
+    )
+    expect(w.hive.requests).toEqual([])
+    expect(w.github.requests).toEqual([])
+    const scopeLines = errors(outcome.run).filter(line => line.startsWith('scope'))
+    expect(scopeLines).toHaveLength(2)
+    expect(scopeLines[0]).toMatch(SCOPE_ID('engagement', 'eng.1', 'it holds "."'))
+    expect(scopeLines[1]).toMatch(SCOPE_ID('engagement', long, 'it has 65 characters'))
+    for (const id of ['eng.1', long]) expect(outcome.run.summary).toContain(id)
+  }, 30_000)
+})
+
+/**
+ * Issue 18: a URL with a user name or password (hive-url, or the runner's GITHUB_API_URL) is
+ * refused by name before any request, and the password is printed nowhere: not in an
+ * `::error::` or `::debug::` line, not in the outputs (`destinations`), not in the job summary.
+ * Before, `http://:PASSWORD@…` passed (only the user name was looked at), and the password came
+ * back in the errors, the `destinations` output and the summary.
+ */
+describe('URLs with credentials are refused, and never printed', () => {
+  const PASSWORD = 'url-pa55word-0123456789'
+  const HIVE = /^hive-url must not contain credentials \(a user name or password before "@"\)/
+  const GITHUB =
+    /^GITHUB_API_URL \(set by the runner\) must not contain credentials \(a user name or password/
+
+  type Case = [
+    string,
+    (w: World) => { inputs?: Record<string, string>; env?: Record<string, string> },
+    RegExp[]
+  ]
+  const port = (url: string) => new URL(url).port
+  // prettier-ignore
+  const CASES: Case[] = [
+    ['hive-url http://:PASSWORD@127.0.0.1:PORT', w => ({ inputs: { 'hive-url': `http://:${PASSWORD}@127.0.0.1:${port(w.hive.url)}` } }), [HIVE]],
+    ['hive-url https://user:PASSWORD@hive.example.com', () => ({ inputs: { 'hive-url': `https://user:${PASSWORD}@hive.example.com` } }), [HIVE]],
+    ['hive-url http://PASSWORD@hive.example.com', () => ({ inputs: { 'hive-url': `http://${PASSWORD}@hive.example.com` } }), [/^hive-url must use https/, HIVE]],
+    ['GITHUB_API_URL http://:PASSWORD@127.0.0.1:PORT', w => ({ env: { GITHUB_API_URL: `http://:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [GITHUB]],
+    ['GITHUB_API_URL https://user:PASSWORD@127.0.0.1:PORT', w => ({ env: { GITHUB_API_URL: `https://user:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [GITHUB]],
+    ['GITHUB_API_URL https://PASSWORD@api.github.com in mode check', () => ({ inputs: { mode: 'check' }, env: { GITHUB_API_URL: `https://${PASSWORD}@api.github.com` } }), [GITHUB]],
+    ['both at once', w => ({ inputs: { 'hive-url': `http://u:${PASSWORD}@127.0.0.1:${port(w.hive.url)}` }, env: { GITHUB_API_URL: `http://u:${PASSWORD}@127.0.0.1:${port(w.github.url)}` } }), [HIVE, GITHUB]]
+  ]
+
+  it.each(CASES)(
+    '%s',
+    async (_, given, rules) => {
+      const w = world()
+      const before = snapshot(w)
+      const { inputs, env } = given(w)
+      const outcome = await act(w, w.inputs(inputs), { env })
+      const { run } = outcome
+
+      // Refused before any request: nothing sent, nothing changed.
+      expect(w.hive.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expect(w.github.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
+      expectNothingChanged(w, outcome, before)
+      expectDestinationsHoldLiveKeys(w)
+
+      // By name, one line each, and the run's own closing line.
+      expectCleanFailure(run)
+      expectNoLeaks(outcome)
+      const lines = errors(run)
+      expect(lines.slice(0, -1).map(line => rules.findIndex(rule => rule.test(line)))).toEqual(
+        rules.map((_rule, i) => i)
+      )
+      expect(lines.at(-1)).toMatch(/input problem\(s\), listed above; nothing was changed/)
+
+      // The password nowhere: log (::debug:: included), stderr, outputs, summary, env file; not
+      // even on an ::add-mask:: line.
+      for (const text of [run.stdout, run.stderr, run.summary, JSON.stringify(run.outputs)]) {
+        expect(text).not.toContain(PASSWORD)
+      }
+      expect(run.everything).not.toContain(PASSWORD)
+      expect(leaks(run, [PASSWORD])).toEqual([])
     },
     30_000
   )

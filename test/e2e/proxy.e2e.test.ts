@@ -32,6 +32,7 @@ import {
 } from './helpers.js'
 
 const HIVE_HOST = 'hive.invalid'
+const PROXY_PASSWORD = 'proxy-pa55word-0123456789'
 const GITHUB_HOST = 'api.github.invalid'
 
 let dir: string
@@ -106,10 +107,6 @@ beforeAll(() => {
   makeCertificates()
 })
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
-beforeEach(async () => {
-  world = await startWorld({ tls }, { tls })
-  proxy = new ForwardProxy({ [HIVE_HOST]: '127.0.0.1', [GITHUB_HOST]: '127.0.0.1' })
-})
 afterEach(async () => {
   await Promise.all([world?.stop(), proxy?.stop()])
   world = proxy = undefined
@@ -145,6 +142,11 @@ function connections(peerPorts: readonly number[], p: ForwardProxy) {
 }
 
 describe('behind a forwarding proxy', () => {
+  beforeEach(async () => {
+    world = await startWorld({ tls }, { tls })
+    proxy = new ForwardProxy({ [HIVE_HOST]: '127.0.0.1', [GITHUB_HOST]: '127.0.0.1' })
+  })
+
   it('sends every Hive and GitHub request of a rotation through HTTPS_PROXY', async () => {
     const w = world!
     const p = proxy!
@@ -195,6 +197,47 @@ describe('behind a forwarding proxy', () => {
     expect(connections(w.hive.peerPorts, p).direct).toBe(0)
   }, 60_000)
 
+  it('authenticates to the proxy with the user and password of its URL, and prints neither', async () => {
+    const w = world!
+    const p = proxy!
+    const url = await p.start()
+    const { github } = ports(w)
+    const outcome = await act(w, inputsViaName(w), {
+      env: {
+        GITHUB_API_URL: `https://${GITHUB_HOST}:${github}`,
+        HTTPS_PROXY: url.replace('http://', `http://rotator:${PROXY_PASSWORD}@`),
+        NODE_EXTRA_CA_CERTS: caFile
+      }
+    })
+    expectRotated(w, outcome)
+    // Every tunnel carried the credentials: they were used, not dropped.
+    const basic = Buffer.from(`rotator:${PROXY_PASSWORD}`).toString('base64')
+    expect(p.requests.length).toBeGreaterThan(0)
+    expect(p.requests.filter(r => r.authorization !== `Basic ${basic}`)).toEqual([])
+    for (const secret of [PROXY_PASSWORD, basic]) {
+      expect(outcome.run.everything).not.toContain(secret)
+    }
+  }, 60_000)
+
+  it('prints no proxy password when the proxy cannot be reached', async () => {
+    const w = world!
+    const before = snapshot(w)
+    // A proxy name that never resolves: Hive's request fails at once (ENOTFOUND is not asked
+    // again); GitHub (https://127.0.0.1) goes direct, instead of through Octokit's retries.
+    const outcome = await act(w, inputsViaName(w), {
+      env: {
+        HTTPS_PROXY: `http://rotator:${PROXY_PASSWORD}@proxy.invalid:3128`,
+        NO_PROXY: '127.0.0.1',
+        NODE_EXTRA_CA_CERTS: caFile
+      }
+    })
+    expectCleanFailure(outcome.run)
+    expectNoLeaks(outcome)
+    expect(errorText(outcome.run)).toContain('ENOTFOUND, the name proxy.invalid does not resolve')
+    expect(outcome.run.everything).not.toContain(PROXY_PASSWORD)
+    expectNothingChanged(w, outcome, before)
+  }, 60_000)
+
   it('refuses a proxy variable that is not a URL before sending anything, without showing it', async () => {
     const w = world!
     const before = snapshot(w)
@@ -228,4 +271,56 @@ describe('behind a forwarding proxy', () => {
     expect(w.hive.requests).toEqual([])
     expectNothingChanged(w, outcome, before)
   }, 60_000)
+})
+
+/**
+ * Invariant 6: a plain-http request (only ever to a loopback host: a local emulator) goes direct,
+ * whatever HTTP_PROXY says and NO_PROXY leaves out. Through a proxy, the proxy would read the
+ * admin key, the old key, the new key's value and the GitHub token, and would resolve `localhost`
+ * on its own side: this proxy resolves it to the emulators, so a run that still went through it
+ * would succeed, and only what the proxy saw tells the difference.
+ */
+describe('plain http to a loopback host, with a proxy set and NO_PROXY unset', () => {
+  beforeEach(async () => {
+    world = await startWorld() // both emulators on http://127.0.0.1:PORT
+    proxy = new ForwardProxy({ localhost: '127.0.0.1' })
+  })
+
+  it.each([
+    ['127.0.0.1', 'HTTP_PROXY'],
+    ['localhost', 'http_proxy']
+  ])(
+    'hive-url and GITHUB_API_URL http://%s:PORT go direct, not through %s',
+    async (host, name) => {
+      const w = world!
+      const p = proxy!
+      const url = await p.start()
+      const { hive, github } = ports(w)
+      const outcome = await act(w, w.inputs({ 'hive-url': `http://${host}:${hive}` }), {
+        env: {
+          GITHUB_API_URL: `http://${host}:${github}`,
+          [name]: url,
+          // https would go through it, as it should; nothing here is https.
+          [name.startsWith('H') ? 'HTTPS_PROXY' : 'https_proxy']: url
+        }
+      })
+      expectRotated(w, outcome)
+
+      // The proxy was asked for nothing, and opened nothing.
+      expect(p.requests).toEqual([])
+      expect(p.upstreamPorts.size).toBe(0)
+      // Every connection either emulator accepted came straight from the action.
+      expect(w.hive.requests.length).toBeGreaterThan(0)
+      expect(w.github.requests.length).toBeGreaterThan(0)
+      expect(connections(w.hive.peerPorts, p)).toEqual({
+        proxied: 0,
+        direct: w.hive.peerPorts.length
+      })
+      expect(connections(w.github.peerPorts, p)).toEqual({
+        proxied: 0,
+        direct: w.github.peerPorts.length
+      })
+    },
+    60_000
+  )
 })

@@ -7,8 +7,8 @@
  * proxy e2e test points hive-url and GITHUB_API_URL at names under `.invalid`, which never
  * resolve, so a request that skips the proxy fails, and one that reaches it lands on an emulator.
  *
- * It records each target it was asked for, and the local port of every connection it opened
- * upstream: an emulator's `peerPorts` that are all among them saw nothing but proxied requests.
+ * It records each target it was asked for (with the Proxy-Authorization sent, if any), and the
+ * local port of every connection it opened upstream: an emulator's `peerPorts` that are all among them saw nothing but proxied requests.
  */
 import http from 'node:http'
 import net from 'node:net'
@@ -24,6 +24,8 @@ export interface ProxiedRequest {
   path?: string
   /** False when the proxy refused it (a name it can't resolve) or could not reach the target. */
   ok: boolean
+  /** The Proxy-Authorization header the client sent, when it sent one. */
+  authorization?: string
 }
 
 export class ForwardProxy {
@@ -96,7 +98,12 @@ export class ForwardProxy {
     const target = req.url ?? ''
     const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(target)
     const address = match ? this.resolve(match[1]) : undefined
-    const record: ProxiedRequest = { kind: 'connect', target, ok: address !== undefined }
+    const record: ProxiedRequest = {
+      kind: 'connect',
+      target,
+      ok: address !== undefined,
+      ...authorization(req)
+    }
     this.requests.push(record)
     if (match === null || address === undefined) {
       client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n')
@@ -136,7 +143,8 @@ export class ForwardProxy {
       target,
       method: req.method,
       path: url.pathname,
-      ok: address !== undefined
+      ok: address !== undefined,
+      ...authorization(req)
     }
     this.requests.push(record)
     if (address === undefined) {
@@ -164,4 +172,9 @@ export class ForwardProxy {
     })
     req.pipe(upstreamRequest)
   }
+}
+
+function authorization(req: http.IncomingMessage): { authorization?: string } {
+  const value = req.headers['proxy-authorization']
+  return value === undefined ? {} : { authorization: value }
 }

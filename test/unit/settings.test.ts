@@ -252,11 +252,57 @@ describe('getSettings', () => {
 
   it.each([
     ['https://user:pw@hive.example', /must not contain credentials/],
-    ['https://hive.example/?a=b', /must not contain credentials, a query/],
+    ['https://hive.example/?a=b', /must not contain a query or a fragment/],
     ['not a url', /must be an absolute URL/],
     ['ftp://hive.example', /must use https/]
   ])('refuses hive-url %s', (url, message) => {
     expect(problemsOf({ 'hive-url': url })).toEqual([expect.stringMatching(message)])
+  })
+
+  describe('scope ids, held to the contract (1 to 64 of A-Z a-z 0-9 _ -)', () => {
+    const RULE = 'must be 1 to 64 characters, each a letter, digit, "_" or "-" (Hive\'s id format)'
+    const E64 = 'e'.repeat(64)
+    const E65 = 'e'.repeat(65)
+
+    it('accepts ids of 1 and 64 characters of the contract', () => {
+      expect(settingsFrom({ scope: `engagements:e, ${E64},eng_1-A` }).settings().scope).toEqual({
+        type: 'engagements',
+        engagement_ids: ['e', E64, 'eng_1-A']
+      })
+      expect(settingsFrom({ scope: 'campaigns:cmp_7' }).settings().scope).toEqual({
+        type: 'campaigns',
+        campaign_ids: ['cmp_7']
+      })
+    })
+
+    it.each([
+      ['engagements:eng.1', `scope: engagement id "eng.1" ${RULE}; it holds "."`],
+      ['engagements:eng_12,eng:1', `scope: engagement id "eng:1" ${RULE}; it holds ":"`],
+      ['campaigns:cmp 1', `scope: campaign id "cmp 1" ${RULE}; it holds " "`],
+      ['campaigns:cämp/1', `scope: campaign id "cämp/1" ${RULE}; it holds "ä", "/"`],
+      [`engagements:${E65}`, `scope: engagement id "${E65}" ${RULE}; it has 65 characters`],
+      [
+        `engagements:${'e.'.repeat(33)}`,
+        `scope: engagement id "${'e.'.repeat(33)}" ${RULE}; it holds "."; it has 66 characters`
+      ],
+      [
+        'engagements:eng_1,,eng_2',
+        `scope: engagement id "" ${RULE}; it is empty (check the commas)`
+      ]
+    ])('refuses %s, naming the id and the rule', (scope, problem) => {
+      expect(problemsOf({ scope })).toEqual([problem])
+    })
+
+    it('names every bad id at once, in the order given, with the other problems', () => {
+      expect(
+        problemsOf({ scope: `engagements:eng_12,eng.1,${E65},eng_40,`, 'expires-in-days': '0' })
+      ).toEqual([
+        `scope: engagement id "eng.1" ${RULE}; it holds "."`,
+        `scope: engagement id "${E65}" ${RULE}; it has 65 characters`,
+        `scope: engagement id "" ${RULE}; it is empty (check the commas)`,
+        'expires-in-days must be a whole number from 1 to 365, got "0"'
+      ])
+    })
   })
 
   it.each([
@@ -375,14 +421,96 @@ describe('getSettings: GitHub credentials and destinations', () => {
   it('refuses a GITHUB_API_URL the token would reach in clear, but not in mode check', () => {
     const http = { GITHUB_API_URL: 'http://github.example.com/api/v3' }
     expect(problemsOf({}, http)).toEqual([
-      'GITHUB_API_URL (set by the runner) must be an https URL without credentials (plain http ' +
-        'is allowed only to localhost or 127.0.0.1), got "http://github.example.com/api/v3"'
+      'GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+        'localhost or 127.0.0.1), got "http://github.example.com/api/v3"'
     ])
     expect(problemsOf({}, { GITHUB_API_URL: 'not a url' })).toHaveLength(1)
     expect(
       settingsFrom({}, { GITHUB_API_URL: 'http://127.0.0.1:8702' }).settings().githubApiUrl
     ).toBe('http://127.0.0.1:8702')
     expect(settingsFrom({ mode: 'check' }, http).settings().mode).toBe('check')
+  })
+})
+
+describe('getSettings: no credentials in URLs (issue 18)', () => {
+  const PASSWORD = 'pa55-w0rd-in-the-url'
+  const HIVE_RULE =
+    'hive-url must not contain credentials (a user name or password before "@"): Hive takes ' +
+    'its key in X-Api-Key only (value not shown)'
+  const GITHUB_RULE =
+    'GITHUB_API_URL (set by the runner) must not contain credentials (a user name or password ' +
+    'before "@"): GitHub takes its token in the Authorization header only (value not shown)'
+
+  /** The problems, having checked that none of them shows the password. */
+  function refused(inputs: Record<string, string>, env?: Record<string, string>): string[] {
+    const problems = problemsOf(inputs, env)
+    expect(problems.filter(p => p.includes(PASSWORD))).toEqual([])
+    return problems
+  }
+
+  it.each([
+    `http://:${PASSWORD}@127.0.0.1:1`,
+    `https://${PASSWORD}@hive.example`,
+    `https://user:${PASSWORD}@hive.example/api`,
+    `https://user:${PASSWORD}@127.0.0.1:8443`
+  ])('refuses hive-url %s by name, without showing it', url => {
+    expect(refused({ 'hive-url': url })).toEqual([HIVE_RULE])
+  })
+
+  it.each([
+    `http://:${PASSWORD}@127.0.0.1:1`,
+    `https://${PASSWORD}@github.example`,
+    `https://user:${PASSWORD}@github.example/api/v3`
+  ])('refuses GITHUB_API_URL %s by name, without showing it, in every mode', url => {
+    expect(refused({}, { GITHUB_API_URL: url })).toEqual([GITHUB_RULE])
+    // mode check sends GitHub nothing, but the URL would still be kept, and logged with core.debug
+    expect(refused({ mode: 'check' }, { GITHUB_API_URL: url })).toEqual([GITHUB_RULE])
+  })
+
+  it('never quotes a URL holding "@" in its other problems either', () => {
+    const hidden = '(value not shown: it holds "@", which may end a user name or password)'
+    expect(
+      refused(
+        { 'hive-url': `http://user:${PASSWORD}@hive.example.com` },
+        { GITHUB_API_URL: `http://${PASSWORD}@github.example.com` }
+      )
+    ).toEqual([
+      `hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ${hidden}`,
+      HIVE_RULE,
+      GITHUB_RULE,
+      'GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+        `localhost or 127.0.0.1), got ${hidden}`
+    ])
+    // Not a URL a parser reads as holding credentials (a port out of range; a scheme "user:"):
+    // still not shown.
+    expect(refused({ 'hive-url': `https://user:${PASSWORD}@hive.example:99999` })).toEqual([
+      `hive-url must be an absolute URL such as https://api.hive.darksidesecurity.io, got ${hidden}`
+    ])
+    expect(refused({ 'hive-url': `user:${PASSWORD}@hive.example` })).toEqual([
+      `hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ${hidden}`
+    ])
+    expect(refused({}, { GITHUB_API_URL: `user:${PASSWORD}@github.example` })).toEqual([
+      'GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
+        `localhost or 127.0.0.1), got ${hidden}`
+    ])
+  })
+
+  it('never quotes a query, which may hold a token', () => {
+    expect(refused({ 'hive-url': `ftp://hive.example/x?token=${PASSWORD}` })).toEqual([
+      'hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ' +
+        '"ftp://hive.example/x"',
+      'hive-url must not contain a query or a fragment (value not shown)'
+    ])
+  })
+
+  it('accepts proxy variables with credentials, without showing them when they are refused', () => {
+    const proxy = `http://user:${PASSWORD}@proxy.example:3128`
+    expect(settingsFrom({}, { HTTPS_PROXY: proxy, http_proxy: proxy }).settings().mode).toBe(
+      'rotate'
+    )
+    expect(refused({}, { https_proxy: `user:${PASSWORD}@proxy.example:3128` })).toEqual([
+      expect.stringMatching(/^https_proxy must be a proxy URL .*value not shown/)
+    ])
   })
 })
 
