@@ -231,7 +231,10 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
         if (live && !inFlight)
             inFlight = { key, createdAt };
     }
-    for (const [id, successor] of predecessors) {
+    for (const [named, successor] of predecessors) {
+        const id = resolvePrefix(named, active, byId.get(successor));
+        if (id === undefined)
+            continue;
         const key = byId.get(id);
         if (key && !spared.has(id) && !found.has(id)) {
             found.set(id, { key, why: `replaced by ${successor}` });
@@ -246,6 +249,19 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
     }
     const leftovers = [...found.values()].map(l => ({ ...l, replacedByCurrent: chain.has(l.key.id) }));
     return { leftovers, inFlight };
+}
+/**
+ * A predecessor named by id, or by `prefix:<prefix>` (a recovery's record of a key whose id it
+ * could not read): the one active key with exactly that prefix, created before its successor.
+ * Two or more such keys name none: a prefix is short, and a wrong key must never be taken.
+ */
+function resolvePrefix(named, active, successor) {
+    if (!named.startsWith('prefix:'))
+        return named;
+    const prefix = named.slice('prefix:'.length);
+    const before = successor ? Date.parse(successor.created_at) : Infinity;
+    const found = active.filter(k => k.prefix === prefix && Date.parse(k.created_at) < before);
+    return found.length === 1 ? found[0].id : undefined;
 }
 /**
  * True when the key expires within MAX_GRACE_MS from now: an earlier run gave it grace (or it is
@@ -793,16 +809,31 @@ async function decide(run, reading) {
     ]);
     // Reported in the order they were asked: the current key's problem first.
     const current = settled(currentRead);
-    const oldKey = 'dead' in current ? undefined : current;
-    const dead = 'dead' in current ? current.dead : undefined;
-    if (oldKey) {
-        report.oldKey = oldKey;
-        deps.journal?.oldKey(oldKey);
-    }
+    let oldKey = 'dead' in current ? undefined : current;
+    let dead = 'dead' in current ? current.dead : undefined;
     let admin = oldKey;
     if (s.separateAdminKey) {
         admin = settled(adminRead);
         report.adminKey = admin;
+    }
+    if (dead !== undefined) {
+        // Two 401s: the admin's key list has the last word (deadOrListed).
+        if (!s.separateAdminKey)
+            throw deadKeyError(run, dead, recoveryProblem(s));
+        const listed = deadOrListed(run, dead, settled(activeRead), admin);
+        if (listed) {
+            oldKey = listed;
+            dead = undefined;
+        }
+        else {
+            const problem = recoveryProblem(s);
+            if (problem)
+                throw deadKeyError(run, dead, problem);
+        }
+    }
+    if (oldKey) {
+        report.oldKey = oldKey;
+        deps.journal?.oldKey(oldKey);
     }
     // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
     if (!admin)
@@ -853,6 +884,9 @@ async function decide(run, reading) {
         due: true,
         oldKey,
         dead,
+        // A recovery's record of the key it replaces: the dead key's id can't be read, but its
+        // prefix (the start of its value, as long as Hive's prefixes are) can be named.
+        replaces: oldKey?.id ?? `prefix:${s.hiveApiKey.slice(0, admin.prefix.length)}`,
         prepared,
         permission,
         scope,
@@ -862,26 +896,73 @@ async function decide(run, reading) {
     };
 }
 /**
- * The current key, or, when Hive answers 401 to it, what Hive said: a dead key (expired, revoked,
- * or left dead by an emergency run). A dead key is recovered only with what a recovery needs
- * (recoveryProblem); otherwise the run stops here, before anything changed, naming the inputs.
+ * The current key, or, when Hive answers 401 to it, what Hive said: a key that may be dead
+ * (expired, revoked, or left dead by an emergency run). One answer is not a verdict: a 401 is
+ * asked again a moment later, and counts only when both are Hive's own 401 (the contract's JSON
+ * error, not a gateway's page); a second answer of 200 makes it a normal run. The admin's key
+ * list then has the last word (deadOrListed).
  */
 async function readCurrentKey(run) {
+    const read = () => run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)');
     try {
-        return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)');
+        return await read();
     }
-    catch (error) {
-        const { status, hiveMessage } = error;
-        if (status !== 401)
-            throw error;
-        const said = hiveMessage
-            ? `Hive said: "${(0,src_text/* sanitize */.aj)(hiveMessage, [], 200)}"`
-            : 'Hive gave no reason';
-        const problem = recoveryProblem(run.s);
-        if (problem)
-            throw deadKeyError(run, said, problem);
-        return { dead: said };
+    catch (first) {
+        if (first.status !== 401)
+            throw first;
+        await (run.deps.sleep ?? (ms => run.cancellation.sleep(ms)))(CONFIRM_401_MS);
+        let second;
+        try {
+            const key = await read();
+            run.log.info('hive-api-key answered 401 once, then 200 a moment later: a transient answer, not a ' +
+                'dead key. The run goes on as usual.');
+            return key;
+        }
+        catch (error) {
+            second = error;
+        }
+        if (second.status !== 401)
+            throw second;
+        const own = [first, second].every(e => e.code === 'unauthorized');
+        if (!own) {
+            throw new RotationError('hive-api-key answered 401 twice, but not with the Hive API’s own error (a gateway or ' +
+                'proxy page): that is not a verdict that the key is dead, so nothing was changed. ' +
+                'Check hive-url and any gateway in front of Hive, and run again.');
+        }
+        const { hiveMessage } = second;
+        return {
+            dead: hiveMessage ? `Hive said: "${(0,src_text/* sanitize */.aj)(hiveMessage, [], 200)}"` : 'Hive gave no reason'
+        };
     }
+}
+/** The wait before a 401 of hive-api-key is asked again. */
+const CONFIRM_401_MS = 1_000;
+/**
+ * hive-api-key answered Hive's own 401 twice: is it in the admin's list of active keys all the
+ * same (a key whose prefix starts its value)? Then it is not dead, whatever the 401s said:
+ *   - in an emergency, exactly one such key is the compromised key: it is revoked first, as ever;
+ *   - otherwise the run stops with nothing changed (a transient answer, or a gateway).
+ * Returns the listed key in an emergency, undefined when the list confirms the key is dead.
+ */
+function deadOrListed(run, said, active, admin) {
+    const { s } = run;
+    const listed = active.filter(k => k.id !== admin.id && s.hiveApiKey.startsWith(k.prefix));
+    if (listed.length === 0)
+        return undefined;
+    const which = listed.map(k => `${k.id} (${k.prefix}…)`).join(', ');
+    if (run.emergency && listed.length === 1) {
+        warn(run.log, run.report, `hive-api-key answered 401 (${said}), but Hive's key list shows it active as ${which}: ` +
+            'it is revoked first all the same, as the compromised key.');
+        return listed[0];
+    }
+    throw new RotationError(`hive-api-key answered 401 twice (${said}), but Hive's key list (read with hive-admin-key) ` +
+        `shows an active key whose prefix starts it: ${which}. One answer is not a verdict: the ` +
+        'run did not treat the key as dead, and nothing was changed. Run again; if it persists, ' +
+        'check the key in Hive.' +
+        (run.emergency && listed.length > 1
+            ? ' In an emergency, revoke the compromised key in Hive by hand now: more than one ' +
+                'active key has its prefix.'
+            : ''));
 }
 /**
  * What keeps a dead key from being recovered, as the inputs to set; '' when nothing does. The new
@@ -1238,7 +1319,7 @@ async function createKey(run, ready) {
     const { s, deps, report } = run;
     const now = deps.now();
     const asked = {
-        name: (0,names/* newKeyName */.Lc)(s.keyName, now, ready.oldKey?.id, run.mark),
+        name: (0,names/* newKeyName */.Lc)(s.keyName, now, ready.replaces, run.mark),
         permission: ready.permission,
         scope: ready.scope,
         expires_at: (0,names/* isoSeconds */.nE)(new Date(now.getTime() + s.expiresInDays * create_DAY_MS))
@@ -1324,7 +1405,7 @@ function knownRole(run, id) {
 async function keepRecord(run, ready, newKey, asked, now) {
     const { s, log, report, deps } = run;
     const cut = asked.startsWith(newKey.name);
-    const compact = (0,names/* compactKeyName */.Mw)(s.keyName, (0,names/* isoSeconds */.nE)(now), ready.oldKey?.id);
+    const compact = (0,names/* compactKeyName */.Mw)(s.keyName, (0,names/* isoSeconds */.nE)(now), ready.replaces);
     const said = `Hive stored the new key's name as "${(0,src_text/* sanitize */.aj)(newKey.name)}", not the name asked for ` +
         `("${(0,src_text/* sanitize */.aj)(asked)}"): ${cut ? `it cuts names at ${newKey.name.length} characters` : 'it altered it'}.`;
     if (cut && compact.length > newKey.name.length) {
@@ -1695,6 +1776,9 @@ async function steps(run) {
     const { oldKey } = ready;
     // A recovery (hive-api-key is dead: preflight.ts) has no old key to revoke first or to retire.
     const retiring = oldKey ? { ...ready, oldKey } : undefined;
+    if (run.emergency && !retiring) {
+        skipSteps(report, ['Revoke the compromised key'], 'already dead: it answers 401, and Hive’s key list holds no active key with its prefix');
+    }
     if (run.emergency && retiring) {
         await step('Revoke the compromised key', () => revokeCompromised(run, retiring), () => emergencyStopped(run, retiring));
     }

@@ -32,7 +32,7 @@ export async function createKey(
   const { s, deps, report } = run
   const now = deps.now()
   const asked: CreateKeyRequest = {
-    name: newKeyName(s.keyName, now, ready.oldKey?.id, run.mark),
+    name: newKeyName(s.keyName, now, ready.replaces, run.mark),
     permission: ready.permission,
     scope: ready.scope,
     expires_at: isoSeconds(new Date(now.getTime() + s.expiresInDays * DAY_MS))
@@ -120,7 +120,7 @@ function knownRole(run: Run, id: string): string {
 async function keepRecord(run: Run, ready: Ready, newKey: HiveKey, asked: string, now: Date) {
   const { s, log, report, deps } = run
   const cut = asked.startsWith(newKey.name)
-  const compact = compactKeyName(s.keyName, isoSeconds(now), ready.oldKey?.id)
+  const compact = compactKeyName(s.keyName, isoSeconds(now), ready.replaces)
   const said =
     `Hive stored the new key's name as "${sanitize(newKey.name)}", not the name asked for ` +
     `("${sanitize(asked)}"): ${cut ? `it cuts names at ${newKey.name.length} characters` : 'it altered it'}.`

@@ -72,7 +72,9 @@ export function findLeftovers(
     const live = newer && !parsed.stopped && now.getTime() - created < IN_FLIGHT_MS
     if (live && !inFlight) inFlight = { key, createdAt }
   }
-  for (const [id, successor] of predecessors) {
+  for (const [named, successor] of predecessors) {
+    const id = resolvePrefix(named, active, byId.get(successor))
+    if (id === undefined) continue
     const key = byId.get(id)
     if (key && !spared.has(id) && !found.has(id)) {
       found.set(id, { key, why: `replaced by ${successor}` })
@@ -87,6 +89,23 @@ export function findLeftovers(
   }
   const leftovers = [...found.values()].map(l => ({ ...l, replacedByCurrent: chain.has(l.key.id) }))
   return { leftovers, inFlight }
+}
+
+/**
+ * A predecessor named by id, or by `prefix:<prefix>` (a recovery's record of a key whose id it
+ * could not read): the one active key with exactly that prefix, created before its successor.
+ * Two or more such keys name none: a prefix is short, and a wrong key must never be taken.
+ */
+function resolvePrefix(
+  named: string,
+  active: HiveKey[],
+  successor: HiveKey | undefined
+): string | undefined {
+  if (!named.startsWith('prefix:')) return named
+  const prefix = named.slice('prefix:'.length)
+  const before = successor ? Date.parse(successor.created_at) : Infinity
+  const found = active.filter(k => k.prefix === prefix && Date.parse(k.created_at) < before)
+  return found.length === 1 ? found[0].id : undefined
 }
 
 /**

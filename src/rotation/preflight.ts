@@ -58,16 +58,28 @@ async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Prom
   ])
   // Reported in the order they were asked: the current key's problem first.
   const current = settled(currentRead)
-  const oldKey = 'dead' in current ? undefined : current
-  const dead = 'dead' in current ? current.dead : undefined
-  if (oldKey) {
-    report.oldKey = oldKey
-    deps.journal?.oldKey(oldKey)
-  }
+  let oldKey = 'dead' in current ? undefined : current
+  let dead = 'dead' in current ? current.dead : undefined
   let admin = oldKey
   if (s.separateAdminKey) {
     admin = settled(adminRead)
     report.adminKey = admin
+  }
+  if (dead !== undefined) {
+    // Two 401s: the admin's key list has the last word (deadOrListed).
+    if (!s.separateAdminKey) throw deadKeyError(run, dead, recoveryProblem(s))
+    const listed = deadOrListed(run, dead, settled(activeRead), admin!)
+    if (listed) {
+      oldKey = listed
+      dead = undefined
+    } else {
+      const problem = recoveryProblem(s)
+      if (problem) throw deadKeyError(run, dead, problem)
+    }
+  }
+  if (oldKey) {
+    report.oldKey = oldKey
+    deps.journal?.oldKey(oldKey)
   }
   // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
   if (!admin) throw new RotationError('No admin key: set hive-admin-key.')
@@ -113,6 +125,9 @@ async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Prom
     due: true,
     oldKey,
     dead,
+    // A recovery's record of the key it replaces: the dead key's id can't be read, but its
+    // prefix (the start of its value, as long as Hive's prefixes are) can be named.
+    replaces: oldKey?.id ?? `prefix:${s.hiveApiKey.slice(0, admin.prefix.length)}`,
     prepared,
     permission,
     scope,
@@ -124,23 +139,85 @@ async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Prom
 }
 
 /**
- * The current key, or, when Hive answers 401 to it, what Hive said: a dead key (expired, revoked,
- * or left dead by an emergency run). A dead key is recovered only with what a recovery needs
- * (recoveryProblem); otherwise the run stops here, before anything changed, naming the inputs.
+ * The current key, or, when Hive answers 401 to it, what Hive said: a key that may be dead
+ * (expired, revoked, or left dead by an emergency run). One answer is not a verdict: a 401 is
+ * asked again a moment later, and counts only when both are Hive's own 401 (the contract's JSON
+ * error, not a gateway's page); a second answer of 200 makes it a normal run. The admin's key
+ * list then has the last word (deadOrListed).
  */
 async function readCurrentKey(run: Run): Promise<HiveKey | { dead: string }> {
+  const read = () => run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)')
   try {
-    return await run.keys.current(run.s.hiveApiKey, 'reading the current key (hive-api-key)')
-  } catch (error) {
-    const { status, hiveMessage } = error as { status?: number; hiveMessage?: string }
-    if (status !== 401) throw error
-    const said = hiveMessage
-      ? `Hive said: "${sanitize(hiveMessage, [], 200)}"`
-      : 'Hive gave no reason'
-    const problem = recoveryProblem(run.s)
-    if (problem) throw deadKeyError(run, said, problem)
-    return { dead: said }
+    return await read()
+  } catch (first) {
+    if ((first as { status?: number }).status !== 401) throw first
+    await (run.deps.sleep ?? (ms => run.cancellation.sleep(ms)))(CONFIRM_401_MS)
+    let second: unknown
+    try {
+      const key = await read()
+      run.log.info(
+        'hive-api-key answered 401 once, then 200 a moment later: a transient answer, not a ' +
+          'dead key. The run goes on as usual.'
+      )
+      return key
+    } catch (error) {
+      second = error
+    }
+    if ((second as { status?: number }).status !== 401) throw second
+    const own = [first, second].every(e => (e as { code?: string }).code === 'unauthorized')
+    if (!own) {
+      throw new RotationError(
+        'hive-api-key answered 401 twice, but not with the Hive API’s own error (a gateway or ' +
+          'proxy page): that is not a verdict that the key is dead, so nothing was changed. ' +
+          'Check hive-url and any gateway in front of Hive, and run again.'
+      )
+    }
+    const { hiveMessage } = second as { hiveMessage?: string }
+    return {
+      dead: hiveMessage ? `Hive said: "${sanitize(hiveMessage, [], 200)}"` : 'Hive gave no reason'
+    }
   }
+}
+
+/** The wait before a 401 of hive-api-key is asked again. */
+const CONFIRM_401_MS = 1_000
+
+/**
+ * hive-api-key answered Hive's own 401 twice: is it in the admin's list of active keys all the
+ * same (a key whose prefix starts its value)? Then it is not dead, whatever the 401s said:
+ *   - in an emergency, exactly one such key is the compromised key: it is revoked first, as ever;
+ *   - otherwise the run stops with nothing changed (a transient answer, or a gateway).
+ * Returns the listed key in an emergency, undefined when the list confirms the key is dead.
+ */
+function deadOrListed(
+  run: Run,
+  said: string,
+  active: HiveKey[],
+  admin: HiveKey
+): HiveKey | undefined {
+  const { s } = run
+  const listed = active.filter(k => k.id !== admin.id && s.hiveApiKey.startsWith(k.prefix))
+  if (listed.length === 0) return undefined
+  const which = listed.map(k => `${k.id} (${k.prefix}…)`).join(', ')
+  if (run.emergency && listed.length === 1) {
+    warn(
+      run.log,
+      run.report,
+      `hive-api-key answered 401 (${said}), but Hive's key list shows it active as ${which}: ` +
+        'it is revoked first all the same, as the compromised key.'
+    )
+    return listed[0]
+  }
+  throw new RotationError(
+    `hive-api-key answered 401 twice (${said}), but Hive's key list (read with hive-admin-key) ` +
+      `shows an active key whose prefix starts it: ${which}. One answer is not a verdict: the ` +
+      'run did not treat the key as dead, and nothing was changed. Run again; if it persists, ' +
+      'check the key in Hive.' +
+      (run.emergency && listed.length > 1
+        ? ' In an emergency, revoke the compromised key in Hive by hand now: more than one ' +
+          'active key has its prefix.'
+        : '')
+  )
 }
 
 /**

@@ -79,6 +79,13 @@ async function steps(run: Run) {
   // A recovery (hive-api-key is dead: preflight.ts) has no old key to revoke first or to retire.
   const retiring = oldKey ? { ...ready, oldKey } : undefined
 
+  if (run.emergency && !retiring) {
+    skipSteps(
+      report,
+      ['Revoke the compromised key'],
+      'already dead: it answers 401, and Hive’s key list holds no active key with its prefix'
+    )
+  }
   if (run.emergency && retiring) {
     await step(
       'Revoke the compromised key',

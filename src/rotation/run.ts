@@ -51,6 +51,11 @@ export interface Ready {
   oldKey?: HiveKey
   /** A recovery: hive-api-key answered 401, and this is what Hive said (sanitized). */
   dead?: string
+  /**
+   * What the new key's name says it replaces (names.ts): the old key's id, or in a recovery
+   * `prefix:<the dead key's prefix>`, so that a later run that finds that key alive retires it.
+   */
+  replaces: string
   prepared: PreparedDestination[]
   permission: Permission
   scope: Scope

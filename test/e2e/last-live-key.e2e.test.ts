@@ -263,6 +263,7 @@ describe('the post step and what it may revoke', () => {
     })
     // The old key's check (GET /api-keys/{old id} with the old key) answers 503: state unknown.
     w.hive.addFault({ method: 'GET', path: `/api-keys/${w.ci.id}`, status: 503, times: 100 })
+    w.hive.addFault({ method: 'GET', path: '/api-keys/current', status: 503, times: 100 })
     const post = await runPostStep(main, { inputs: w.inputs(), env: w.env })
     expect(post.code).toBe(0)
     expect(w.hive.accepts(w.admin.value)).toBe(true)
