@@ -1,7 +1,13 @@
 import type { Permission, Scope } from './hive/types.js'
 import { PERMISSIONS } from './hive/types.js'
 import { createPrivateKey } from 'node:crypto'
-import { type Destination, KINDS, parseDestination } from './github/destinations.js'
+import {
+  type CanaryWorkflow,
+  type Destination,
+  KINDS,
+  parseCanaryWorkflow,
+  parseDestination
+} from './github/destinations.js'
 import type { GitHubAuth } from './github/auth.js'
 import { isLoopbackHost, KEY_PATTERN, pathProblem } from './hive/http.js'
 import { defaultKeyName, KEY_NAME_MAX, NAME_MAX, SUFFIX_MAX } from './rotation/names.js'
@@ -67,6 +73,13 @@ export interface Settings {
   mode: Mode
   /** Stop after the preflight and print the plan. */
   dryRun: boolean
+  /**
+   * Consumer workflows dispatched after the store and awaited before the retire (canary.ts); a
+   * failure rolls every destination back to the old key. Empty: no canary.
+   */
+  canaryWorkflows: CanaryWorkflow[]
+  /** How long the canary runs may take, 1 to 360 minutes. */
+  canaryTimeoutMinutes: number
 }
 
 export const MODES = ['rotate', 'check', 'emergency'] as const
@@ -268,6 +281,21 @@ export function getSettings(source: SettingsSource): Settings {
     }
   }
 
+  const canaryWorkflows = parseCanaryWorkflows(input('canary-workflows'), problems)
+  const canaryTimeoutMinutes = wholeNumber(
+    'canary-timeout-minutes',
+    input('canary-timeout-minutes') || '15',
+    1,
+    360,
+    problems
+  )
+  if (canaryWorkflows.length > 0 && mode === 'emergency') {
+    problems.push(
+      'canary-workflows cannot be combined with mode emergency: the compromised key is revoked ' +
+        'first, so there is no old key to roll back to; leave canary-workflows out'
+    )
+  }
+
   if (problems.length > 0) throw new SettingsError(problems)
 
   return {
@@ -291,8 +319,35 @@ export function getSettings(source: SettingsSource): Settings {
     prune,
     rotateIfExpiringWithinDays,
     mode,
-    dryRun
+    dryRun,
+    canaryWorkflows,
+    canaryTimeoutMinutes
   }
+}
+
+/** At most this many canary workflows: each is a run to dispatch and wait for. */
+export const MAX_CANARIES = 20
+
+/** `canary-workflows`: one per line (or comma-separated), every problem at once. */
+function parseCanaryWorkflows(raw: string, problems: string[]): CanaryWorkflow[] {
+  const lines = raw
+    .split(/[\n,]/)
+    .map(l => l.trim())
+    .filter(l => l !== '' && !l.startsWith('#'))
+  const workflows: CanaryWorkflow[] = []
+  for (const line of lines) {
+    const parsed = parseCanaryWorkflow(line)
+    if ('problem' in parsed) problems.push(parsed.problem)
+    else if (workflows.some(w => w.label.toLowerCase() === parsed.label.toLowerCase())) {
+      problems.push(`canary-workflows names ${parsed.label} twice; name each workflow once`)
+    } else workflows.push(parsed)
+  }
+  if (workflows.length > MAX_CANARIES) {
+    problems.push(
+      `canary-workflows names ${workflows.length} workflows; at most ${MAX_CANARIES} are dispatched`
+    )
+  }
+  return workflows
 }
 
 /**

@@ -216,3 +216,51 @@ function splitOnce(text: string, separator: string): [string, string | undefined
   const at = text.indexOf(separator)
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)]
 }
+
+/** A consumer workflow dispatched as a canary: `OWNER/REPO/WORKFLOW_FILE[@REF]`. */
+export interface CanaryWorkflow {
+  owner: string
+  repo: string
+  /** The workflow file's name, e.g. `hive-smoke.yml` (in .github/workflows/). */
+  file: string
+  /** The ref to run it on; undefined: the repository's default branch. */
+  ref?: string
+  /** As given, normalised: `owner/repo/file[@ref]`. */
+  label: string
+}
+
+const WORKFLOW_FILE = /^[A-Za-z0-9._-]{1,100}\.ya?ml$/
+/** A git ref name, conservatively: no spaces, no `..`, no control characters, at most 200. */
+const REF = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/
+
+/** Parse one `OWNER/REPO/WORKFLOW_FILE[@REF]`. Returns the workflow, or a problem sentence. */
+export function parseCanaryWorkflow(raw: string): CanaryWorkflow | { problem: string } {
+  const wrong = {
+    problem:
+      `canary-workflows: "${raw}" is not OWNER/REPO/WORKFLOW_FILE[@REF] (for example ` +
+      'octo/app/hive-smoke.yml@main): the workflow file is the name of a .yml or .yaml file in ' +
+      'the repository’s .github/workflows'
+  }
+  const at = raw.indexOf('@')
+  const path = at === -1 ? raw : raw.slice(0, at)
+  const ref = at === -1 ? undefined : raw.slice(at + 1)
+  const parts = path.split('/')
+  if (parts.length !== 3) return wrong
+  const [owner, repo, file] = parts
+  if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..') return wrong
+  if (!WORKFLOW_FILE.test(file)) return wrong
+  if (ref !== undefined && !REF.test(ref)) {
+    return {
+      problem:
+        `canary-workflows: "${raw}" names the ref "${ref}", which is not a branch or tag name ` +
+        '(letters, digits, ".", "_", "-" and "/", at most 200)'
+    }
+  }
+  return {
+    owner,
+    repo,
+    file,
+    ...(ref !== undefined ? { ref } : {}),
+    label: `${owner}/${repo}/${file}${ref !== undefined ? `@${ref}` : ''}`
+  }
+}

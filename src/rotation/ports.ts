@@ -3,7 +3,7 @@
  * KeyService (the Hive client) and secrets through SecretStore (the GitHub adapter).
  */
 import type { CreateKeyRequest, HiveKey, KeyUsage, NewHiveKey } from '../hive/types.js'
-import type { Destination } from '../github/destinations.js'
+import type { CanaryWorkflow, Destination } from '../github/destinations.js'
 
 export interface VerifyResult {
   accepted: boolean
@@ -81,6 +81,42 @@ export interface SecretStore {
     secretName: string,
     value: string
   ): Promise<'created' | 'updated'>
+}
+
+/** A dispatched canary run (workflow_run). */
+export interface CanaryRun {
+  id: number
+  /** The run's page, checked to be on GitHub's web origin; '' when unknown. */
+  htmlUrl: string
+}
+
+/** A canary run as GitHub shows it now. */
+export interface CanaryRunState {
+  /** queued, in_progress, completed, waiting, requested, pending. */
+  status: string
+  /** success, failure, cancelled, timed_out, …; null until completed. */
+  conclusion: string | null
+  htmlUrl: string
+}
+
+/**
+ * The consumer workflows dispatched as a canary (canary.ts): the GitHub adapter is
+ * github/workflows.ts. Every method throws an Error whose message is a sentence for the user.
+ */
+export interface WorkflowRunner {
+  /** Read-only: the workflow exists and is active; throws a sentence saying why not. */
+  check(workflow: CanaryWorkflow): Promise<void>
+  /**
+   * Dispatches it with these inputs; the run when GitHub names it (return_run_details), or
+   * undefined when the server does not (GHES before 3.21: dispatched without the parameter).
+   */
+  dispatch(workflow: CanaryWorkflow, inputs: Record<string, string>): Promise<CanaryRun | undefined>
+  /** A workflow_dispatch run created at or after `since` whose title holds `marker`. */
+  findRun(workflow: CanaryWorkflow, marker: string, since: Date): Promise<CanaryRun | undefined>
+  state(workflow: CanaryWorkflow, runId: number): Promise<CanaryRunState>
+  /** The names of the failed jobs and steps (`job › step`), never their logs. */
+  failedSteps(workflow: CanaryWorkflow, runId: number): Promise<string[]>
+  cancel(workflow: CanaryWorkflow, runId: number): Promise<void>
 }
 
 /** A destination that could not be read or written. */

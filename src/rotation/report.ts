@@ -36,10 +36,26 @@ export interface RotationReport {
    * create to the moment the last destination was given the new key (`to`: not yet, or never).
    */
   oldKeyDied?: { said: string; from: string; to?: string }
+  /** The canary runs (canary.ts), one per canary workflow; absent without canary-workflows. */
+  canary?: CanaryRecord[]
   /** Set when a signal stopped the run: in which step, and what the clean-up left. */
   cancelled?: { signal: string; step: string; left: string }
   /** What the user should look at: also printed as ::warning:: lines when they happen. */
   warnings: string[]
+}
+
+export interface CanaryRecord {
+  /** `owner/repo/file[@ref]`. */
+  workflow: string
+  /** The run's page on GitHub ('' when unknown). */
+  url: string
+  /** GitHub's conclusion, or: pending, not dispatched, not found, timed out, unknown. */
+  conclusion: string
+  /** Whether Hive saw the new key used during the canary; 'unknown' without usage data. */
+  usedNewKey: boolean | 'unknown'
+  /** Failed jobs and steps (`job › step`), never logs. */
+  failed: string[]
+  detail?: string
 }
 
 export interface LeftoverRecord {
@@ -75,6 +91,8 @@ export type DestinationStatus =
   | 'not confirmed'
   | 'not written'
   | 'unreachable'
+  /** The canary failed, and the old key was written back (canary.ts). */
+  | 'rolled back'
 
 export interface DestinationRecord {
   destination: string

@@ -11,6 +11,8 @@
  *                 (while the old key answers). The old key is checked in the same round: when the
  *                 create revoked it, the store starts at once, and the test's verdict comes after
  *   5. store      store-key.ts: sealed into every destination; on any failure nothing old is revoked
+ *      canary     canary.ts (with canary-workflows only): the consumer workflows, dispatched and
+ *                 awaited; a failure rolls every destination back to the old key
  *   6. prune      prune.ts: leftovers of earlier interrupted runs, now that every destination
  *                 holds one key (before the retire: the old key's name may be their only record)
  *   7. retire     retire.ts: the old key, only now: revoked and confirmed dead, given grace, or kept
@@ -31,6 +33,7 @@ import { createKey, createStopped } from './create.js'
 import { finishTest, testKey } from './test-key.js'
 import { storeKey, storeStopped } from './store-key.js'
 import { pruneStep, pruneStopped } from './prune.js'
+import { canaryStep, canaryStopped } from './canary.js'
 import { retireOldKey, retireStopped } from './retire.js'
 import { RotationError, skipSteps, stepRunner, type Log, type RotationDeps } from './steps.js'
 
@@ -110,6 +113,13 @@ async function steps(run: Run) {
   )
   // The old key died at the create: the store went first, and the test's verdict comes now.
   if (tested.verdict) await step('Finish the test of the new key', () => finishTest(run, tested))
+  if (s.canaryWorkflows.length > 0) {
+    await step(
+      'Test the applications',
+      () => canaryStep(run, ready, created),
+      () => canaryStopped(run, ready, created)
+    )
+  }
   await step(
     'Prune leftovers',
     () => pruneStep(run, ready, created),

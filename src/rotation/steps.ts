@@ -3,7 +3,7 @@
  * clock), the error a user can act on, and the runner of one step (one log group, one row of the
  * summary's step table).
  */
-import type { KeyService, SecretStore } from './ports.js'
+import type { KeyService, SecretStore, WorkflowRunner } from './ports.js'
 import type { RotationReport } from './report.js'
 import type { Journal } from './journal.js'
 import { CancelledError, type Cancellation } from '../cancel.js'
@@ -18,6 +18,8 @@ export interface Log {
 export interface RotationDeps {
   keys: KeyService
   secrets: SecretStore
+  /** The consumer workflows of canary-workflows (canary.ts); absent without them. */
+  workflows?: WorkflowRunner
   /** Registers a value with the runner's log masking (`core.setSecret`). */
   mask(value: string): void
   log: Log

@@ -32,10 +32,10 @@ export async function storeKey(run: Run, ready: Ready, created: Created) {
     const record = report.destinations.find(d => d.destination === p.destination.label)!
     try {
       run.writesSent.push(p.destination.label)
+      const existed = p.secret.exists
       record.status = await deps.secrets.write(p, s.secretName, created.value)
       // The store confirmed it: GitHub shows the secret changed since the preflight.
-      record.detail =
-        `${s.secretName} ${record.status}` + (p.secret.exists ? '' : ' (did not exist)')
+      record.detail = `${s.secretName} ${record.status}` + (existed ? '' : ' (did not exist)')
       log.info(`${p.destination.label}: ${record.detail}, confirmed`)
     } catch (error) {
       const e = asDestinationError(error)
