@@ -655,9 +655,15 @@ class GitHubSecretStore {
             if (attempt > 0)
                 await this.sleep(READ_BACK_RETRY_MS);
             try {
-                const after = (await this.secretAt(github, d, secretName)).metadata;
-                if (moved(after))
+                const { metadata: after, read } = await this.secretAt(github, d, secretName);
+                if (moved(after)) {
+                    // What a later write of this run (the canary's rollback) is confirmed against.
+                    prepared.secret = { exists: true, updatedAt: after.updatedAt };
+                    prepared.read = read;
+                    if (prepared.org)
+                        prepared.org.exists = true;
                     return;
+                }
                 seen = after
                     ? `shows no change (its updated_at is still ${after.updatedAt}, as before the write)`
                     : 'shows no change (it does not exist)';

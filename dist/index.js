@@ -28631,6 +28631,7 @@ function installSignalHandlers(cancellation, onDeadline, proc = process) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FI: () => (/* binding */ parseCanaryWorkflow),
 /* harmony export */   G2: () => (/* binding */ parseDestination),
 /* harmony export */   GW: () => (/* binding */ KINDS),
 /* harmony export */   q0: () => (/* binding */ describe),
@@ -28803,6 +28804,41 @@ function parseDestination(raw) {
 function splitOnce(text, separator) {
     const at = text.indexOf(separator);
     return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+const WORKFLOW_FILE = /^[A-Za-z0-9._-]{1,100}\.ya?ml$/;
+/** A git ref name, conservatively: no spaces, no `..`, no control characters, at most 200. */
+const REF = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+/** Parse one `OWNER/REPO/WORKFLOW_FILE[@REF]`. Returns the workflow, or a problem sentence. */
+function parseCanaryWorkflow(raw) {
+    const wrong = {
+        problem: `canary-workflows: "${raw}" is not OWNER/REPO/WORKFLOW_FILE[@REF] (for example ` +
+            'octo/app/hive-smoke.yml@main): the workflow file is the name of a .yml or .yaml file in ' +
+            'the repository’s .github/workflows'
+    };
+    const at = raw.indexOf('@');
+    const path = at === -1 ? raw : raw.slice(0, at);
+    const ref = at === -1 ? undefined : raw.slice(at + 1);
+    const parts = path.split('/');
+    if (parts.length !== 3)
+        return wrong;
+    const [owner, repo, file] = parts;
+    if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..')
+        return wrong;
+    if (!WORKFLOW_FILE.test(file))
+        return wrong;
+    if (ref !== undefined && !REF.test(ref)) {
+        return {
+            problem: `canary-workflows: "${raw}" names the ref "${ref}", which is not a branch or tag name ` +
+                '(letters, digits, ".", "_", "-" and "/", at most 200)'
+        };
+    }
+    return {
+        owner,
+        repo,
+        file,
+        ...(ref !== undefined ? { ref } : {}),
+        label: `${owner}/${repo}/${file}${ref !== undefined ? `@${ref}` : ''}`
+    };
 }
 
 
@@ -29344,6 +29380,202 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 
 /***/ }),
 
+/***/ 7994:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   EC: () => (/* binding */ preformatted),
+/* harmony export */   Kn: () => (/* binding */ writeOutputs),
+/* harmony export */   Sy: () => (/* binding */ writeSummary),
+/* harmony export */   eG: () => (/* binding */ writeInputProblems),
+/* harmony export */   kq: () => (/* binding */ escapeCell)
+/* harmony export */ });
+/* unused harmony exports destinationsJson, escapeHtml */
+/* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8992);
+/* harmony import */ var _rotation_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3475);
+/* harmony import */ var _rotation_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4746);
+
+
+
+/** The `destinations` output: each field cleaned on its own, so the JSON stays valid. */
+function destinationsJson(report, secrets = []) {
+    const clean = (text) => (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(text, secrets);
+    return JSON.stringify(report.destinations.map(d => ({
+        destination: clean(d.destination),
+        status: clean(d.status),
+        ...(d.publicKeyId ? { public_key_id: clean(d.publicKeyId) } : {}),
+        ...(d.detail ? { detail: clean(d.detail) } : {})
+    })));
+}
+/** Every output is one line: redacted, no line break, no workflow command. */
+function writeOutputs(report, out, secrets, now) {
+    const held = (0,_rotation_report_js__WEBPACK_IMPORTED_MODULE_1__/* .heldKey */ .pW)(report);
+    const days = held ? (0,_rotation_report_js__WEBPACK_IMPORTED_MODULE_1__/* .daysUntilExpiry */ .Vg)(held, now) : undefined;
+    const outputs = {
+        rotated: String(report.rotated),
+        'key-id': held?.id ?? '',
+        'key-prefix': held?.prefix ?? '',
+        'expires-at': held?.expires_at ?? '',
+        'revoked-key-ids': report.revokedKeyIds.join(','),
+        destinations: destinationsJson(report, secrets),
+        'days-until-expiry': days === undefined ? '' : String(days)
+    };
+    for (const [name, value] of Object.entries(outputs))
+        out.setOutput(name, (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(value, secrets));
+}
+async function writeSummary(report, failure, summary, secrets, now = new Date()) {
+    const cell = (text) => escapeCell(text, secrets);
+    const header = (...names) => names.map(data => ({ data, header: true }));
+    summary.addHeading(title(report, failure), 2);
+    if (failure)
+        summary.addRaw(preformatted(failure, secrets), true);
+    const held = (0,_rotation_report_js__WEBPACK_IMPORTED_MODULE_1__/* .heldKey */ .pW)(report);
+    if (held) {
+        const days = (0,_rotation_report_js__WEBPACK_IMPORTED_MODULE_1__/* .daysUntilExpiry */ .Vg)(held, now);
+        const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold';
+        summary.addRaw(`<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
+            (days === undefined
+                ? 'never expires.'
+                : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
+            '</p>', true);
+    }
+    if (report.due)
+        summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
+    if (report.oldKeyDied) {
+        const { said, from, to } = report.oldKeyDied;
+        summary.addRaw(`<p>⛔ The old key stopped answering during the run (${cell(said)}): the destinations ` +
+            `held a dead key from ${cell(from)} ` +
+            (to ? `until ${cell(to)}, when the last of them was given the new key.` : 'on, and ') +
+            (to ? '' : 'some still do: see the destinations below.') +
+            '</p>', true);
+    }
+    if (report.warnings.length > 0) {
+        summary.addHeading('Warnings', 3);
+        summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));
+    }
+    /** A table under its own heading, left out when it has no rows. */
+    const table = (heading, names, rows) => {
+        if (rows.length === 0)
+            return;
+        summary.addHeading(heading, 3);
+        summary.addTable([header(...names), ...rows]);
+    };
+    table('Steps', ['Step', 'Result', 'Time', 'Detail'], report.steps.map(s => [
+        cell(s.step),
+        STATUS[s.status],
+        `${(s.ms / 1000).toFixed(1)} s`,
+        cell(s.detail)
+    ]));
+    const keys = [
+        [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
+        ['New key', report.newKey],
+        ['Admin key', report.adminKey]
+    ];
+    table('Keys', ['Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'], keys
+        .filter((k) => k[1] !== undefined)
+        .map(([role, k]) => [
+        role,
+        cell(k.id),
+        cell(`${k.prefix}…`),
+        cell(k.permission),
+        cell((0,_rotation_plan_js__WEBPACK_IMPORTED_MODULE_2__/* .describeScope */ .O)(k.scope)),
+        cell(k.expires_at ?? 'never'),
+        cell(keyState(report, k))
+    ]));
+    table('Leftovers of earlier runs', ['Id', 'Prefix', 'Why', 'Expires', 'Outcome'], report.leftovers.map(l => [
+        cell(l.id),
+        cell(`${l.prefix}…`),
+        cell(l.why),
+        cell(l.expiresAt ?? 'never'),
+        cell(l.outcome)
+    ]));
+    table('Destinations', ['Destination', 'Status', 'Public key id', 'Detail'], report.destinations.map(d => [
+        cell(d.destination),
+        cell(d.status),
+        cell(d.publicKeyId ?? ''),
+        cell(d.detail ?? '')
+    ]));
+    if (report.dryRun && report.plan.length > 0) {
+        summary.addHeading('Plan', 3);
+        summary.addList(report.plan.map(cell));
+    }
+    await summary.write();
+}
+const STATUS = {
+    ok: '✅ ok',
+    failed: '❌ failed',
+    skipped: '⏭️ skipped',
+    cancelled: '🛑 cancelled'
+};
+function title(report, failure) {
+    if (report.mode === 'check')
+        return failure ? 'Hive key check failed' : 'Hive key check: ok';
+    const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation';
+    if (report.cancelled)
+        return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`;
+    if (failure)
+        return `${what} failed`;
+    if (report.dryRun)
+        return `${what}: dry run, nothing changed`;
+    if (report.rotated && report.recovery !== undefined)
+        return 'Hive key recovered: a dead key replaced';
+    if (report.rotated)
+        return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated';
+    return `${what}: nothing changed`;
+}
+/** What became of a key in this run: revoked, given a grace period, or still active. */
+function keyState(report, key) {
+    if (report.revokedKeyIds.includes(key.id))
+        return 'revoked';
+    if (key.id === report.oldKey?.id && report.retired === 'grace') {
+        return `expires at ${key.expires_at ?? 'never'} (grace)`;
+    }
+    return 'active';
+}
+/** The summary of a run stopped by its inputs: every problem, nothing else happened. */
+async function writeInputProblems(problems, summary, secrets) {
+    summary.addHeading('Hive key rotation: invalid inputs, nothing changed', 2);
+    summary.addList(problems.map(p => escapeCell(p, secrets)));
+    await summary.write();
+}
+function escapeHtml(text) {
+    return text
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
+}
+/**
+ * Text for one cell (or list item, or paragraph) of the summary: one line (text.ts), HTML escaped,
+ * and what could start Markdown written as character references: brackets (links, images), the
+ * backtick, pipes, backslashes, `!`, and the `://`, `www.` and `@` of GFM's autolinks. Emphasis
+ * marks (`_`, `*`) are left: every cell sits inside an HTML block, which GFM does not read as
+ * Markdown, and ids, timestamps and scopes keep their `_`, `:` and `-` as they are.
+ */
+function escapeCell(text, secrets) {
+    return escapeHtml((0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(text, secrets))
+        .replace(/[[\]`|\\!]/g, c => `&#${c.charCodeAt(0)};`)
+        .replace(/:\/\//g, '&#58;//')
+        .replace(/\bwww\./gi, m => `${m.slice(0, 3)}&#46;`)
+        .replace(/@/g, '&#64;');
+}
+/**
+ * The failure, in a `<pre>` block, line by line, each line escaped as a cell: its line breaks are
+ * written as `&#10;` so the block stays one Markdown line (nothing after it can be read as
+ * Markdown) and still shows as several lines.
+ */
+function preformatted(failure, secrets) {
+    // Checked whole first: a secret split across two lines is in no single line.
+    if ((0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .hidesSecret */ .mJ)((0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .redact */ .E$)(failure, secrets), secrets))
+        return `<pre>${_text_js__WEBPACK_IMPORTED_MODULE_0__/* .WITHHELD */ .iz}</pre>`;
+    const lines = failure.split(/\r\n|[\r\n\u2028\u2029]/).map(line => escapeCell(line, secrets));
+    return `<pre>${lines.join('&#10;')}</pre>`;
+}
+
+
+/***/ }),
+
 /***/ 4590:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -29596,27 +29828,44 @@ function daysUntilExpiry(key, now) {
 
 /***/ }),
 
-/***/ 8750:
+/***/ 4277:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   GN: () => (/* binding */ SettingsError),
-/* harmony export */   ic: () => (/* binding */ MAX_GRACE_MINUTES),
-/* harmony export */   mt: () => (/* binding */ getSettings)
-/* harmony export */ });
-/* unused harmony exports MODES, DEFAULT_HIVE_URL */
-/* harmony import */ var _hive_types_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1079);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _github_destinations_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4934);
-/* harmony import */ var _hive_http_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7480);
-/* harmony import */ var _rotation_names_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4590);
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  ic: () => (/* binding */ MAX_GRACE_MINUTES),
+  GN: () => (/* binding */ SettingsError),
+  mt: () => (/* binding */ getSettings)
+});
+
+// UNUSED EXPORTS: AUDIT_DEFAULTS, DEFAULT_HIVE_URL, FAIL_ON, MAX_CANARIES, MODES
+
+// EXTERNAL MODULE: ./src/hive/types.ts
+var types = __nccwpck_require__(1079);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: ./src/github/destinations.ts
+var github_destinations = __nccwpck_require__(4934);
+// EXTERNAL MODULE: ./src/hive/http.ts
+var http = __nccwpck_require__(7480);
+// EXTERNAL MODULE: ./src/rotation/names.ts
+var names = __nccwpck_require__(4590);
+;// CONCATENATED MODULE: ./src/settings.ts
 
 
 
 
 
-const MODES = ['rotate', 'check', 'emergency'];
+
+const MODES = ['rotate', 'check', 'emergency', 'audit'];
+const FAIL_ON = ['high', 'medium', 'low', 'never'];
+/** The defaults of mode audit's windows, and of rotate-if-expiring-within-days in it. */
+const AUDIT_DEFAULTS = { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 7 };
+/** The longest audit window accepted: ten years. */
+const AUDIT_MAX_DAYS = 3650;
 /** The longest old-key-grace-minutes: 24 h (a later run leaves alone a key expiring that soon). */
 const MAX_GRACE_MINUTES = 1440;
 /** Thrown with every problem found in the inputs; each problem names its input. */
@@ -29653,25 +29902,27 @@ function getSettings(source) {
     if (!hiveApiKey) {
         problems.push('hive-api-key is required: pass the current key, e.g. ${{ secrets.HIVE_API_KEY }}');
     }
-    else if (!_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.KEY_PATTERN.test(hiveApiKey)) {
+    else if (!http.KEY_PATTERN.test(hiveApiKey)) {
         problems.push(`hive-api-key ${credential}`);
     }
-    if (adminInput && !_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.KEY_PATTERN.test(adminInput))
+    if (adminInput && !http.KEY_PATTERN.test(adminInput))
         problems.push(`hive-admin-key ${credential}`);
-    if (githubToken && !_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.KEY_PATTERN.test(githubToken))
+    if (githubToken && !http.KEY_PATTERN.test(githubToken))
         problems.push(`github-token ${credential}`);
     const modeRaw = input('mode') || 'rotate';
     const mode = MODES.includes(modeRaw) ? modeRaw : 'rotate';
     if (mode !== modeRaw) {
         problems.push(`mode must be one of ${MODES.join(', ')}, got "${modeRaw}"`);
     }
-    // A check reads the current key and writes nothing: a monitoring job needs no GitHub credential.
-    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
+    // A check and an audit read Hive and write nothing: they need no GitHub credential.
+    const readsOnly = mode === 'check' || mode === 'audit';
+    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, !readsOnly, problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-    // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
-    // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
-    checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems);
+    // The token goes there: https, as for hive-url (modes check and audit send GitHub nothing, but
+    // a password in the URL is refused in every mode: the settings would carry it, and core.debug
+    // log it).
+    checkGitHubApiUrl(githubApiUrl, !readsOnly, problems);
     checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
@@ -29682,36 +29933,50 @@ function getSettings(source) {
             `got "${secretNameRaw}"`);
     }
     const repository = source.env.GITHUB_REPOSITORY ?? '';
-    const destinations = parseDestinations(input('destinations'), repository, problems);
+    // An audit writes nowhere: destinations only make its default key-name, and may be left out.
+    const destinations = parseDestinations(input('destinations'), repository, problems, mode !== 'audit');
     for (const d of destinations) {
-        if (enterpriseServer && !_github_destinations_js__WEBPACK_IMPORTED_MODULE_1__/* .KINDS */ .GW[d.kind].onEnterpriseServer) {
+        if (enterpriseServer && !github_destinations/* KINDS */.GW[d.kind].onEnterpriseServer) {
             problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ` +
                 `${githubApiUrl.includes('@') ? 'not shown' : githubApiUrl}) ` +
                 'has no Codespaces secrets; remove it, or run against github.com');
         }
-        if (github.kind === 'app' && !_github_destinations_js__WEBPACK_IMPORTED_MODULE_1__/* .KINDS */ .GW[d.kind].appsMayWrite) {
+        if (github.kind === 'app' && !github_destinations/* KINDS */.GW[d.kind].appsMayWrite) {
             problems.push(`destinations: "${d.label}": GitHub Apps cannot write organization Codespaces secrets; ` +
                 'use github-token with a fine-grained or classic personal access token for it');
         }
     }
-    const keyNameInput = input('key-name');
-    const keyName = keyNameInput ||
-        (0,_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .defaultKeyName */ .uL)(repository || firstRepo(destinations), secretName, destinations.map(d => d.label));
-    // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
-    // so a name Hive would refuse stops the run before anything changes, not at the create.
-    if (keyName.length > _rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .KEY_NAME_MAX */ .rk) {
-        problems.push(`key-name must be at most ${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .KEY_NAME_MAX */ .rk} characters (Hive names a key with at most ` +
-            `${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .NAME_MAX */ .fo}, and each key's name adds up to ${_rotation_names_js__WEBPACK_IMPORTED_MODULE_3__/* .SUFFIX_MAX */ .hy}: " run-<10 hex> <UTC timestamp> replaces ` +
-            `<old key id>"), got ${keyName.length}` +
-            (keyNameInput ? '' : ' for the default: set key-name to a shorter name'));
-    }
-    if (/[\p{C}\p{Zl}\p{Zp}]/u.test(keyName)) {
-        problems.push('key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
-            'spaces): it is printed, and marks the keys of this rotation');
+    // mode audit looks for the leftovers of several rotations: one key-name per line.
+    const keyNameLines = mode === 'audit'
+        ? input('key-name')
+            .split(/\r?\n/)
+            .map(line => line.trim())
+            .filter(line => line !== '')
+        : [input('key-name')].filter(line => line !== '');
+    const auditKeyNames = keyNameLines.length > 0
+        ? [...new Set(keyNameLines)]
+        : [
+            (0,names/* defaultKeyName */.uL)(repository || firstRepo(destinations), secretName, destinations.map(d => d.label))
+        ];
+    const keyName = auditKeyNames[0];
+    for (const name of auditKeyNames) {
+        // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted
+        // here, so a name Hive would refuse stops the run before anything changes, not at the create.
+        if (name.length > names/* KEY_NAME_MAX */.rk) {
+            problems.push(`key-name must be at most ${names/* KEY_NAME_MAX */.rk} characters (Hive names a key with at most ` +
+                `${names/* NAME_MAX */.fo}, and each key's name adds up to ${names/* SUFFIX_MAX */.hy}: " run-<10 hex> <UTC ` +
+                `timestamp> replaces <old key id>"), got ${name.length}` +
+                (keyNameLines.length > 0 ? '' : ' for the default: set key-name to a shorter name'));
+        }
+        if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
+            problems.push('key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+                'spaces): it is printed, and marks the keys of this rotation' +
+                (mode === 'audit' ? '' : ' (only mode audit takes several, one per line)'));
+        }
     }
     const permissionRaw = input('permission') || 'inherit';
     let permission = 'inherit';
-    if (permissionRaw === 'inherit' || _hive_types_js__WEBPACK_IMPORTED_MODULE_4__/* .PERMISSIONS */ .J.includes(permissionRaw)) {
+    if (permissionRaw === 'inherit' || types/* PERMISSIONS */.J.includes(permissionRaw)) {
         permission = permissionRaw;
     }
     else {
@@ -29720,7 +29985,7 @@ function getSettings(source) {
     const scope = parseScope(input('scope') || 'inherit', problems);
     const expiresInDays = wholeNumber('expires-in-days', input('expires-in-days') || '30', 1, 365, problems);
     const verifyPath = input('verify-path') || '/executions-cli/executions';
-    const pathRule = verifyPath.includes('?') ? 'must not contain a query' : (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.pathProblem)(verifyPath);
+    const pathRule = verifyPath.includes('?') ? 'must not contain a query' : (0,http.pathProblem)(verifyPath);
     if (pathRule) {
         problems.push(`verify-path must be a path on hive-url: it ${pathRule}, got "${verifyPath}"`);
     }
@@ -29731,8 +29996,17 @@ function getSettings(source) {
     const prune = parseBoolean('prune', input('prune') || 'true', problems);
     const dueRaw = input('rotate-if-expiring-within-days');
     const rotateIfExpiringWithinDays = dueRaw === ''
-        ? undefined
+        ? mode === 'audit'
+            ? AUDIT_DEFAULTS.expiringWithinDays
+            : undefined
         : wholeNumber('rotate-if-expiring-within-days', dueRaw, 0, 365, problems);
+    const auditMaxAgeDays = wholeNumber('audit-max-age-days', input('audit-max-age-days') || String(AUDIT_DEFAULTS.maxAgeDays), 1, AUDIT_MAX_DAYS, problems);
+    const auditUnusedDays = wholeNumber('audit-unused-days', input('audit-unused-days') || String(AUDIT_DEFAULTS.unusedDays), 1, AUDIT_MAX_DAYS, problems);
+    const failOnRaw = input('fail-on') || 'high';
+    const failOn = FAIL_ON.includes(failOnRaw) ? failOnRaw : 'high';
+    if (failOn !== failOnRaw) {
+        problems.push(`fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOnRaw}"`);
+    }
     if (mode === 'emergency') {
         if (!adminInput || adminInput === hiveApiKey) {
             problems.push('mode emergency needs hive-admin-key, a separate admin key: the compromised hive-api-key ' +
@@ -29750,6 +30024,12 @@ function getSettings(source) {
             if (given)
                 problems.push(`mode emergency cannot be combined with ${what}; leave it out`);
         }
+    }
+    const canaryWorkflows = parseCanaryWorkflows(input('canary-workflows'), problems);
+    const canaryTimeoutMinutes = wholeNumber('canary-timeout-minutes', input('canary-timeout-minutes') || '15', 1, 360, problems);
+    if (canaryWorkflows.length > 0 && mode === 'emergency') {
+        problems.push('canary-workflows cannot be combined with mode emergency: the compromised key is revoked ' +
+            'first, so there is no old key to roll back to; leave canary-workflows out');
     }
     if (problems.length > 0)
         throw new SettingsError(problems);
@@ -29774,8 +30054,39 @@ function getSettings(source) {
         prune,
         rotateIfExpiringWithinDays,
         mode,
-        dryRun
+        dryRun,
+        canaryWorkflows,
+        canaryTimeoutMinutes,
+        auditKeyNames,
+        auditMaxAgeDays,
+        auditUnusedDays,
+        failOn,
+        runnerTemp: source.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)()
     };
+}
+/** At most this many canary workflows: each is a run to dispatch and wait for. */
+const MAX_CANARIES = 20;
+/** `canary-workflows`: one per line (or comma-separated), every problem at once. */
+function parseCanaryWorkflows(raw, problems) {
+    const lines = raw
+        .split(/[\n,]/)
+        .map(l => l.trim())
+        .filter(l => l !== '' && !l.startsWith('#'));
+    const workflows = [];
+    for (const line of lines) {
+        const parsed = (0,github_destinations/* parseCanaryWorkflow */.FI)(line);
+        if ('problem' in parsed)
+            problems.push(parsed.problem);
+        else if (workflows.some(w => w.label.toLowerCase() === parsed.label.toLowerCase())) {
+            problems.push(`canary-workflows names ${parsed.label} twice; name each workflow once`);
+        }
+        else
+            workflows.push(parsed);
+    }
+    if (workflows.length > MAX_CANARIES) {
+        problems.push(`canary-workflows names ${workflows.length} workflows; at most ${MAX_CANARIES} are dispatched`);
+    }
+    return workflows;
 }
 /**
  * A URL as a message may quote it: without its query or fragment (which may hold a token), and
@@ -29809,7 +30120,7 @@ function checkGitHubApiUrl(raw, sendsToGitHub, problems) {
     }
     if (!sendsToGitHub)
         return;
-    const loopbackHttp = url?.protocol === 'http:' && (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.isLoopbackHost)(url.hostname);
+    const loopbackHttp = url?.protocol === 'http:' && (0,http.isLoopbackHost)(url.hostname);
     if (url === undefined || !(url.protocol === 'https:' || loopbackHttp)) {
         problems.push('GITHUB_API_URL (set by the runner) must be an https URL (plain http is allowed only to ' +
             `localhost or 127.0.0.1), got ${quotedUrl(raw)}`);
@@ -29845,7 +30156,7 @@ function parseHiveUrl(raw, problems) {
         problems.push(`hive-url must be an absolute URL such as ${DEFAULT_HIVE_URL}, got ${quotedUrl(raw)}`);
         return '';
     }
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_2__.isLoopbackHost)(url.hostname))) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (0,http.isLoopbackHost)(url.hostname))) {
         problems.push(`hive-url must use https (plain http is allowed only to localhost or 127.0.0.1), got ` +
             quotedUrl(raw));
     }
@@ -29858,13 +30169,15 @@ function parseHiveUrl(raw, problems) {
     }
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
-function parseDestinations(raw, repository, problems) {
+function parseDestinations(raw, repository, problems, required) {
     const items = raw
         .split(/[\n,]/)
         .map(s => s.trim())
         .filter(s => s !== '' && !s.startsWith('#'));
     if (items.length === 0) {
         if (!repository) {
+            if (!required)
+                return [];
             problems.push('destinations is required outside GitHub Actions (GITHUB_REPOSITORY is not set): ' +
                 'list e.g. repo:OWNER/REPO');
             return [];
@@ -29874,7 +30187,7 @@ function parseDestinations(raw, repository, problems) {
     const destinations = [];
     const seen = new Set();
     for (const item of items) {
-        const parsed = (0,_github_destinations_js__WEBPACK_IMPORTED_MODULE_1__/* .parseDestination */ .G2)(item);
+        const parsed = (0,github_destinations/* parseDestination */.G2)(item);
         if ('problem' in parsed) {
             problems.push(`destinations: ${parsed.problem}`);
             continue;
@@ -29945,7 +30258,7 @@ function parseGitHubAuth(token, appId, privateKey, required, problems) {
 }
 function isRsaPrivateKey(pem) {
     try {
-        return (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createPrivateKey)(pem).asymmetricKeyType === 'rsa';
+        return (0,external_node_crypto_.createPrivateKey)(pem).asymmetricKeyType === 'rsa';
     }
     catch {
         return false;
@@ -30260,6 +30573,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -30278,6 +30598,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 
@@ -33486,194 +33813,14 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-// EXTERNAL MODULE: ./src/settings.ts
-var src_settings = __nccwpck_require__(8750);
+// EXTERNAL MODULE: ./src/settings.ts + 1 modules
+var src_settings = __nccwpck_require__(4277);
 // EXTERNAL MODULE: ./src/rotation/report.ts
 var rotation_report = __nccwpck_require__(4746);
+// EXTERNAL MODULE: ./src/report/summary.ts
+var report_summary = __nccwpck_require__(7994);
 // EXTERNAL MODULE: ./src/text.ts
 var src_text = __nccwpck_require__(8992);
-// EXTERNAL MODULE: ./src/rotation/plan.ts
-var plan = __nccwpck_require__(3475);
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-/** The `destinations` output: each field cleaned on its own, so the JSON stays valid. */
-function destinationsJson(report, secrets = []) {
-    const clean = (text) => (0,src_text/* oneLine */.TN)(text, secrets);
-    return JSON.stringify(report.destinations.map(d => ({
-        destination: clean(d.destination),
-        status: clean(d.status),
-        ...(d.publicKeyId ? { public_key_id: clean(d.publicKeyId) } : {}),
-        ...(d.detail ? { detail: clean(d.detail) } : {})
-    })));
-}
-/** Every output is one line: redacted, no line break, no workflow command. */
-function writeOutputs(report, out, secrets, now) {
-    const held = (0,rotation_report/* heldKey */.pW)(report);
-    const days = held ? (0,rotation_report/* daysUntilExpiry */.Vg)(held, now) : undefined;
-    const outputs = {
-        rotated: String(report.rotated),
-        'key-id': held?.id ?? '',
-        'key-prefix': held?.prefix ?? '',
-        'expires-at': held?.expires_at ?? '',
-        'revoked-key-ids': report.revokedKeyIds.join(','),
-        destinations: destinationsJson(report, secrets),
-        'days-until-expiry': days === undefined ? '' : String(days)
-    };
-    for (const [name, value] of Object.entries(outputs))
-        out.setOutput(name, (0,src_text/* oneLine */.TN)(value, secrets));
-}
-async function writeSummary(report, failure, summary, secrets, now = new Date()) {
-    const cell = (text) => escapeCell(text, secrets);
-    const header = (...names) => names.map(data => ({ data, header: true }));
-    summary.addHeading(title(report, failure), 2);
-    if (failure)
-        summary.addRaw(preformatted(failure, secrets), true);
-    const held = (0,rotation_report/* heldKey */.pW)(report);
-    if (held) {
-        const days = (0,rotation_report/* daysUntilExpiry */.Vg)(held, now);
-        const role = report.mode === 'check' ? 'The current key' : 'The key the destinations hold';
-        summary.addRaw(`<p>${role}: ${cell(`${held.id} (${held.prefix}…)`)}, ` +
-            (days === undefined
-                ? 'never expires.'
-                : `expires ${cell(held.expires_at ?? '')}: ${days} day(s) left.`) +
-            '</p>', true);
-    }
-    if (report.due)
-        summary.addRaw(`<p>Due: ${cell(report.due)}.</p>`, true);
-    if (report.oldKeyDied) {
-        const { said, from, to } = report.oldKeyDied;
-        summary.addRaw(`<p>⛔ The old key stopped answering during the run (${cell(said)}): the destinations ` +
-            `held a dead key from ${cell(from)} ` +
-            (to ? `until ${cell(to)}, when the last of them was given the new key.` : 'on, and ') +
-            (to ? '' : 'some still do: see the destinations below.') +
-            '</p>', true);
-    }
-    if (report.warnings.length > 0) {
-        summary.addHeading('Warnings', 3);
-        summary.addList(report.warnings.map(w => `⚠️ ${cell(w)}`));
-    }
-    /** A table under its own heading, left out when it has no rows. */
-    const table = (heading, names, rows) => {
-        if (rows.length === 0)
-            return;
-        summary.addHeading(heading, 3);
-        summary.addTable([header(...names), ...rows]);
-    };
-    table('Steps', ['Step', 'Result', 'Time', 'Detail'], report.steps.map(s => [
-        cell(s.step),
-        STATUS[s.status],
-        `${(s.ms / 1000).toFixed(1)} s`,
-        cell(s.detail)
-    ]));
-    const keys = [
-        [report.mode === 'check' ? 'Current key' : 'Old key', report.oldKey],
-        ['New key', report.newKey],
-        ['Admin key', report.adminKey]
-    ];
-    table('Keys', ['Key', 'Id', 'Prefix', 'Permission', 'Scope', 'Expires', 'Now'], keys
-        .filter((k) => k[1] !== undefined)
-        .map(([role, k]) => [
-        role,
-        cell(k.id),
-        cell(`${k.prefix}…`),
-        cell(k.permission),
-        cell((0,plan/* describeScope */.O)(k.scope)),
-        cell(k.expires_at ?? 'never'),
-        cell(keyState(report, k))
-    ]));
-    table('Leftovers of earlier runs', ['Id', 'Prefix', 'Why', 'Expires', 'Outcome'], report.leftovers.map(l => [
-        cell(l.id),
-        cell(`${l.prefix}…`),
-        cell(l.why),
-        cell(l.expiresAt ?? 'never'),
-        cell(l.outcome)
-    ]));
-    table('Destinations', ['Destination', 'Status', 'Public key id', 'Detail'], report.destinations.map(d => [
-        cell(d.destination),
-        cell(d.status),
-        cell(d.publicKeyId ?? ''),
-        cell(d.detail ?? '')
-    ]));
-    if (report.dryRun && report.plan.length > 0) {
-        summary.addHeading('Plan', 3);
-        summary.addList(report.plan.map(cell));
-    }
-    await summary.write();
-}
-const STATUS = {
-    ok: '✅ ok',
-    failed: '❌ failed',
-    skipped: '⏭️ skipped',
-    cancelled: '🛑 cancelled'
-};
-function title(report, failure) {
-    if (report.mode === 'check')
-        return failure ? 'Hive key check failed' : 'Hive key check: ok';
-    const what = report.mode === 'emergency' ? 'Hive emergency key rotation' : 'Hive key rotation';
-    if (report.cancelled)
-        return `${what} cancelled (${report.cancelled.signal}) during "${report.cancelled.step}"`;
-    if (failure)
-        return `${what} failed`;
-    if (report.dryRun)
-        return `${what}: dry run, nothing changed`;
-    if (report.rotated && report.recovery !== undefined)
-        return 'Hive key recovered: a dead key replaced';
-    if (report.rotated)
-        return report.mode === 'emergency' ? `${what}: done` : 'Hive key rotated';
-    return `${what}: nothing changed`;
-}
-/** What became of a key in this run: revoked, given a grace period, or still active. */
-function keyState(report, key) {
-    if (report.revokedKeyIds.includes(key.id))
-        return 'revoked';
-    if (key.id === report.oldKey?.id && report.retired === 'grace') {
-        return `expires at ${key.expires_at ?? 'never'} (grace)`;
-    }
-    return 'active';
-}
-/** The summary of a run stopped by its inputs: every problem, nothing else happened. */
-async function writeInputProblems(problems, summary, secrets) {
-    summary.addHeading('Hive key rotation: invalid inputs, nothing changed', 2);
-    summary.addList(problems.map(p => escapeCell(p, secrets)));
-    await summary.write();
-}
-function escapeHtml(text) {
-    return text
-        .replace(/&/g, '&amp;')
-        .replace(/</g, '&lt;')
-        .replace(/>/g, '&gt;')
-        .replace(/"/g, '&quot;')
-        .replace(/'/g, '&#39;');
-}
-/**
- * Text for one cell (or list item, or paragraph) of the summary: one line (text.ts), HTML escaped,
- * and what could start Markdown written as character references: brackets (links, images), the
- * backtick, pipes, backslashes, `!`, and the `://`, `www.` and `@` of GFM's autolinks. Emphasis
- * marks (`_`, `*`) are left: every cell sits inside an HTML block, which GFM does not read as
- * Markdown, and ids, timestamps and scopes keep their `_`, `:` and `-` as they are.
- */
-function escapeCell(text, secrets) {
-    return escapeHtml((0,src_text/* oneLine */.TN)(text, secrets))
-        .replace(/[[\]`|\\!]/g, c => `&#${c.charCodeAt(0)};`)
-        .replace(/:\/\//g, '&#58;//')
-        .replace(/\bwww\./gi, m => `${m.slice(0, 3)}&#46;`)
-        .replace(/@/g, '&#64;');
-}
-/**
- * The failure, in a `<pre>` block, line by line, each line escaped as a cell: its line breaks are
- * written as `&#10;` so the block stays one Markdown line (nothing after it can be read as
- * Markdown) and still shows as several lines.
- */
-function preformatted(failure, secrets) {
-    // Checked whole first: a secret split across two lines is in no single line.
-    if ((0,src_text/* hidesSecret */.mJ)((0,src_text/* redact */.E$)(failure, secrets), secrets))
-        return `<pre>${src_text/* WITHHELD */.iz}</pre>`;
-    const lines = failure.split(/\r\n|[\r\n\u2028\u2029]/).map(line => escapeCell(line, secrets));
-    return `<pre>${lines.join('&#10;')}</pre>`;
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 
 
@@ -33729,7 +33876,7 @@ async function rotation(secrets, out, mask, cancellation) {
         for (const problem of error.problems)
             out.error(problem);
         out.setFailed(`${error.problems.length} input problem(s), listed above; nothing was changed.`);
-        await writeInputProblems(error.problems, summary, secrets.values).catch(() => undefined);
+        await (0,report_summary/* writeInputProblems */.eG)(error.problems, summary, secrets.values).catch(() => undefined);
         return;
     }
     log.debug(`Settings: hive-url ${settings.hiveUrl}, GitHub API ${settings.githubApiUrl}, ` +
@@ -33738,12 +33885,14 @@ async function rotation(secrets, out, mask, cancellation) {
         `dry-run ${settings.dryRun}, mode ${settings.mode}, grace ${settings.oldKeyGraceMinutes} ` +
         `min, prune ${settings.prune}, rotate if expiring within ` +
         `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`);
+    if (settings.mode === 'audit')
+        return audit(settings, secrets, out, cancellation);
     // The Hive side and the rotation's steps are loaded only now that the settings are valid (the
     // GitHub side in secretStore): a bad input fails before any of it loads or compiles.
     const [{ HiveHttp }, { HiveClient }, { rotate }, { Journal }, { journaledKeys, journaledSecrets }] = await Promise.all([
         Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 7480)),
-        __nccwpck_require__.e(/* import() */ 200).then(__nccwpck_require__.bind(__nccwpck_require__, 200)),
-        __nccwpck_require__.e(/* import() */ 501).then(__nccwpck_require__.bind(__nccwpck_require__, 5501)),
+        __nccwpck_require__.e(/* import() */ 963).then(__nccwpck_require__.bind(__nccwpck_require__, 6963)),
+        __nccwpck_require__.e(/* import() */ 598).then(__nccwpck_require__.bind(__nccwpck_require__, 8598)),
         __nccwpck_require__.e(/* import() */ 905).then(__nccwpck_require__.bind(__nccwpck_require__, 1905)),
         __nccwpck_require__.e(/* import() */ 72).then(__nccwpck_require__.bind(__nccwpck_require__, 4072))
     ]);
@@ -33766,10 +33915,10 @@ async function rotation(secrets, out, mask, cancellation) {
     }
     await log.group('Report', async () => {
         const now = new Date();
-        writeOutputs(report, out, secrets.values, now);
+        (0,report_summary/* writeOutputs */.Kn)(report, out, secrets.values, now);
         log.info(`Outputs set: rotated=${report.rotated}, key-id=${heldKeyId(report)}.`);
         try {
-            await writeSummary(report, failure, summary, secrets.values, now);
+            await (0,report_summary/* writeSummary */.Sy)(report, failure, summary, secrets.values, now);
             log.info('Job summary written.');
         }
         catch (error) {
@@ -33780,6 +33929,60 @@ async function rotation(secrets, out, mask, cancellation) {
         out.setFailed(failure);
     // The last act: the post step finds the main step ended, with its own clean-up done.
     journal.ended(report.cancelled ? 'cancelled' : failure ? 'failed' : 'ok');
+}
+/**
+ * mode audit: every active key against Hive's best practices (audit/audit.ts), then its report:
+ * outputs, the report file, the job summary. It changes nothing and loads no GitHub code; its own
+ * code and the Hive side load only now that the settings are valid. The step fails when the audit
+ * could not be made, or when a finding reaches fail-on.
+ */
+async function audit(settings, secrets, out, cancellation) {
+    const { log } = out;
+    const [{ HiveHttp }, { HiveClient }, { auditKeys }, report] = await Promise.all([
+        Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 7480)),
+        __nccwpck_require__.e(/* import() */ 963).then(__nccwpck_require__.bind(__nccwpck_require__, 6963)),
+        __nccwpck_require__.e(/* import() */ 184).then(__nccwpck_require__.bind(__nccwpck_require__, 4184)),
+        __nccwpck_require__.e(/* import() */ 261).then(__nccwpck_require__.bind(__nccwpck_require__, 4261))
+    ]);
+    const hive = new HiveClient(new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug, cancellation }));
+    let result;
+    let failure;
+    try {
+        result = await auditKeys(settings, {
+            hive,
+            log,
+            annotate: (level, message) => (level === 'error' ? out.error : log.warning)(message),
+            now: () => new Date()
+        });
+    }
+    catch (error) {
+        failure = describe(error, log);
+    }
+    await log.group('Report', async () => {
+        let path;
+        if (result) {
+            out.setOutput('findings', report.findingsOutput(result, secrets.values));
+            try {
+                const document = report.reportDocument(result, settings, secrets.values);
+                path = await report.writeReportFile(document, settings.runnerTemp);
+                out.setOutput('report-path', path);
+                log.info(`Report file written: ${path}`);
+            }
+            catch (error) {
+                failure = `Could not write the report file under ${settings.runnerTemp}: ${describe(error, log)}`;
+            }
+            failure ??= report.verdict(result, settings.failOn);
+        }
+        try {
+            await report.writeAuditSummary(result, settings, failure, path, summary, secrets.values);
+            log.info('Job summary written.');
+        }
+        catch (error) {
+            log.warning(`Could not write the job summary: ${error.message}`);
+        }
+    });
+    if (failure)
+        out.setFailed(failure);
 }
 /**
  * The GitHub secret store; mode check needs no GitHub credential and never reads or writes. The

@@ -89,6 +89,7 @@ async function rotation(
       `min, prune ${settings.prune}, rotate if expiring within ` +
       `${settings.rotateIfExpiringWithinDays ?? '(always)'} day(s)`
   )
+  if (settings.mode === 'audit') return audit(settings, secrets, out, cancellation)
 
   // The Hive side and the rotation's steps are loaded only now that the settings are valid (the
   // GitHub side in secretStore): a bad input fails before any of it loads or compiles.
@@ -139,6 +140,60 @@ async function rotation(
   if (failure) out.setFailed(failure)
   // The last act: the post step finds the main step ended, with its own clean-up done.
   journal.ended(report.cancelled ? 'cancelled' : failure ? 'failed' : 'ok')
+}
+
+/**
+ * mode audit: every active key against Hive's best practices (audit/audit.ts), then its report:
+ * outputs, the report file, the job summary. It changes nothing and loads no GitHub code; its own
+ * code and the Hive side load only now that the settings are valid. The step fails when the audit
+ * could not be made, or when a finding reaches fail-on.
+ */
+async function audit(settings: Settings, secrets: Redactor, out: Out, cancellation: Cancellation) {
+  const { log } = out
+  const [{ HiveHttp }, { HiveClient }, { auditKeys }, report] = await Promise.all([
+    import('./hive/http.js'),
+    import('./hive/client.js'),
+    import('./audit/audit.js'),
+    import('./audit/report.js')
+  ])
+  const hive = new HiveClient(
+    new HiveHttp({ baseUrl: settings.hiveUrl, debug: log.debug, cancellation })
+  )
+  let result: Awaited<ReturnType<typeof auditKeys>> | undefined
+  let failure: string | undefined
+  try {
+    result = await auditKeys(settings, {
+      hive,
+      log,
+      annotate: (level, message) => (level === 'error' ? out.error : log.warning)(message),
+      now: () => new Date()
+    })
+  } catch (error) {
+    failure = describe(error, log)
+  }
+
+  await log.group('Report', async () => {
+    let path: string | undefined
+    if (result) {
+      out.setOutput('findings', report.findingsOutput(result, secrets.values))
+      try {
+        const document = report.reportDocument(result, settings, secrets.values)
+        path = await report.writeReportFile(document, settings.runnerTemp)
+        out.setOutput('report-path', path)
+        log.info(`Report file written: ${path}`)
+      } catch (error) {
+        failure = `Could not write the report file under ${settings.runnerTemp}: ${describe(error, log)}`
+      }
+      failure ??= report.verdict(result, settings.failOn)
+    }
+    try {
+      await report.writeAuditSummary(result, settings, failure, path, core.summary, secrets.values)
+      log.info('Job summary written.')
+    } catch (error) {
+      log.warning(`Could not write the job summary: ${(error as Error).message}`)
+    }
+  })
+  if (failure) out.setFailed(failure)
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Permission, Scope } from './hive/types.js'
 import { PERMISSIONS } from './hive/types.js'
 import { createPrivateKey } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import {
   type CanaryWorkflow,
   type Destination,
@@ -62,13 +63,15 @@ export interface Settings {
   prune: boolean
   /**
    * Rotate only when the current key expires within this many days (0 to 365); undefined: rotate
-   * on every run. In mode check: fail when the key expires within it.
+   * on every run. In mode check: fail when the key expires within it. In mode audit: the window
+   * of the rule expires-soon, 7 when not given.
    */
   rotateIfExpiringWithinDays?: number
   /**
    * `rotate`; `check` (test the current key and report, change nothing; needs no github-token nor
    * admin key); `emergency` (the current key is compromised: revoke it first; needs a separate
-   * hive-admin-key).
+   * hive-admin-key); `audit` (every active key against Hive's best practices, change nothing;
+   * needs an admin key, no github-token).
    */
   mode: Mode
   /** Stop after the preflight and print the plan. */
@@ -80,10 +83,28 @@ export interface Settings {
   canaryWorkflows: CanaryWorkflow[]
   /** How long the canary runs may take, 1 to 360 minutes. */
   canaryTimeoutMinutes: number
+  /** mode audit: the rotations whose leftovers it reports, one key-name per line; else [keyName]. */
+  auditKeyNames: string[]
+  /** mode audit: a key created, or living (expiry less creation), longer than this many days. */
+  auditMaxAgeDays: number
+  /** mode audit: a key not used for this many days (never used: since its creation). */
+  auditUnusedDays: number
+  /** mode audit: the lowest severity of a finding that fails the step; `never` fails on none. */
+  failOn: FailOn
+  /** Where mode audit writes its report file: RUNNER_TEMP, or the system's temporary folder. */
+  runnerTemp: string
 }
 
-export const MODES = ['rotate', 'check', 'emergency'] as const
+export const MODES = ['rotate', 'check', 'emergency', 'audit'] as const
 export type Mode = (typeof MODES)[number]
+
+export const FAIL_ON = ['high', 'medium', 'low', 'never'] as const
+export type FailOn = (typeof FAIL_ON)[number]
+
+/** The defaults of mode audit's windows, and of rotate-if-expiring-within-days in it. */
+export const AUDIT_DEFAULTS = { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 7 }
+/** The longest audit window accepted: ten years. */
+const AUDIT_MAX_DAYS = 3650
 
 /** The longest old-key-grace-minutes: 24 h (a later run leaves alone a key expiring that soon). */
 export const MAX_GRACE_MINUTES = 1440
@@ -145,20 +166,16 @@ export function getSettings(source: SettingsSource): Settings {
   if (mode !== modeRaw) {
     problems.push(`mode must be one of ${MODES.join(', ')}, got "${modeRaw}"`)
   }
-  // A check reads the current key and writes nothing: a monitoring job needs no GitHub credential.
-  const github = parseGitHubAuth(
-    githubToken,
-    input('app-id'),
-    privateKey,
-    mode !== 'check',
-    problems
-  )
+  // A check and an audit read Hive and write nothing: they need no GitHub credential.
+  const readsOnly = mode === 'check' || mode === 'audit'
+  const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, !readsOnly, problems)
 
   const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems)
   const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
-  // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
-  // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
-  checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems)
+  // The token goes there: https, as for hive-url (modes check and audit send GitHub nothing, but
+  // a password in the URL is refused in every mode: the settings would carry it, and core.debug
+  // log it).
+  checkGitHubApiUrl(githubApiUrl, !readsOnly, problems)
   checkProxyVariables(source.env, problems)
   // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
   const enterpriseServer = /\/api\/v3$/.test(githubApiUrl)
@@ -173,7 +190,13 @@ export function getSettings(source: SettingsSource): Settings {
   }
 
   const repository = source.env.GITHUB_REPOSITORY ?? ''
-  const destinations = parseDestinations(input('destinations'), repository, problems)
+  // An audit writes nowhere: destinations only make its default key-name, and may be left out.
+  const destinations = parseDestinations(
+    input('destinations'),
+    repository,
+    problems,
+    mode !== 'audit'
+  )
   for (const d of destinations) {
     if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
       problems.push(
@@ -190,29 +213,43 @@ export function getSettings(source: SettingsSource): Settings {
     }
   }
 
-  const keyNameInput = input('key-name')
-  const keyName =
-    keyNameInput ||
-    defaultKeyName(
-      repository || firstRepo(destinations),
-      secretName,
-      destinations.map(d => d.label)
-    )
-  // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
-  // so a name Hive would refuse stops the run before anything changes, not at the create.
-  if (keyName.length > KEY_NAME_MAX) {
-    problems.push(
-      `key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
-        `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC timestamp> replaces ` +
-        `<old key id>"), got ${keyName.length}` +
-        (keyNameInput ? '' : ' for the default: set key-name to a shorter name')
-    )
-  }
-  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(keyName)) {
-    problems.push(
-      'key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
-        'spaces): it is printed, and marks the keys of this rotation'
-    )
+  // mode audit looks for the leftovers of several rotations: one key-name per line.
+  const keyNameLines =
+    mode === 'audit'
+      ? input('key-name')
+          .split(/\r?\n/)
+          .map(line => line.trim())
+          .filter(line => line !== '')
+      : [input('key-name')].filter(line => line !== '')
+  const auditKeyNames =
+    keyNameLines.length > 0
+      ? [...new Set(keyNameLines)]
+      : [
+          defaultKeyName(
+            repository || firstRepo(destinations),
+            secretName,
+            destinations.map(d => d.label)
+          )
+        ]
+  const keyName = auditKeyNames[0]
+  for (const name of auditKeyNames) {
+    // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted
+    // here, so a name Hive would refuse stops the run before anything changes, not at the create.
+    if (name.length > KEY_NAME_MAX) {
+      problems.push(
+        `key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
+          `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC ` +
+          `timestamp> replaces <old key id>"), got ${name.length}` +
+          (keyNameLines.length > 0 ? '' : ' for the default: set key-name to a shorter name')
+      )
+    }
+    if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
+      problems.push(
+        'key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+          'spaces): it is printed, and marks the keys of this rotation' +
+          (mode === 'audit' ? '' : ' (only mode audit takes several, one per line)')
+      )
+    }
   }
 
   const permissionRaw = input('permission') || 'inherit'
@@ -258,8 +295,29 @@ export function getSettings(source: SettingsSource): Settings {
   const dueRaw = input('rotate-if-expiring-within-days')
   const rotateIfExpiringWithinDays =
     dueRaw === ''
-      ? undefined
+      ? mode === 'audit'
+        ? AUDIT_DEFAULTS.expiringWithinDays
+        : undefined
       : wholeNumber('rotate-if-expiring-within-days', dueRaw, 0, 365, problems)
+  const auditMaxAgeDays = wholeNumber(
+    'audit-max-age-days',
+    input('audit-max-age-days') || String(AUDIT_DEFAULTS.maxAgeDays),
+    1,
+    AUDIT_MAX_DAYS,
+    problems
+  )
+  const auditUnusedDays = wholeNumber(
+    'audit-unused-days',
+    input('audit-unused-days') || String(AUDIT_DEFAULTS.unusedDays),
+    1,
+    AUDIT_MAX_DAYS,
+    problems
+  )
+  const failOnRaw = input('fail-on') || 'high'
+  const failOn = (FAIL_ON as readonly string[]).includes(failOnRaw) ? (failOnRaw as FailOn) : 'high'
+  if (failOn !== failOnRaw) {
+    problems.push(`fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOnRaw}"`)
+  }
 
   if (mode === 'emergency') {
     if (!adminInput || adminInput === hiveApiKey) {
@@ -321,7 +379,12 @@ export function getSettings(source: SettingsSource): Settings {
     mode,
     dryRun,
     canaryWorkflows,
-    canaryTimeoutMinutes
+    canaryTimeoutMinutes,
+    auditKeyNames,
+    auditMaxAgeDays,
+    auditUnusedDays,
+    failOn,
+    runnerTemp: source.env.RUNNER_TEMP || tmpdir()
   }
 }
 
@@ -445,13 +508,19 @@ function parseHiveUrl(raw: string, problems: string[]): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '')
 }
 
-function parseDestinations(raw: string, repository: string, problems: string[]): Destination[] {
+function parseDestinations(
+  raw: string,
+  repository: string,
+  problems: string[],
+  required: boolean
+): Destination[] {
   const items = raw
     .split(/[\n,]/)
     .map(s => s.trim())
     .filter(s => s !== '' && !s.startsWith('#'))
   if (items.length === 0) {
     if (!repository) {
+      if (!required) return []
       problems.push(
         'destinations is required outside GitHub Actions (GITHUB_REPOSITORY is not set): ' +
           'list e.g. repo:OWNER/REPO'

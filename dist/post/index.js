@@ -31556,6 +31556,8 @@ const PERMISSIONS = ['read-only', 'read-write', 'admin'];
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/github/destinations.ts
 /**
  * Where a secret is written: `kind:target`, and one table of GitHub endpoints per kind.
@@ -31724,6 +31726,41 @@ function parseDestination(raw) {
 function splitOnce(text, separator) {
     const at = text.indexOf(separator);
     return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+const WORKFLOW_FILE = /^[A-Za-z0-9._-]{1,100}\.ya?ml$/;
+/** A git ref name, conservatively: no spaces, no `..`, no control characters, at most 200. */
+const REF = /^(?!.*\.\.)(?!\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+/** Parse one `OWNER/REPO/WORKFLOW_FILE[@REF]`. Returns the workflow, or a problem sentence. */
+function parseCanaryWorkflow(raw) {
+    const wrong = {
+        problem: `canary-workflows: "${raw}" is not OWNER/REPO/WORKFLOW_FILE[@REF] (for example ` +
+            'octo/app/hive-smoke.yml@main): the workflow file is the name of a .yml or .yaml file in ' +
+            'the repository’s .github/workflows'
+    };
+    const at = raw.indexOf('@');
+    const path = at === -1 ? raw : raw.slice(0, at);
+    const ref = at === -1 ? undefined : raw.slice(at + 1);
+    const parts = path.split('/');
+    if (parts.length !== 3)
+        return wrong;
+    const [owner, repo, file] = parts;
+    if (!OWNER.test(owner) || !REPO.test(repo) || repo === '.' || repo === '..')
+        return wrong;
+    if (!WORKFLOW_FILE.test(file))
+        return wrong;
+    if (ref !== undefined && !REF.test(ref)) {
+        return {
+            problem: `canary-workflows: "${raw}" names the ref "${ref}", which is not a branch or tag name ` +
+                '(letters, digits, ".", "_", "-" and "/", at most 200)'
+        };
+    }
+    return {
+        owner,
+        repo,
+        file,
+        ...(ref !== undefined ? { ref } : {}),
+        label: `${owner}/${repo}/${file}${ref !== undefined ? `@${ref}` : ''}`
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/body.ts
@@ -32732,7 +32769,13 @@ function isRotationKey(keyName, key) {
 
 
 
-const MODES = ['rotate', 'check', 'emergency'];
+
+const MODES = ['rotate', 'check', 'emergency', 'audit'];
+const FAIL_ON = ['high', 'medium', 'low', 'never'];
+/** The defaults of mode audit's windows, and of rotate-if-expiring-within-days in it. */
+const AUDIT_DEFAULTS = { maxAgeDays: 90, unusedDays: 30, expiringWithinDays: 7 };
+/** The longest audit window accepted: ten years. */
+const AUDIT_MAX_DAYS = 3650;
 /** The longest old-key-grace-minutes: 24 h (a later run leaves alone a key expiring that soon). */
 const MAX_GRACE_MINUTES = 1440;
 /** Thrown with every problem found in the inputs; each problem names its input. */
@@ -32781,13 +32824,15 @@ function getSettings(source) {
     if (mode !== modeRaw) {
         problems.push(`mode must be one of ${MODES.join(', ')}, got "${modeRaw}"`);
     }
-    // A check reads the current key and writes nothing: a monitoring job needs no GitHub credential.
-    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, mode !== 'check', problems);
+    // A check and an audit read Hive and write nothing: they need no GitHub credential.
+    const readsOnly = mode === 'check' || mode === 'audit';
+    const github = parseGitHubAuth(githubToken, input('app-id'), privateKey, !readsOnly, problems);
     const hiveUrl = parseHiveUrl(input('hive-url') || DEFAULT_HIVE_URL, problems);
     const githubApiUrl = (source.env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-    // The token goes there: https, as for hive-url (mode check sends GitHub nothing, but a password
-    // in the URL is refused in every mode: the settings would carry it, and core.debug log it).
-    checkGitHubApiUrl(githubApiUrl, mode !== 'check', problems);
+    // The token goes there: https, as for hive-url (modes check and audit send GitHub nothing, but
+    // a password in the URL is refused in every mode: the settings would carry it, and core.debug
+    // log it).
+    checkGitHubApiUrl(githubApiUrl, !readsOnly, problems);
     checkProxyVariables(source.env, problems);
     // GitHub Enterprise Server serves its REST API under /api/v3 (github.com and GHE.com do not).
     const enterpriseServer = /\/api\/v3$/.test(githubApiUrl);
@@ -32798,7 +32843,8 @@ function getSettings(source) {
             `got "${secretNameRaw}"`);
     }
     const repository = source.env.GITHUB_REPOSITORY ?? '';
-    const destinations = parseDestinations(input('destinations'), repository, problems);
+    // An audit writes nowhere: destinations only make its default key-name, and may be left out.
+    const destinations = parseDestinations(input('destinations'), repository, problems, mode !== 'audit');
     for (const d of destinations) {
         if (enterpriseServer && !KINDS[d.kind].onEnterpriseServer) {
             problems.push(`destinations: "${d.label}": GitHub Enterprise Server (GITHUB_API_URL ` +
@@ -32810,20 +32856,33 @@ function getSettings(source) {
                 'use github-token with a fine-grained or classic personal access token for it');
         }
     }
-    const keyNameInput = input('key-name');
-    const keyName = keyNameInput ||
-        defaultKeyName(repository || firstRepo(destinations), secretName, destinations.map(d => d.label));
-    // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted here,
-    // so a name Hive would refuse stops the run before anything changes, not at the create.
-    if (keyName.length > KEY_NAME_MAX) {
-        problems.push(`key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
-            `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC timestamp> replaces ` +
-            `<old key id>"), got ${keyName.length}` +
-            (keyNameInput ? '' : ' for the default: set key-name to a shorter name'));
-    }
-    if (/[\p{C}\p{Zl}\p{Zp}]/u.test(keyName)) {
-        problems.push('key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
-            'spaces): it is printed, and marks the keys of this rotation');
+    // mode audit looks for the leftovers of several rotations: one key-name per line.
+    const keyNameLines = mode === 'audit'
+        ? input('key-name')
+            .split(/\r?\n/)
+            .map(line => line.trim())
+            .filter(line => line !== '')
+        : [input('key-name')].filter(line => line !== '');
+    const auditKeyNames = keyNameLines.length > 0
+        ? [...new Set(keyNameLines)]
+        : [
+            defaultKeyName(repository || firstRepo(destinations), secretName, destinations.map(d => d.label))
+        ];
+    const keyName = auditKeyNames[0];
+    for (const name of auditKeyNames) {
+        // Each key's name is the key-name plus " <run mark> <UTC timestamp> replaces <old key id>": counted
+        // here, so a name Hive would refuse stops the run before anything changes, not at the create.
+        if (name.length > KEY_NAME_MAX) {
+            problems.push(`key-name must be at most ${KEY_NAME_MAX} characters (Hive names a key with at most ` +
+                `${NAME_MAX}, and each key's name adds up to ${SUFFIX_MAX}: " run-<10 hex> <UTC ` +
+                `timestamp> replaces <old key id>"), got ${name.length}` +
+                (keyNameLines.length > 0 ? '' : ' for the default: set key-name to a shorter name'));
+        }
+        if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
+            problems.push('key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+                'spaces): it is printed, and marks the keys of this rotation' +
+                (mode === 'audit' ? '' : ' (only mode audit takes several, one per line)'));
+        }
     }
     const permissionRaw = input('permission') || 'inherit';
     let permission = 'inherit';
@@ -32847,8 +32906,17 @@ function getSettings(source) {
     const prune = parseBoolean('prune', input('prune') || 'true', problems);
     const dueRaw = input('rotate-if-expiring-within-days');
     const rotateIfExpiringWithinDays = dueRaw === ''
-        ? undefined
+        ? mode === 'audit'
+            ? AUDIT_DEFAULTS.expiringWithinDays
+            : undefined
         : wholeNumber('rotate-if-expiring-within-days', dueRaw, 0, 365, problems);
+    const auditMaxAgeDays = wholeNumber('audit-max-age-days', input('audit-max-age-days') || String(AUDIT_DEFAULTS.maxAgeDays), 1, AUDIT_MAX_DAYS, problems);
+    const auditUnusedDays = wholeNumber('audit-unused-days', input('audit-unused-days') || String(AUDIT_DEFAULTS.unusedDays), 1, AUDIT_MAX_DAYS, problems);
+    const failOnRaw = input('fail-on') || 'high';
+    const failOn = FAIL_ON.includes(failOnRaw) ? failOnRaw : 'high';
+    if (failOn !== failOnRaw) {
+        problems.push(`fail-on must be one of ${FAIL_ON.join(', ')}, got "${failOnRaw}"`);
+    }
     if (mode === 'emergency') {
         if (!adminInput || adminInput === hiveApiKey) {
             problems.push('mode emergency needs hive-admin-key, a separate admin key: the compromised hive-api-key ' +
@@ -32866,6 +32934,12 @@ function getSettings(source) {
             if (given)
                 problems.push(`mode emergency cannot be combined with ${what}; leave it out`);
         }
+    }
+    const canaryWorkflows = parseCanaryWorkflows(input('canary-workflows'), problems);
+    const canaryTimeoutMinutes = wholeNumber('canary-timeout-minutes', input('canary-timeout-minutes') || '15', 1, 360, problems);
+    if (canaryWorkflows.length > 0 && mode === 'emergency') {
+        problems.push('canary-workflows cannot be combined with mode emergency: the compromised key is revoked ' +
+            'first, so there is no old key to roll back to; leave canary-workflows out');
     }
     if (problems.length > 0)
         throw new SettingsError(problems);
@@ -32890,8 +32964,39 @@ function getSettings(source) {
         prune,
         rotateIfExpiringWithinDays,
         mode,
-        dryRun
+        dryRun,
+        canaryWorkflows,
+        canaryTimeoutMinutes,
+        auditKeyNames,
+        auditMaxAgeDays,
+        auditUnusedDays,
+        failOn,
+        runnerTemp: source.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)()
     };
+}
+/** At most this many canary workflows: each is a run to dispatch and wait for. */
+const MAX_CANARIES = 20;
+/** `canary-workflows`: one per line (or comma-separated), every problem at once. */
+function parseCanaryWorkflows(raw, problems) {
+    const lines = raw
+        .split(/[\n,]/)
+        .map(l => l.trim())
+        .filter(l => l !== '' && !l.startsWith('#'));
+    const workflows = [];
+    for (const line of lines) {
+        const parsed = parseCanaryWorkflow(line);
+        if ('problem' in parsed)
+            problems.push(parsed.problem);
+        else if (workflows.some(w => w.label.toLowerCase() === parsed.label.toLowerCase())) {
+            problems.push(`canary-workflows names ${parsed.label} twice; name each workflow once`);
+        }
+        else
+            workflows.push(parsed);
+    }
+    if (workflows.length > MAX_CANARIES) {
+        problems.push(`canary-workflows names ${workflows.length} workflows; at most ${MAX_CANARIES} are dispatched`);
+    }
+    return workflows;
 }
 /**
  * A URL as a message may quote it: without its query or fragment (which may hold a token), and
@@ -32974,13 +33079,15 @@ function parseHiveUrl(raw, problems) {
     }
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
-function parseDestinations(raw, repository, problems) {
+function parseDestinations(raw, repository, problems, required) {
     const items = raw
         .split(/[\n,]/)
         .map(s => s.trim())
         .filter(s => s !== '' && !s.startsWith('#'));
     if (items.length === 0) {
         if (!repository) {
+            if (!required)
+                return [];
             problems.push('destinations is required outside GitHub Actions (GITHUB_REPOSITORY is not set): ' +
                 'list e.g. repo:OWNER/REPO');
             return [];
@@ -33351,7 +33458,7 @@ class HiveClient {
      * GET /api-keys, every page: the active keys. Stops with a protocol error on a cursor seen
      * before (a loop), a key listed twice, or more than MAX_PAGES pages.
      */
-    async list(adminKey) {
+    async list(adminKey, options = {}) {
         const keys = [];
         const ids = new Set();
         const cursors = new Set();
@@ -33363,13 +33470,19 @@ class HiveClient {
                 .request({ method: 'GET', path, apiKey: adminKey, doing })
                 .catch(noKeyApi('/api-keys', this.http.baseUrl));
             const { items, nextCursor } = checked(response, doing, parsePage);
+            const first = keys.length;
             for (const [i, item] of items.entries()) {
-                const key = checked({ ...response, body: item }, doing, parseKey, `key ${i + 1} of the page: `);
+                const long = options.onLongName ? longName(item) : undefined;
+                const body = long === undefined ? item : { ...item, name: long.cut };
+                const key = checked({ ...response, body }, doing, parseKey, `key ${i + 1} of the page: `);
+                if (long !== undefined)
+                    options.onLongName?.(key.id, long.length);
                 if (ids.has(key.id))
                     throw invalid(response, doing, `it lists key ${key.id} twice`);
                 ids.add(key.id);
                 keys.push(key);
             }
+            options.onPage?.(keys.slice(first));
             if (nextCursor === null)
                 return keys;
             if (cursors.has(nextCursor)) {
@@ -33504,6 +33617,15 @@ function noKeyApi(path, baseUrl) {
         }
         throw error;
     };
+}
+/** The name of a listed key, cut to the contract's length, when it is longer. */
+function longName(item) {
+    if (!parse_isObject(item) || typeof item.name !== 'string')
+        return undefined;
+    const { name } = item;
+    return name.length > MAX_NAME_LENGTH
+        ? { cut: name.slice(0, MAX_NAME_LENGTH), length: name.length }
+        : undefined;
 }
 function keyPath(id) {
     // encodeURIComponent leaves '.' alone: an id of '..' is refused by HiveHttp's path check.

@@ -249,7 +249,7 @@ export function escapeCell(text: string, secrets: Secrets): string {
  * written as `&#10;` so the block stays one Markdown line (nothing after it can be read as
  * Markdown) and still shows as several lines.
  */
-function preformatted(failure: string, secrets: Secrets): string {
+export function preformatted(failure: string, secrets: Secrets): string {
   // Checked whole first: a secret split across two lines is in no single line.
   if (hidesSecret(redact(failure, secrets), secrets)) return `<pre>${WITHHELD}</pre>`
   const lines = failure.split(/\r\n|[\r\n\u2028\u2029]/).map(line => escapeCell(line, secrets))

@@ -598,6 +598,24 @@ export class HiveEmulator {
     entry.key.created_at = formatIso(Math.floor((created - ms) / 1000) * 1000)
   }
 
+  /** Usage answers planted by seedUsage, by key id. */
+  private readonly seededUsage = new Map<string, KeyUsage>()
+
+  /**
+   * Makes `GET /api-keys/{id}/usage` answer these numbers from now on, instead of counting the
+   * requests the key made, and sets the key object's `last_used_at` to the same time (a real
+   * Hive shows one last use in both). How a test plants a key unused for weeks, or failing.
+   */
+  seedUsage(
+    id: string,
+    usage: { requests_24h: number; errors_24h: number; last_used_at: string | null }
+  ): void {
+    const entry = this.entries.get(id)
+    if (entry === undefined) throw new Error(`HiveEmulator.seedUsage: no key ${id}`)
+    this.seededUsage.set(id, { ...usage })
+    entry.key.last_used_at = usage.last_used_at
+  }
+
   addFault(fault: HiveFault): void {
     this.faults.add(fault)
   }
@@ -1165,6 +1183,8 @@ export class HiveEmulator {
     if (denied !== undefined) return denied
     const entry = this.entries.get(id)
     if (entry === undefined) return error(404, 'no such key')
+    const seeded = this.seededUsage.get(id)
+    if (seeded !== undefined) return { status: 200, body: { ...seeded } }
     const since = this.options.now().getTime() - DAY_MS
     const recent = entry.usage.filter(u => u.atMs > since)
     const usage: KeyUsage = {

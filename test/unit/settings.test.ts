@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto'
+import { tmpdir } from 'node:os'
 import { describe, expect, it } from '@jest/globals'
 import { getSettings, SettingsError } from '../../src/settings.js'
 import { isLoopbackHost } from '../../src/hive/http.js'
@@ -53,7 +54,14 @@ describe('getSettings', () => {
       prune: true,
       rotateIfExpiringWithinDays: undefined,
       mode: 'rotate',
-      dryRun: false
+      dryRun: false,
+      auditKeyNames: [s.keyName],
+      auditMaxAgeDays: 90,
+      auditUnusedDays: 30,
+      canaryTimeoutMinutes: 15,
+      canaryWorkflows: [],
+      failOn: 'high',
+      runnerTemp: tmpdir()
     })
     expect(masked).toEqual([KEY, TOKEN])
   })
@@ -187,19 +195,90 @@ describe('getSettings', () => {
       'rotate-if-expiring-within-days': '366'
     })
     expect(problems).toEqual([
-      'mode must be one of rotate, check, emergency, got "panic"',
+      'mode must be one of rotate, check, emergency, audit, got "panic"',
       'old-key-grace-minutes must be a whole number from 0 to 1440, got "1441"',
       'prune must be true or false, got "yes"',
       'rotate-if-expiring-within-days must be a whole number from 0 to 365, got "366"'
     ])
   })
 
-  it('lets mode check run without github-token, and no other mode', () => {
+  it('lets modes check and audit run without github-token, and no other mode', () => {
     const check = settingsFrom({ 'github-token': '', mode: 'check' }).settings()
     expect([check.mode, check.github]).toEqual(['check', { kind: 'token', token: '' }])
+    const audit = settingsFrom({ 'github-token': '', mode: 'audit' }).settings()
+    expect([audit.mode, audit.github]).toEqual(['audit', { kind: 'token', token: '' }])
     expect(problemsOf({ 'github-token': '', mode: 'emergency' })).toContainEqual(
       expect.stringMatching(/^github-token is required/)
     )
+  })
+
+  it('parses mode audit’s inputs: its windows, fail-on, its key-names and RUNNER_TEMP', () => {
+    const s = settingsFrom(
+      {
+        'github-token': '',
+        mode: 'audit',
+        'audit-max-age-days': '3650',
+        'audit-unused-days': '1',
+        'fail-on': 'never',
+        'key-name': 'rotation one\n\n  rotation two  \r\nrotation one'
+      },
+      { RUNNER_TEMP: '/runner/_temp' }
+    ).settings()
+    expect([s.mode, s.github, s.auditMaxAgeDays, s.auditUnusedDays, s.failOn]).toEqual([
+      'audit',
+      { kind: 'token', token: '' },
+      3650,
+      1,
+      'never'
+    ])
+    expect([s.auditKeyNames, s.keyName, s.runnerTemp]).toEqual([
+      ['rotation one', 'rotation two'],
+      'rotation one',
+      '/runner/_temp'
+    ])
+    // rotate-if-expiring-within-days is expires-soon's window there: 7 unless given.
+    expect(s.rotateIfExpiringWithinDays).toBe(7)
+    const given = settingsFrom({ mode: 'audit', 'rotate-if-expiring-within-days': '0' })
+    expect(given.settings().rotateIfExpiringWithinDays).toBe(0)
+    expect(settingsFrom({ mode: 'audit' }).settings().auditKeyNames).toEqual([
+      expect.stringMatching(/^hive-rotate-key octo\/app HIVE_API_KEY [0-9a-f]{8}$/)
+    ])
+  })
+
+  it('refuses bad audit inputs all at once, naming each input, its rule and the value', () => {
+    expect(
+      problemsOf({
+        mode: 'audit',
+        'audit-max-age-days': '0',
+        'audit-unused-days': '30 days',
+        'fail-on': 'critical',
+        'key-name': `ok\n${'k'.repeat(106)}\nbad\u200bname`
+      })
+    ).toEqual([
+      'key-name must be at most 90 characters (Hive names a key with at most 200, and each ' +
+        'key\'s name adds up to 110: " run-<10 hex> <UTC timestamp> replaces <old key id>"), got 106',
+      'key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+        'spaces): it is printed, and marks the keys of this rotation',
+      'audit-max-age-days must be a whole number from 1 to 3650, got "0"',
+      'audit-unused-days must be a whole number from 1 to 3650, got "30 days"',
+      'fail-on must be one of high, medium, low, never, got "critical"'
+    ])
+    // Checked in every mode: a typo is a typo. Only mode audit takes several key-names.
+    expect(problemsOf({ 'audit-unused-days': '3651', 'key-name': 'a\nb' })).toEqual([
+      'key-name must hold no control, format or invisible characters (line breaks, zero-width ' +
+        'spaces): it is printed, and marks the keys of this rotation (only mode audit takes ' +
+        'several, one per line)',
+      'audit-unused-days must be a whole number from 1 to 3650, got "3651"'
+    ])
+  })
+
+  it('runs mode audit outside GitHub Actions without destinations', () => {
+    const s = getSettings({
+      getInput: n => ({ 'hive-api-key': KEY, mode: 'audit', 'key-name': 'ci rotation' })[n] ?? '',
+      env: {},
+      mask: () => {}
+    })
+    expect([s.destinations, s.auditKeyNames, s.runnerTemp]).toEqual([[], ['ci rotation'], tmpdir()])
   })
 
   it('refuses mode emergency without a separate admin key, or with a gentler retirement', () => {
