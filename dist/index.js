@@ -29390,7 +29390,7 @@ const fetch = (input, init) => (0,undici__WEBPACK_IMPORTED_MODULE_0__.fetch)(inp
 /* harmony export */   eG: () => (/* binding */ writeInputProblems),
 /* harmony export */   kq: () => (/* binding */ escapeCell)
 /* harmony export */ });
-/* unused harmony exports destinationsJson, escapeHtml */
+/* unused harmony exports destinationsJson, canaryJson, escapeHtml */
 /* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8992);
 /* harmony import */ var _rotation_plan_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3475);
 /* harmony import */ var _rotation_report_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4746);
@@ -29407,6 +29407,16 @@ function destinationsJson(report, secrets = []) {
         ...(d.detail ? { detail: clean(d.detail) } : {})
     })));
 }
+/** The `canary` output: one object per canary run; '[]' without canary-workflows. */
+function canaryJson(report, secrets = []) {
+    const clean = (text) => (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(text, secrets);
+    return JSON.stringify((report.canary ?? []).map(c => ({
+        workflow: clean(c.workflow),
+        url: clean(c.url),
+        conclusion: clean(c.conclusion),
+        'used-new-key': c.usedNewKey
+    })));
+}
 /** Every output is one line: redacted, no line break, no workflow command. */
 function writeOutputs(report, out, secrets, now) {
     const held = (0,_rotation_report_js__WEBPACK_IMPORTED_MODULE_1__/* .heldKey */ .pW)(report);
@@ -29418,7 +29428,8 @@ function writeOutputs(report, out, secrets, now) {
         'expires-at': held?.expires_at ?? '',
         'revoked-key-ids': report.revokedKeyIds.join(','),
         destinations: destinationsJson(report, secrets),
-        'days-until-expiry': days === undefined ? '' : String(days)
+        'days-until-expiry': days === undefined ? '' : String(days),
+        canary: canaryJson(report, secrets)
     };
     for (const [name, value] of Object.entries(outputs))
         out.setOutput(name, (0,_text_js__WEBPACK_IMPORTED_MODULE_0__/* .oneLine */ .TN)(value, secrets));
@@ -29494,6 +29505,13 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
         cell(d.status),
         cell(d.publicKeyId ?? ''),
         cell(d.detail ?? '')
+    ]));
+    table('Canary runs (Test the applications)', ['Workflow', 'Run', 'Conclusion', 'Used the new key', 'Failed jobs and steps'], (report.canary ?? []).map(c => [
+        cell(c.workflow),
+        cell(c.url || '(no run)'),
+        cell(c.conclusion + (c.detail ? `: ${c.detail}` : '')),
+        cell(String(c.usedNewKey)),
+        cell(c.failed.join(', '))
     ]));
     if (report.dryRun && report.plan.length > 0) {
         summary.addHeading('Plan', 3);
@@ -33905,10 +33923,10 @@ async function rotation(secrets, out, mask, cancellation) {
     const report = (0,rotation_report/* emptyReport */._O)(settings.dryRun, settings.mode);
     let failure;
     try {
-        const store = await secretStore(settings, mask, log, report, journal, cancellation);
+        const { store, workflows } = await gitHubSide(settings, mask, log, report, journal, cancellation);
         const secrets = journaledSecrets(store, journal);
         const now = () => new Date();
-        await rotate(settings, { keys, secrets, mask, log, now, journal, cancellation }, report);
+        await rotate(settings, { keys, secrets, workflows, mask, log, now, journal, cancellation }, report);
     }
     catch (error) {
         failure = describe(error, log);
@@ -33985,20 +34003,22 @@ async function audit(settings, secrets, out, cancellation) {
         out.setFailed(failure);
 }
 /**
- * The GitHub secret store; mode check needs no GitHub credential and never reads or writes. The
- * GitHub side (@actions/github, Octokit's plugins, bottleneck) is loaded here, after the settings
- * are valid, and never in mode check.
+ * The GitHub side: the secret store, and with canary-workflows the workflow runner; mode check
+ * needs no GitHub credential and never reads or writes. The GitHub side (@actions/github,
+ * Octokit's plugins, bottleneck) is loaded here, after the settings are valid, and never in mode
+ * check.
  */
-async function secretStore(settings, mask, log, report, journal, cancellation) {
+async function gitHubSide(settings, mask, log, report, journal, cancellation) {
     if (settings.mode === 'check') {
         const refuse = async () => {
             throw new Error('mode check reads no secrets and writes none');
         };
-        return { prepare: refuse, write: refuse };
+        return { store: { prepare: refuse, write: refuse } };
     }
-    const [{ createGitHubClients }, { GitHubSecretStore }] = await Promise.all([
+    const [{ createGitHubClients }, { GitHubSecretStore }, { GitHubWorkflows }] = await Promise.all([
         Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(921)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4921)),
-        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(938)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7938))
+        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(938)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7938)),
+        __nccwpck_require__.e(/* import() */ 665).then(__nccwpck_require__.bind(__nccwpck_require__, 7665))
     ]);
     // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
     const warn = (message) => {
@@ -34013,13 +34033,34 @@ async function secretStore(settings, mask, log, report, journal, cancellation) {
         onInstallationToken: token => journal.appToken(token),
         cancellation
     });
-    return new GitHubSecretStore(github, {
+    const store = new GitHubSecretStore(github, {
         secretName: settings.secretName,
         destinations: settings.destinations,
         workflowRepository: settings.workflowRepository,
         warn,
         debug: log.debug
     });
+    if (settings.canaryWorkflows.length === 0)
+        return { store };
+    return { store, workflows: new GitHubWorkflows(github, webOrigin(settings.githubApiUrl)) };
+}
+/**
+ * GitHub's web origin, where a canary run's page must be: GITHUB_SERVER_URL when the runner sets
+ * it, else the API's own origin without its `api.` host part (github.com) or /api/v3 (GHES).
+ */
+function webOrigin(apiUrl) {
+    const server = process.env.GITHUB_SERVER_URL;
+    try {
+        if (server)
+            return new URL(server).origin;
+        const api = new URL(apiUrl);
+        if (api.hostname.startsWith('api.'))
+            api.hostname = api.hostname.slice(4);
+        return api.origin;
+    }
+    catch {
+        return '';
+    }
 }
 /** An error as one sentence for the user; its stack only in the debug log. */
 function describe(error, log) {

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
 import { getSettings, SettingsError, type Settings } from './settings.js'
 import type { Log } from './rotation/rotate.js'
-import type { SecretStore } from './rotation/ports.js'
+import type { SecretStore, WorkflowRunner } from './rotation/ports.js'
 import { emptyReport, heldKey, type RotationReport } from './rotation/report.js'
 import { writeInputProblems, writeOutputs, writeSummary } from './report/summary.js'
 import { logText, oneLine, redactor, type Redactor } from './text.js'
@@ -118,10 +118,21 @@ async function rotation(
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    const store = await secretStore(settings, mask, log, report, journal, cancellation)
+    const { store, workflows } = await gitHubSide(
+      settings,
+      mask,
+      log,
+      report,
+      journal,
+      cancellation
+    )
     const secrets = journaledSecrets(store, journal)
     const now = () => new Date()
-    await rotate(settings, { keys, secrets, mask, log, now, journal, cancellation }, report)
+    await rotate(
+      settings,
+      { keys, secrets, workflows, mask, log, now, journal, cancellation },
+      report
+    )
   } catch (error) {
     failure = describe(error, log)
   }
@@ -197,27 +208,29 @@ async function audit(settings: Settings, secrets: Redactor, out: Out, cancellati
 }
 
 /**
- * The GitHub secret store; mode check needs no GitHub credential and never reads or writes. The
- * GitHub side (@actions/github, Octokit's plugins, bottleneck) is loaded here, after the settings
- * are valid, and never in mode check.
+ * The GitHub side: the secret store, and with canary-workflows the workflow runner; mode check
+ * needs no GitHub credential and never reads or writes. The GitHub side (@actions/github,
+ * Octokit's plugins, bottleneck) is loaded here, after the settings are valid, and never in mode
+ * check.
  */
-async function secretStore(
+async function gitHubSide(
   settings: Settings,
   mask: (value: string) => void,
   log: Log,
   report: RotationReport,
   journal: Journal,
   cancellation: Cancellation
-): Promise<SecretStore> {
+): Promise<{ store: SecretStore; workflows?: WorkflowRunner }> {
   if (settings.mode === 'check') {
     const refuse = async (): Promise<never> => {
       throw new Error('mode check reads no secrets and writes none')
     }
-    return { prepare: refuse, write: refuse }
+    return { store: { prepare: refuse, write: refuse } }
   }
-  const [{ createGitHubClients }, { GitHubSecretStore }] = await Promise.all([
+  const [{ createGitHubClients }, { GitHubSecretStore }, { GitHubWorkflows }] = await Promise.all([
     import('./github/auth.js'),
-    import('./github/store.js')
+    import('./github/store.js'),
+    import('./github/workflows.js')
   ])
   // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.
   const warn = (message: string) => {
@@ -232,13 +245,31 @@ async function secretStore(
     onInstallationToken: token => journal.appToken(token),
     cancellation
   })
-  return new GitHubSecretStore(github, {
+  const store = new GitHubSecretStore(github, {
     secretName: settings.secretName,
     destinations: settings.destinations,
     workflowRepository: settings.workflowRepository,
     warn,
     debug: log.debug
   })
+  if (settings.canaryWorkflows.length === 0) return { store }
+  return { store, workflows: new GitHubWorkflows(github, webOrigin(settings.githubApiUrl)) }
+}
+
+/**
+ * GitHub's web origin, where a canary run's page must be: GITHUB_SERVER_URL when the runner sets
+ * it, else the API's own origin without its `api.` host part (github.com) or /api/v3 (GHES).
+ */
+function webOrigin(apiUrl: string): string {
+  const server = process.env.GITHUB_SERVER_URL
+  try {
+    if (server) return new URL(server).origin
+    const api = new URL(apiUrl)
+    if (api.hostname.startsWith('api.')) api.hostname = api.hostname.slice(4)
+    return api.origin
+  } catch {
+    return ''
+  }
 }
 
 /** An error as one sentence for the user; its stack only in the debug log. */

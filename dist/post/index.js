@@ -34032,6 +34032,16 @@ function destinationsJson(report, secrets = []) {
         ...(d.detail ? { detail: clean(d.detail) } : {})
     })));
 }
+/** The `canary` output: one object per canary run; '[]' without canary-workflows. */
+function canaryJson(report, secrets = []) {
+    const clean = (text) => oneLine(text, secrets);
+    return JSON.stringify((report.canary ?? []).map(c => ({
+        workflow: clean(c.workflow),
+        url: clean(c.url),
+        conclusion: clean(c.conclusion),
+        'used-new-key': c.usedNewKey
+    })));
+}
 /** Every output is one line: redacted, no line break, no workflow command. */
 function writeOutputs(report, out, secrets, now) {
     const held = heldKey(report);
@@ -34043,7 +34053,8 @@ function writeOutputs(report, out, secrets, now) {
         'expires-at': held?.expires_at ?? '',
         'revoked-key-ids': report.revokedKeyIds.join(','),
         destinations: destinationsJson(report, secrets),
-        'days-until-expiry': days === undefined ? '' : String(days)
+        'days-until-expiry': days === undefined ? '' : String(days),
+        canary: canaryJson(report, secrets)
     };
     for (const [name, value] of Object.entries(outputs))
         out.setOutput(name, oneLine(value, secrets));
@@ -34119,6 +34130,13 @@ async function writeSummary(report, failure, summary, secrets, now = new Date())
         cell(d.status),
         cell(d.publicKeyId ?? ''),
         cell(d.detail ?? '')
+    ]));
+    table('Canary runs (Test the applications)', ['Workflow', 'Run', 'Conclusion', 'Used the new key', 'Failed jobs and steps'], (report.canary ?? []).map(c => [
+        cell(c.workflow),
+        cell(c.url || '(no run)'),
+        cell(c.conclusion + (c.detail ? `: ${c.detail}` : '')),
+        cell(String(c.usedNewKey)),
+        cell(c.failed.join(', '))
     ]));
     if (report.dryRun && report.plan.length > 0) {
         summary.addHeading('Plan', 3);

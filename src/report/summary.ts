@@ -49,6 +49,19 @@ export function destinationsJson(report: RotationReport, secrets: Secrets = []):
   )
 }
 
+/** The `canary` output: one object per canary run; '[]' without canary-workflows. */
+export function canaryJson(report: RotationReport, secrets: Secrets = []): string {
+  const clean = (text: string) => oneLine(text, secrets)
+  return JSON.stringify(
+    (report.canary ?? []).map(c => ({
+      workflow: clean(c.workflow),
+      url: clean(c.url),
+      conclusion: clean(c.conclusion),
+      'used-new-key': c.usedNewKey
+    }))
+  )
+}
+
 /** Every output is one line: redacted, no line break, no workflow command. */
 export function writeOutputs(
   report: RotationReport,
@@ -65,7 +78,8 @@ export function writeOutputs(
     'expires-at': held?.expires_at ?? '',
     'revoked-key-ids': report.revokedKeyIds.join(','),
     destinations: destinationsJson(report, secrets),
-    'days-until-expiry': days === undefined ? '' : String(days)
+    'days-until-expiry': days === undefined ? '' : String(days),
+    canary: canaryJson(report, secrets)
   }
   for (const [name, value] of Object.entries(outputs)) out.setOutput(name, oneLine(value, secrets))
 }
@@ -170,6 +184,18 @@ export async function writeSummary(
       cell(d.status),
       cell(d.publicKeyId ?? ''),
       cell(d.detail ?? '')
+    ])
+  )
+
+  table(
+    'Canary runs (Test the applications)',
+    ['Workflow', 'Run', 'Conclusion', 'Used the new key', 'Failed jobs and steps'],
+    (report.canary ?? []).map(c => [
+      cell(c.workflow),
+      cell(c.url || '(no run)'),
+      cell(c.conclusion + (c.detail ? `: ${c.detail}` : '')),
+      cell(String(c.usedNewKey)),
+      cell(c.failed.join(', '))
     ])
   )
 

@@ -15,6 +15,7 @@ import type { PreparedDestination, SecretStore } from './ports.js'
 import { asDestinationError, DestinationError } from './ports.js'
 import type { DestinationRecord } from './report.js'
 import { describePlan, describeScope } from './plan.js'
+import { describeCanaries } from './canary.js'
 import { findLeftovers, inGrace, IN_FLIGHT_MS, type Leftover } from './leftovers.js'
 import { recordLeftovers } from './prune.js'
 import { scopeCovers } from './scope.js'
@@ -38,7 +39,8 @@ export async function preflight(run: Run): Promise<Preflight> {
   // the preflight ends whatever happens, so nothing of them comes after the report. With
   // rotate-if-expiring-within-days the run is often not due: GitHub is read only once it is.
   const alwaysDue = run.s.rotateIfExpiringWithinDays === undefined || run.emergency
-  const read = () => readDestinations(run.s, run.deps.secrets, run.pending)
+  const read = () =>
+    Promise.all([readDestinations(run.s, run.deps.secrets, run.pending), checkCanaries(run)])
   const early = alwaysDue ? read() : undefined
   try {
     return await decide(run, () => early ?? read())
@@ -47,7 +49,10 @@ export async function preflight(run: Run): Promise<Preflight> {
   }
 }
 
-async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Promise<Preflight> {
+async function decide(
+  run: Run,
+  reading: () => Promise<[DestinationRead[], string[]]>
+): Promise<Preflight> {
   const { s, deps, report, keys } = run
   const [currentRead, adminRead, activeRead] = await Promise.allSettled([
     readCurrentKey(run),
@@ -119,8 +124,18 @@ async function decide(run: Run, reading: () => Promise<DestinationRead[]>): Prom
   report.due = due.why
   const currentKey = oldKey ? describeKey('Current key', oldKey) : 'Current key dead (401)'
   if (!due.due) return { due: false, detail: `${currentKey}. Not due: ${due.why}.` }
-  const prepared = checkDestinations(s, await reading(), report.destinations)
-  report.plan = describePlan(s, oldKey, permission, scope, leftovers)
+  const [destinations, canaryProblems] = await reading()
+  const prepared = checkDestinations(s, destinations, report.destinations)
+  if (canaryProblems.length > 0) {
+    throw new RotationError(
+      `${canaryProblems.length} canary workflow(s) can't be dispatched; nothing was changed:\n` +
+        canaryProblems.map(p => `  - ${p}`).join('\n')
+    )
+  }
+  report.plan = [
+    ...describePlan(s, oldKey, permission, scope, leftovers),
+    ...describeCanaries(s.canaryWorkflows, s.canaryTimeoutMinutes)
+  ]
   return {
     due: true,
     oldKey,
@@ -339,6 +354,21 @@ type DestinationRead = PreparedDestination | DestinationError
 function settled<T>(result: PromiseSettledResult<T>): T {
   if (result.status === 'rejected') throw result.reason
   return result.value
+}
+
+/**
+ * Every canary workflow exists and is active (read-only); the problems, every one at once. Never
+ * rejects.
+ */
+async function checkCanaries(run: Run): Promise<string[]> {
+  const { canaryWorkflows } = run.s
+  const runner = run.deps.workflows
+  if (canaryWorkflows.length === 0) return []
+  if (!runner) return ['canary-workflows is set, but this run has no GitHub workflow runner']
+  const checked = await Promise.allSettled(canaryWorkflows.map(w => runner.check(w)))
+  return checked.flatMap((c, i) =>
+    c.status === 'rejected' ? [`${canaryWorkflows[i].label}: ${(c.reason as Error).message}`] : []
+  )
 }
 
 /** Every destination's reads, a few destinations at a time; never rejects. */
