@@ -33,6 +33,12 @@
  * see one account only; a secondary rate-limit mode (`secondaryRateLimit`: 403 with retry-after,
  * then success); and `basePath` to serve below `/api/v3` as GitHub Enterprise Server does.
  *
+ * Workflows, dispatches and runs (`addWorkflow`, `runs`; `github-workflows.ts`): a dispatched
+ * consumer run reads the secret its job would see and checks it with Hive over real HTTP
+ * (`hiveUrl`), so the action's canary can be tested for real. Dispatch and cancel need the token's
+ * `actions: write`, reading runs `actions: read` (`TokenOptions.actions`); `ghesVersion` below 3.21
+ * refuses `return_run_details` as GitHub Enterprise Server does.
+ *
  * `onAnswered` is called once per request, as soon as it took effect, for a property test to
  * check its invariants after every request.
  *
@@ -52,6 +58,28 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { checkFaultWindow, FaultList, type Fault } from './faults.js'
 import { LoopbackServer, type LoopbackTls } from './loopback.js'
+import {
+  Workflows,
+  type DispatchRecord,
+  type SecretSource,
+  type Workflow,
+  type WorkflowOptions,
+  type WorkflowReply,
+  type WorkflowRunRecord
+} from './github-workflows.js'
+
+export type {
+  DispatchRecord,
+  JobStep,
+  RunConclusion,
+  RunStatus,
+  SecretSource,
+  Workflow,
+  WorkflowBehaviour,
+  WorkflowOptions,
+  WorkflowRunRecord,
+  WorkflowState
+} from './github-workflows.js'
 
 // libsodium-wrappers must finish loading its WebAssembly before any call; doing it here once
 // lets `openSealedBox` and the emulator's methods be synchronous.
@@ -171,6 +199,13 @@ export interface GitHubEmulatorOptions {
   now?: () => Date
   /** Serve https with this key and certificate (the proxy e2e test's own CA). Default http. */
   tls?: LoopbackTls
+  /**
+   * Play GitHub Enterprise Server of this version (e.g. `'3.20'`): below 3.21 a dispatch whose body
+   * holds `return_run_details` answers 400 "not a permitted key". Default: github.com.
+   */
+  ghesVersion?: string
+  /** Where consumer runs call Hive (see `addWorkflow`); also settable later as a field. */
+  hiveUrl?: string
 }
 
 /** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
@@ -191,6 +226,12 @@ export interface TokenOptions {
   label?: string
   /** Only these owners' destinations are visible (404 elsewhere), as for an installation token. */
   owners?: string[]
+  /**
+   * The token's Actions permission: `write` (default) dispatches and cancels runs, `read` only
+   * reads workflows, runs and jobs, `none` not even that (403 with
+   * `X-Accepted-GitHub-Permissions: actions=…`).
+   */
+  actions?: 'read' | 'write' | 'none'
 }
 
 export interface RefuseOptions {
@@ -337,6 +378,7 @@ interface Token {
   actionsToken: boolean
   /** Lower-case owners whose destinations this token sees; undefined: all. */
   owners?: Set<string>
+  actions: 'read' | 'write' | 'none'
 }
 
 /** A GitHub App: its public key verifies the JWTs it signs. */
@@ -637,12 +679,31 @@ export class GitHubEmulator {
   private nextRepoId = 1_000_001
   private tokenCount = 0
   private readonly routes: Route[]
+  private readonly workflows: Workflows
+
+  /** Where consumer runs call Hive, unless their workflow says otherwise; read at each job start. */
+  hiveUrl?: string
+  /**
+   * How a consumer run names the key it read (its `usedKeyId`) from the value, e.g.
+   * `v => hive.keys().find(k => k.value === v)?.id`. Without it, a run knows the id only when
+   * Hive's `GET /api-keys/current` answered it.
+   */
+  keyIdOf?: (value: string) => string | undefined
 
   constructor(options: GitHubEmulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0
     this.now = options.now ?? (() => new Date())
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
     this.tls = options.tls
+    this.hiveUrl = options.hiveUrl
+    this.workflows = new Workflows({
+      now: () => this.now(),
+      apiUrl: () => this.url,
+      ghesVersion: options.ghesVersion,
+      hiveUrl: () => this.hiveUrl,
+      keyIdOf: value => this.keyIdOf?.(value),
+      secretSeenBy: (repo, environment, name) => this.secretSeenBy(repo, environment, name)
+    })
     this.routes = this.buildRoutes()
   }
 
@@ -671,6 +732,7 @@ export class GitHubEmulator {
   /** Close the server and every connection, keep-alive ones and delayed answers included. */
   async stop(): Promise<void> {
     this.abort.abort()
+    this.workflows.stop()
     await this.server.close()
   }
 
@@ -691,7 +753,12 @@ export class GitHubEmulator {
     const label =
       opts.label ?? `${actionsToken ? 'actions-token' : 'token'}-${String(this.tokenCount)}`
     const owners = opts.owners && new Set(opts.owners.map(o => o.toLowerCase()))
-    this.tokens.set(token, { label, actionsToken, ...(owners ? { owners } : {}) })
+    this.tokens.set(token, {
+      label,
+      actionsToken,
+      actions: opts.actions ?? 'write',
+      ...(owners ? { owners } : {})
+    })
   }
 
   /** An organization, with its own key pair for each of Actions, Dependabot, Codespaces secrets. */
@@ -764,6 +831,80 @@ export class GitHubEmulator {
   rotateKey(target: SecretTarget): { key_id: string; key: string } {
     this.destination(target).keys = newKeyPair()
     return this.publicKey(target)
+  }
+
+  // ----- workflows and runs -----
+
+  /**
+   * A workflow of an existing repository ('owner/repo'), under `.github/workflows/<file>` on the
+   * default branch `main`. Returns the live record (as `workflow()` does).
+   */
+  addWorkflow(repo: string, file: string, opts: WorkflowOptions = {}): Workflow {
+    this.repoNamed(repo)
+    return this.workflows.add(repo, file, opts)
+  }
+
+  /**
+   * The live, mutable record of a workflow: a change to `behaviour`, `state`, `dispatch`,
+   * `inputs`, `runName` or `runDelayMs` holds from the next dispatch on; to `environment`,
+   * `secretName` or `hiveUrl` from the next job start on.
+   */
+  workflow(repo: string, file: string): Workflow {
+    return this.workflows.get(repo, file)
+  }
+
+  /** A branch a dispatch may name as its `ref` (besides `main`, the default branch). */
+  addBranch(repo: string, branch: string): void {
+    this.repoNamed(repo)
+    this.workflows.addBranch(repo, branch)
+  }
+
+  /** Copies of the runs (of one repository, or all), oldest first. Never a secret value. */
+  runs(repo?: string): WorkflowRunRecord[] {
+    return this.workflows.runs(repo)
+  }
+
+  /** Every dispatch received (of one repository, or all), refused ones included, in order. */
+  dispatches(repo?: string): DispatchRecord[] {
+    return this.workflows.dispatches(repo)
+  }
+
+  private repoNamed(fullName: string): Repo {
+    const [owner = '', name = ''] = fullName.split('/')
+    const repo = this.repos.get(repoKey(owner, name))
+    if (repo === undefined) throw new Error(`no repository ${fullName}`)
+    return repo
+  }
+
+  /**
+   * The Actions secret a job of `repo` sees under `name`: the environment's own when the job names
+   * an environment that holds it, else the repository's, else an org secret visible to the
+   * repository (`all`; `private`, as every repository here is private; `selected` naming it).
+   */
+  private secretSeenBy(
+    fullName: string,
+    environment: string | undefined,
+    name: string
+  ): { value: string; from: Exclude<SecretSource, 'none'> } | undefined {
+    const repo = this.repoNamed(fullName)
+    const at = (target: SecretTarget) => {
+      const dest = this.destinations.get(kindOf(target).keyFromTarget(target))
+      return dest?.secrets.has(name.toUpperCase()) ? this.secretValue(target, name) : undefined
+    }
+    const target = { owner: repo.owner, repo: repo.name }
+    const env = environment === undefined ? undefined : at({ ...target, environment })
+    if (env !== undefined) return { value: env, from: 'environment' }
+    const own = at(target)
+    if (own !== undefined) return { value: own, from: 'repository' }
+    const org = this.destinations.get(
+      kindOf({ owner: repo.owner }).keyFromTarget({ owner: repo.owner })
+    )
+    const access = org?.secrets.get(name.toUpperCase())?.access
+    const visible =
+      access !== undefined &&
+      (access.visibility !== 'selected' || (access.selectedRepositoryIds ?? []).includes(repo.id))
+    const value = visible ? at({ owner: repo.owner }) : undefined
+    return value === undefined ? undefined : { value, from: 'organization' }
   }
 
   // ----- inspection -----
@@ -1266,7 +1407,8 @@ export class GitHubEmulator {
         template: '/app/installations/{installation_id}/access_tokens',
         app: true,
         handle: ({ app, params }) => this.mintInstallationToken(app, Number(params.installation_id))
-      }
+      },
+      ...this.workflowRoutes()
     ]
     for (const kind of KINDS) {
       // `public-key` first: it would otherwise be taken for a secret name.
@@ -1343,6 +1485,84 @@ export class GitHubEmulator {
       )
     }
     return routes
+  }
+
+  /** Workflows, dispatches, runs and jobs (`github-workflows.ts` answers them). */
+  private workflowRoutes(): Route[] {
+    const base = '/repos/{owner}/{repo}/actions'
+    const flows = this.workflows
+    return [
+      {
+        method: 'GET',
+        template: `${base}/workflows/{workflow_id}`,
+        handle: ctx =>
+          this.withActions(ctx, 'read', repo => flows.getWorkflow(repo, ctx.params.workflow_id))
+      },
+      {
+        method: 'POST',
+        template: `${base}/workflows/{workflow_id}/dispatches`,
+        handle: ctx =>
+          this.withActions(ctx, 'write', repo =>
+            flows.dispatch(repo, ctx.params.workflow_id, ctx.body)
+          )
+      },
+      {
+        method: 'GET',
+        template: `${base}/runs`,
+        handle: ctx =>
+          this.withActions(ctx, 'read', repo => {
+            const listed = flows.listRuns(repo, ctx.query)
+            return 'items' in listed ? this.page(ctx, 'workflow_runs', listed.items) : listed
+          })
+      },
+      {
+        method: 'GET',
+        template: `${base}/runs/{run_id}`,
+        handle: ctx => this.withActions(ctx, 'read', repo => flows.getRun(repo, ctx.params.run_id))
+      },
+      {
+        // `filter=latest` (the default) and `all` are the same here: every run has one attempt.
+        method: 'GET',
+        template: `${base}/runs/{run_id}/jobs`,
+        handle: ctx =>
+          this.withActions(ctx, 'read', repo => {
+            const listed = flows.jobs(repo, ctx.params.run_id)
+            return 'items' in listed ? this.page(ctx, 'jobs', listed.items) : listed
+          })
+      },
+      {
+        method: 'POST',
+        template: `${base}/runs/{run_id}/cancel`,
+        handle: ctx => this.withActions(ctx, 'write', repo => flows.cancel(repo, ctx.params.run_id))
+      }
+    ]
+  }
+
+  /**
+   * Authorise an Actions endpoint: an unknown or unseen repository 404, then a token without the
+   * `actions` permission `need` 403 naming it in `X-Accepted-GitHub-Permissions`.
+   */
+  private withActions(
+    ctx: RequestContext,
+    need: 'read' | 'write',
+    then: (repo: string) => WorkflowReply | Reply
+  ): Reply {
+    const repo = this.repos.get(repoKey(ctx.params.owner, ctx.params.repo))
+    if (repo === undefined || !this.sees(ctx.token, repo.owner)) {
+      return githubError(404, 'Not Found', `${DOCS}/actions`)
+    }
+    const has = ctx.token.actions
+    if (has === 'none' || (need === 'write' && has !== 'write')) {
+      return githubError(
+        403,
+        ctx.token.actionsToken
+          ? 'Resource not accessible by integration'
+          : 'Resource not accessible by personal access token',
+        `${DOCS}/actions`,
+        { 'X-Accepted-GitHub-Permissions': `actions=${need}` }
+      )
+    }
+    return then(`${repo.owner}/${repo.name}`)
   }
 
   /**
