@@ -1352,7 +1352,8 @@ export class GitHubEmulator {
               name: repo.name,
               full_name: `${repo.owner}/${repo.name}`,
               owner: { login: repo.owner },
-              private: true
+              private: true,
+              default_branch: 'main'
             }
           }
         }
