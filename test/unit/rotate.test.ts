@@ -6,7 +6,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { rotate, RotationError, type RotationDeps } from '../../src/rotation/rotate.js'
 import { emptyReport, type RotationReport } from '../../src/rotation/report.js'
-import { DestinationError, type KeyService, type SecretStore } from '../../src/rotation/ports.js'
+import {
+  DestinationError,
+  type CanaryRun,
+  type CanaryRunState,
+  type KeyService,
+  type SecretStore,
+  type WorkflowRunner
+} from '../../src/rotation/ports.js'
 import { HiveClient } from '../../src/hive/client.js'
 import { HiveHttp } from '../../src/hive/http.js'
 import { GitHubSecretStore } from '../../src/github/store.js'
@@ -559,5 +566,112 @@ describe('mode check', () => {
       expect.objectContaining({ step: 'Check the current key', status: 'ok' })
     ])
     expect(h.report.steps[0].detail).toContain('it never expires')
+  })
+})
+
+describe('the canary, in process on a virtual clock (no real wait)', () => {
+  const SMOKE = 'octo/app/hive-smoke.yml'
+
+  /** A WorkflowRunner whose runs do what `conclude` says; polls counted. */
+  function fakeRunner(opts: {
+    dispatch?: () => CanaryRun | undefined
+    findRun?: () => CanaryRun | undefined
+    state?: () => CanaryRunState
+  }) {
+    const seen = { dispatched: 0, polls: 0, cancelled: [] as number[] }
+    const runner: WorkflowRunner = {
+      check: async () => undefined,
+      dispatch: async () => {
+        seen.dispatched++
+        return opts.dispatch ? opts.dispatch() : { id: 7, htmlUrl: '' }
+      },
+      findRun: async () => opts.findRun?.(),
+      state: async () => {
+        seen.polls++
+        return opts.state
+          ? opts.state()
+          : { status: 'completed', conclusion: 'success', htmlUrl: '' }
+      },
+      failedSteps: async () => [],
+      cancel: async (_w, id) => {
+        seen.cancelled.push(id)
+      }
+    }
+    return { runner, seen }
+  }
+
+  function onVirtualClock(h: Harness, runner: WorkflowRunner) {
+    let t = Date.now()
+    h.deps.now = () => new Date(t)
+    h.deps.sleep = async ms => {
+      t += ms
+    }
+    h.deps.workflows = runner
+    return () => t
+  }
+
+  function expectRolledBack() {
+    const [fresh] = created()
+    expect(active(fresh.id)).toBe(false)
+    expect(active(world.ci.id)).toBe(true)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(world.ci.value)
+  }
+
+  it('a run still going after canary-timeout-minutes is cancelled, and the run rolls back', async () => {
+    const h = harness()
+    const { runner, seen } = fakeRunner({
+      state: () => ({ status: 'in_progress', conclusion: null, htmlUrl: '' })
+    })
+    onVirtualClock(h, runner)
+    await expect(
+      rotate(
+        settings({ 'canary-workflows': SMOKE, 'canary-timeout-minutes': '1' }),
+        h.deps,
+        h.report
+      )
+    ).rejects.toThrow(/timed out.*Rolled back/s)
+    // At most one poll every 5 s for a minute.
+    expect(seen.polls).toBeLessThanOrEqual(12)
+    expect(seen.cancelled).toEqual([7])
+    expectRolledBack()
+  })
+
+  it('a run that succeeds without using the new key fails the canary', async () => {
+    const h = harness()
+    const { runner } = fakeRunner({})
+    onVirtualClock(h, runner)
+    await expect(rotate(settings({ 'canary-workflows': SMOKE }), h.deps, h.report)).rejects.toThrow(
+      /success but Hive saw no use of the new key/
+    )
+    expect(h.report.canary?.[0]).toMatchObject({ conclusion: 'success', usedNewKey: false })
+    expectRolledBack()
+  })
+
+  it('a dispatch whose run never appears fails the canary after 60 s', async () => {
+    const h = harness()
+    const { runner, seen } = fakeRunner({ dispatch: () => undefined })
+    const clock = onVirtualClock(h, runner)
+    const start = clock()
+    await expect(rotate(settings({ 'canary-workflows': SMOKE }), h.deps, h.report)).rejects.toThrow(
+      /not found.*run-name/s
+    )
+    expect(seen.polls).toBe(0)
+    expect(clock() - start).toBeGreaterThanOrEqual(60_000)
+    expectRolledBack()
+  })
+
+  it('with the old key dead (a Hive whose create revokes it), a failed canary rolls nothing back', async () => {
+    world.hive.options.createRevokes = () => world.ci.id
+    const h = harness()
+    const { runner } = fakeRunner({
+      state: () => ({ status: 'completed', conclusion: 'failure', htmlUrl: '' })
+    })
+    onVirtualClock(h, runner)
+    await expect(rotate(settings({ 'canary-workflows': SMOKE }), h.deps, h.report)).rejects.toThrow(
+      /no live old key to roll back to/
+    )
+    const [fresh] = created()
+    expect(active(fresh.id)).toBe(true)
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(fresh.value)
   })
 })
