@@ -18,8 +18,14 @@ try {
   }
   console.log(`  octo/app HIVE_API_KEY and environment production hold the CI key ${world.ci.id}`)
   console.log('  (the new key will answer 401 once before it propagates)')
+  // The canary: a consumer workflow in octo/app that reads HIVE_API_KEY in its job and calls
+  // Hive with it (the GitHub emulator runs it), dispatched after the store.
+  world.github.hiveUrl = world.hive.url
+  world.github.keyIdOf = value => world.hive.keys().find(k => k.value === value)?.id
+  world.github.addWorkflow('octo/app', 'hive-smoke.yml', { runDelayMs: 100 })
+  console.log('  octo/app has a consumer workflow hive-smoke.yml: the canary')
 
-  const inputs = world.inputs()
+  const inputs = world.inputs({ 'canary-workflows': 'octo/app/hive-smoke.yml' })
   const version = execFileSync(ACTION_NODE, ['--version'], { encoding: 'utf8' }).trim()
   console.log(
     bold(`\n== Running dist/index.js on Node ${version} as the runner does, with these inputs`)
@@ -29,7 +35,10 @@ try {
     console.log(`  INPUT_${name.toUpperCase()} = ${shown}`)
   }
 
-  const run = await runAction({ inputs, env: world.env })
+  const run = await runAction({
+    inputs,
+    env: { ...world.env, GITHUB_SERVER_URL: 'https://github.com' }
+  })
   console.log(bold(`\n== The log (exit code ${run.code}), masked as the runner masks it`))
   console.log(runnerMask(run.stdout + run.stderr))
   console.log(bold('== Outputs'))
@@ -59,6 +68,11 @@ try {
       (await world.statusOf(newKey.value)) === 200
     ])
   }
+  const canary = world.github.runs('octo/app')[0]
+  checks.push([
+    `the canary run ${canary?.id} of hive-smoke.yml succeeded, reading the new key`,
+    canary?.conclusion === 'success' && !!newKey && canary.usedKeyId === newKey.id
+  ])
   checks.push([
     `the old key ${world.ci.id} answers 401`,
     (await world.statusOf(world.ci.value)) === 401
