@@ -88,6 +88,15 @@ async function decide(
   }
   // A recovery has a separate admin key (recoveryProblem): `admin` is set either way.
   if (!admin) throw new RotationError('No admin key: set hive-admin-key.')
+  // Two different values that Hive says are one key: an answer not to be trusted with a rotation
+  // (the key it "replaces" would be the admin key, which nothing ever revokes).
+  if (s.separateAdminKey && oldKey && oldKey.id === admin.id) {
+    throw new RotationError(
+      `Hive answered that hive-api-key and hive-admin-key, two different values, are the same key ` +
+        `${sanitize(admin.id)}. This is a protocol error: nothing was changed. Check hive-url, and ` +
+        'that the two inputs hold the keys you mean.'
+    )
+  }
   // The revocation policy's facts (revocation.ts): the old key is revoked only to retire it,
   // a separate admin key never, and no key active before the create is ever this run's.
   const facts = run.revocations.facts

@@ -34,7 +34,7 @@ interface Row {
   rule: RegExp
 }
 
-const ONE_OF = 'must be one of rotate, check, emergency'
+const ONE_OF = 'must be one of rotate, check, emergency, audit'
 const WHOLE = (name: string, max: number, got: string) =>
   new RegExp(`${name} must be a whole number from 0 to ${max}, got "${got.replace('.', '\\.')}"`)
 const BOOL = (got: string) => new RegExp(`prune must be true or false, got "${got}"`)

@@ -64,9 +64,11 @@ describe('a dead hive-api-key, with hive-admin-key, permission and scope', () =>
     const created = expectSucceededWithOneNewKey(outcome)
     expectEveryDestinationHolds(w, created)
     expect(created).toMatchObject({ permission: 'read-only', scope: CI_SCOPE })
-    // No 'replaces': the dead key's id could not be read.
+    // The dead key's id could not be read: the name records it by its prefix.
     expect(created.name).toMatch(
-      new RegExp(`^${ROTATION} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z$`)
+      new RegExp(
+        `^${ROTATION} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces prefix:${w.hive.key(w.ci.id)!.prefix}$`
+      )
     )
     expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
     const warned = warnings(outcome.run).join('\n')

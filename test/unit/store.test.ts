@@ -97,6 +97,9 @@ describe('GitHubSecretStore', () => {
     expect(repo.publicKeyId).not.toBe(env.publicKeyId)
     expect(await s.write(repo, 'HIVE_API_KEY', 'hv_value_1')).toBe('created')
     expect(await s.write(env, 'HIVE_API_KEY', 'hv_value_1')).toBe('created')
+    // A second write of the same run (a canary's rollback) is confirmed against the first one's
+    // updated_at: GitHub's clock moves on a second first, as it would while a canary runs.
+    ;(github as unknown as { now: () => Date }).now = () => new Date(Date.now() + 1_500)
     expect(await s.write(env, 'HIVE_API_KEY', 'hv_value_2')).toBe('updated')
     expect(github.secretValue({ owner: 'octo', repo: 'app' }, 'HIVE_API_KEY')).toBe('hv_value_1')
     expect(

@@ -60,6 +60,7 @@ describe('outputs', () => {
     const now = new Date('2026-11-30T12:00:00Z')
     writeOutputs(rotatedReport(), { setOutput: (n, v) => (outputs[n] = v) }, [], now)
     expect(outputs).toEqual({
+      canary: '[]',
       rotated: 'true',
       'key-id': 'key_new',
       'key-prefix': 'hv_bbbb',
