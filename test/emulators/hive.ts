@@ -877,8 +877,19 @@ export class HiveEmulator {
       const more = res.write(chunk)
       record.bytesSent += chunk.length
       if (bytes === undefined) await this.sleep(50)
-      else if (!more)
-        await new Promise(resolve => res.once('drain', resolve).once('close', resolve))
+      else if (!more) {
+        // Both listeners go once either fires: a long body drains many times, and a 'close'
+        // listener left per drain would pile up (MaxListenersExceededWarning).
+        await new Promise<void>(resolve => {
+          const done = () => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.once('drain', done)
+          res.once('close', done)
+        })
+      }
       if (this.server.url === undefined) gone = true // stopped: stop() ends the socket
     }
     if (!gone) res.end('}')
