@@ -492,6 +492,13 @@ function libsodium() {
     return loaded;
 }
 /**
+ * Starts loading libsodium now, so that it is ready by the first seal: the store calls it when it
+ * reads a destination's public key, and the load then runs while Hive's requests are in flight.
+ */
+function preloadSodium() {
+    libsodium().catch(() => undefined);
+}
+/**
  * Seal a secret value for GitHub with libsodium's crypto_box_seal.
  *
  * GitHub hands out public keys, and expects `encrypted_value`, in *standard* base64 with padding.
@@ -556,6 +563,9 @@ class GitHubSecretStore {
         this.clock = options.clock ?? (() => performance.now());
     }
     async prepare(destination) {
+        // A write will follow: libsodium loads meanwhile, behind the network (seal.ts).
+        if (this.options.sealAhead)
+            preloadSodium();
         const github = await this.clients.forDestination(destination);
         const isOrg = github_destinations/* KINDS */.GW[destination.kind].level === 'org';
         // The reads are independent: send them together. The public key's failure is reported first.

@@ -118,14 +118,10 @@ async function rotation(
   const report = emptyReport(settings.dryRun, settings.mode)
   let failure: string | undefined
   try {
-    const { store, workflows } = await gitHubSide(
-      settings,
-      mask,
-      log,
-      report,
-      journal,
-      cancellation
-    )
+    // The GitHub side loads while the preflight's Hive requests are in flight: its first use
+    // (a destination's public key) waits for it, the Hive requests of that round do not.
+    const github = gitHubSide(settings, mask, log, report, journal, cancellation)
+    const { store, workflows } = whenLoaded(github, settings.canaryWorkflows.length > 0)
     const secrets = journaledSecrets(store, journal)
     const now = () => new Date()
     await rotate(
@@ -250,10 +246,46 @@ async function gitHubSide(
     destinations: settings.destinations,
     workflowRepository: settings.workflowRepository,
     warn,
-    debug: log.debug
+    debug: log.debug,
+    sealAhead: !settings.dryRun
   })
   if (settings.canaryWorkflows.length === 0) return { store }
   return { store, workflows: new GitHubWorkflows(github, webOrigin(settings.githubApiUrl)) }
+}
+
+/**
+ * The GitHub side as ports that wait for it to load: every call awaits the load first, so that
+ * the run can start its Hive requests meanwhile. A load that failed fails every call.
+ */
+function whenLoaded(
+  loading: Promise<{ store: SecretStore; workflows?: WorkflowRunner }>,
+  canary: boolean
+): { store: SecretStore; workflows?: WorkflowRunner } {
+  loading.catch(() => undefined)
+  const store = async () => (await loading).store
+  const runner = async () => {
+    const { workflows } = await loading
+    if (!workflows) throw new Error('no workflow runner: canary-workflows is empty')
+    return workflows
+  }
+  return {
+    store: {
+      prepare: async d => (await store()).prepare(d),
+      write: async (p, name, value) => (await store()).write(p, name, value)
+    },
+    ...(canary
+      ? {
+          workflows: {
+            check: async w => (await runner()).check(w),
+            dispatch: async (w, inputs) => (await runner()).dispatch(w, inputs),
+            findRun: async (w, marker, since) => (await runner()).findRun(w, marker, since),
+            state: async (w, id) => (await runner()).state(w, id),
+            failedSteps: async (w, id) => (await runner()).failedSteps(w, id),
+            cancel: async (w, id) => (await runner()).cancel(w, id)
+          }
+        }
+      : {})
+  }
 }
 
 /**

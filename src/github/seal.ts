@@ -22,6 +22,14 @@ function libsodium(): Promise<typeof Sodium> {
 }
 
 /**
+ * Starts loading libsodium now, so that it is ready by the first seal: the store calls it when it
+ * reads a destination's public key, and the load then runs while Hive's requests are in flight.
+ */
+export function preloadSodium(): void {
+  libsodium().catch(() => undefined)
+}
+
+/**
  * Seal a secret value for GitHub with libsodium's crypto_box_seal.
  *
  * GitHub hands out public keys, and expects `encrypted_value`, in *standard* base64 with padding.

@@ -17,7 +17,7 @@ import {
   parseSecretNames,
   type SecretMetadata
 } from './answers.js'
-import { seal } from './seal.js'
+import { preloadSodium, seal } from './seal.js'
 import { sanitize } from '../text.js'
 import {
   DestinationError,
@@ -63,6 +63,11 @@ export interface StoreOptions {
   sleep?: (ms: number) => Promise<void>
   /** A monotonic clock in ms; default performance.now. */
   clock?: () => number
+  /**
+   * Start loading libsodium at the first public key read, so that it is ready by the first write
+   * (a run that will write: not a dry run). Default false: loaded at the first seal.
+   */
+  sealAhead?: boolean
 }
 
 /** Pages of one list, at most: 100 a page, so 10,000 repositories, secrets or environments. */
@@ -98,6 +103,8 @@ export class GitHubSecretStore implements SecretStore {
   }
 
   async prepare(destination: Destination): Promise<GitHubPrepared> {
+    // A write will follow: libsodium loads meanwhile, behind the network (seal.ts).
+    if (this.options.sealAhead) preloadSodium()
     const github = await this.clients.forDestination(destination)
     const isOrg = KINDS[destination.kind].level === 'org'
     // The reads are independent: send them together. The public key's failure is reported first.

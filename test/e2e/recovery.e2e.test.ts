@@ -67,7 +67,7 @@ describe('a dead hive-api-key, with hive-admin-key, permission and scope', () =>
     // The dead key's id could not be read: the name records it by its prefix.
     expect(created.name).toMatch(
       new RegExp(
-        `^${ROTATION} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces prefix:${w.hive.key(w.ci.id)!.prefix}$`
+        `^${ROTATION} run-[0-9a-f]{10} \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z replaces prefix:${w.hive.key(dead.id)!.prefix}$`
       )
     )
     expect(w.hive.requests.some(r => r.method === 'DELETE')).toBe(false)
