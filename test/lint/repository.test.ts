@@ -1,11 +1,12 @@
 /**
  * The repository as GitHub reads it: action.yml loads as the runner loads it, and every workflow
- * (.github/workflows/, examples/) and every workflow block of the README passes GitHub's parser,
+ * (.github/workflows/, examples/) and every workflow block of the README and of docs/*.md passes
+ * GitHub's parser,
  * actionlint and our own inputs check. Files are found by listing, so a new workflow or example
  * is checked without being named here. fixtures.test.ts proves each check can fail.
  */
 import { describe, expect, it } from '@jest/globals'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   REPO_ROOT,
@@ -29,12 +30,15 @@ const README = read('README.md')
 const action = readActionMetadata(ACTION)
 const files = [...yamlFilesUnder('.github/workflows'), ...yamlFilesUnder('examples')]
 const readme = readmeWorkflowBlocks('README.md', README)
+// The pages of docs/ hold workflow blocks moved out of the README: checked the same way.
+const pages = readdirSync(join(REPO_ROOT, 'docs'))
+  .filter(name => name.endsWith('.md'))
+  .sort()
+  .map(name => readmeWorkflowBlocks(`docs/${name}`, read(`docs/${name}`)))
+const blocks = [...readme.blocks, ...pages.flatMap(page => page.blocks)]
 const sources: [string, WorkflowSource][] = [
   ...files.map((file): [string, WorkflowSource] => [file, workflowFile(file, read(file))]),
-  ...readme.blocks.map((b): [string, WorkflowSource] => [
-    `${b.file}:${b.firstLine - 1} (${b.kind})`,
-    b
-  ])
+  ...blocks.map((b): [string, WorkflowSource] => [`${b.file}:${b.firstLine - 1} (${b.kind})`, b])
 ]
 
 describe('action.yml', () => {
@@ -50,8 +54,13 @@ describe('what is checked', () => {
     expect(readme.blocks.filter(b => b.kind === 'workflow').length).toBeGreaterThan(0)
   })
 
-  it('every yaml block of the README is part of a workflow', () => {
-    expect(readme.problems.map(formatProblem)).toEqual([])
+  it('finds the workflow blocks of docs/', () => {
+    expect(blocks.filter(b => b.file.startsWith('docs/')).length).toBeGreaterThan(0)
+  })
+
+  it('every yaml block of the README and of docs/ is part of a workflow', () => {
+    const problems = [...readme.problems, ...pages.flatMap(page => page.problems)]
+    expect(problems.map(formatProblem)).toEqual([])
   })
 })
 
