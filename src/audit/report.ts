@@ -1,6 +1,6 @@
 /**
  * What mode audit leaves: the outputs `findings` and `report-path`, the report file (a versioned
- * JSON document under RUNNER_TEMP, its schema in the README), the job summary, and the sentence
+ * JSON document under RUNNER_TEMP, its schema in docs/audit.md), the job summary, and the sentence
  * with which main.ts fails the step when fail-on says so.
  *
  * Every text from Hive (a key's name above all) is untrusted: it passes through text.ts's
@@ -49,7 +49,7 @@ export function findingsOutput(report: AuditReport, secrets: Secrets): string {
   )
 }
 
-/** The report file's document (schema: README, "The report file"). */
+/** The report file's document (schema: docs/audit.md, "The report file"). */
 export function reportDocument(report: AuditReport, s: Settings, secrets: Secrets) {
   const all = report.keys.flatMap(k => k.findings)
   return {

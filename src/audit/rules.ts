@@ -4,7 +4,7 @@
  * watch for unusual errors), and against what this action's rotations may leave behind. Pure:
  * the keys, their usage and the clock in, findings out; nothing here reads or prints.
  *
- * Each rule's boundary, as the README's table says it:
+ * Each rule's boundary, as docs/audit.md's table says it:
  *   no-expiry          high    expires_at is null
  *   broad-write        high    admin or read-write, with scope all
  *   lifetime-over-max  medium  expires_at - created_at  >  audit-max-age-days
