@@ -1,8 +1,8 @@
 /**
  * Failures that last, in process: a destination that refuses its write for good, and a leftover
  * key Hive will not revoke. What the failed run leaves, what the next run does (at once, and after
- * the in-flight window), and that the world converges once the cause is gone. docs/recovery.md
- * "How a rotation proceeds, and how it fails safe" describes exactly these outcomes.
+ * the in-flight window), and that the world converges once the cause is gone. docs/rotation.md
+ * and docs/recovery.md describe exactly these outcomes.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { startWorld, type World } from '../support/world.js'
