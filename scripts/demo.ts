@@ -17,7 +17,10 @@ try {
     console.log(`  Hive key ${k.id} ${k.prefix}… ${k.permission.padEnd(10)} "${k.name}"`)
   }
   console.log(`  octo/app HIVE_API_KEY and environment production hold the CI key ${world.ci.id}`)
-  console.log('  (the new key will answer 401 once before it propagates)')
+  console.log(
+    '  (Hive will refuse the new key’s first request with 401, as a key not yet propagated: ' +
+      'Hive’s answers to it are shown after the run)'
+  )
   // The canary: a consumer workflow in octo/app that reads HIVE_API_KEY in its job and calls
   // Hive with it (the GitHub emulator runs it), dispatched after the store.
   world.github.hiveUrl = world.hive.url
@@ -46,15 +49,50 @@ try {
   console.log(bold('\n== Job summary (rendered as text)'))
   console.log(htmlToText(run.summary))
 
-  console.log(bold('\n== Proof, from the emulators'))
-  const newKey = world.hive.key(run.outputs['key-id'])
+  // "The new key" is only ever a key this run created: never the old key, nor the admin key,
+  // whatever the outputs say (after a refusal, key-id names the key the destinations still hold).
+  const seeded = new Set([world.ci.id, world.admin.id])
+  const created = world.hive.keys().filter(k => !seeded.has(k.id))
+  const claimed = world.hive.key(run.outputs['key-id'] ?? '')
+  const newKey = claimed && !seeded.has(claimed.id) ? claimed : undefined
+  const nothingChanged =
+    created.length === 0 &&
+    world.hive.keys().every(k => k.revoked_at === null) &&
+    world.github.secretWrites() === 0
+
+  if (newKey) {
+    console.log(bold(`\n== Hive's answers to the new key ${newKey.id}, from its request log`))
+    for (const r of world.hive.requests.filter(q => q.presentedKeyId === newKey.id)) {
+      console.log(`  ${r.method} ${r.path} ${r.status}`)
+    }
+  }
+
+  console.log(
+    bold(
+      nothingChanged && run.code !== 0
+        ? '\n== The action refused, nothing changed. Proof, from the emulators'
+        : '\n== Proof, from the emulators'
+    )
+  )
   const checks: [string, boolean][] = []
   checks.push(['the action exited 0', run.code === 0])
-  checks.push([
-    'Hive holds a new key, named by the rotation',
-    !!newKey && newKey.id !== world.ci.id
-  ])
+  checks.push(['Hive holds a new key, named by the rotation', newKey !== undefined])
+  if (nothingChanged) {
+    checks.push([
+      `nothing changed: both destinations still hold the old key ${world.ci.id}, Hive made no ` +
+        'key and revoked none',
+      world.github.secretValue(REPO, 'HIVE_API_KEY') === world.ci.value &&
+        world.github.secretValue(ENV, 'HIVE_API_KEY') === world.ci.value
+    ])
+  }
   if (newKey) {
+    const answers = world.hive.requests
+      .filter(r => r.presentedKeyId === newKey.id)
+      .map(r => r.status)
+    checks.push([
+      'Hive refused the new key’s first request with 401 (not yet propagated), then accepted it',
+      answers[0] === 401 && answers.includes(200)
+    ])
     checks.push([
       `repository secret octo/app HIVE_API_KEY opens to the new key ${newKey.id}`,
       world.github.secretValue(REPO, 'HIVE_API_KEY') === newKey.value
@@ -77,7 +115,7 @@ try {
     `the old key ${world.ci.id} answers 401`,
     (await world.statusOf(world.ci.value)) === 401
   ])
-  const secretValues = [world.ci.value, world.admin.value, newKey?.value ?? '']
+  const secretValues = [world.ci.value, world.admin.value, ...created.map(k => k.value)]
   checks.push([
     'no key value appears in the log, outputs or summary beyond ::add-mask::',
     leaks(run, secretValues.filter(Boolean)).length === 0

@@ -3,8 +3,9 @@
  *
  *   npm run local-action [-- FILE]    start the emulators where FILE (default .env, else
  *                                     .env.example) points, run the action through GitHub's
- *                                     @github/local-action, check what the emulators then hold,
- *                                     stop them. Exits 1 when the rotation did not happen.
+ *                                     @github/local-action with FILE's inputs as they are, check
+ *                                     what the emulators then hold, stop them. Exits 1 when the
+ *                                     rotation did not happen.
  *   tsx scripts/emulators.ts serve    start them and keep them up until SIGINT/SIGTERM (the
  *                                     test-action workflow runs `uses: ./` against them);
  *                                     --ca-file F adds the GitHub proxy (see startGitHubProxy)
@@ -12,9 +13,12 @@
  *                                     the step outputs given (--rotated, --key-id, ...)
  *
  * The world is the demo's (test/support/world.ts) on fixed loopback ports and with fixed key
- * values, so that a committed .env.example can point at it. These values open nothing but the
- * emulators in this process. Ports: DEFAULT_PORTS, or serve's --hive-port, --github-port,
- * --control-port and --proxy-port.
+ * values, so that a committed .env.example can point at it, plus a read-only key no destination
+ * holds. These values open nothing but the emulators in this process. Inputs the emulators do not
+ * know are answered as GitHub and Hive answer them: an unknown token 401 "Bad credentials", a
+ * `ghs_` token (the workflow's GITHUB_TOKEN) 403 "Resource not accessible by integration" on
+ * every secrets endpoint, an unknown Hive key 401. Ports: DEFAULT_PORTS, or serve's --hive-port,
+ * --github-port, --control-port and --proxy-port.
  */
 import { spawn, execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -25,14 +29,16 @@ import { delimiter, dirname, join, resolve } from 'node:path'
 import { TLSSocket } from 'node:tls'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs, parseEnv } from 'node:util'
-import { ENV, REPO, TOKEN, startWorld, type World } from '../test/support/world.js'
+import { CI_SCOPE, ENV, REPO, TOKEN, startWorld, type World } from '../test/support/world.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 /** Key values the emulated Hive knows; the prefixes (first 7 characters) tell them apart. */
 export const EMULATOR_KEYS = {
   ci: 'hv_ci00_emulator_only_not_a_real_key',
-  admin: 'hv_adm0_emulator_only_not_a_real_key'
+  admin: 'hv_adm0_emulator_only_not_a_real_key',
+  /** Read-only, held by no destination: as hive-admin-key it shows the action's refusal. */
+  readOnly: 'hv_ro00_emulator_only_not_a_real_key'
 } as const
 /** The token the emulated GitHub accepts (world.ts's). */
 export const EMULATOR_TOKEN = TOKEN
@@ -44,10 +50,21 @@ const DESTINATIONS = [
   { label: 'env:octo/app/production', target: ENV }
 ]
 
-export async function startEmulators(ports: { hive?: number; github?: number } = {}) {
-  return startWorld(
+/** The world of `npm run local-action` and `serve`. */
+export interface LocalWorld extends World {
+  /** A read-only key that no destination holds (EMULATOR_KEYS.readOnly). */
+  readOnly: { id: string; value: string }
+  /** The keys there were before any run: every other key is one a run created. */
+  seededKeyIds: ReadonlySet<string>
+}
+
+export async function startEmulators(
+  ports: { hive?: number; github?: number } = {}
+): Promise<LocalWorld> {
+  const world = await startWorld(
     {},
-    {},
+    // Any ghs_ token is taken as the workflow's GITHUB_TOKEN, as a user may paste one.
+    { workflowTokens: true },
     {
       hivePort: ports.hive,
       githubPort: ports.github,
@@ -55,6 +72,14 @@ export async function startEmulators(ports: { hive?: number; github?: number } =
       adminKey: EMULATOR_KEYS.admin
     }
   )
+  const readOnly = world.hive.seedKey({
+    value: EMULATOR_KEYS.readOnly,
+    name: 'dashboard (read-only, in no destination)',
+    permission: 'read-only',
+    scope: CI_SCOPE
+  })
+  const seededKeyIds = new Set(world.hive.keys().map(k => k.id))
+  return Object.assign(world, { readOnly, seededKeyIds })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -72,17 +97,32 @@ export interface Claimed {
   revokedKeyIds?: string
 }
 
+/** What runs changed in the emulators: keys created or revoked, secrets written. */
+export function changes(world: LocalWorld) {
+  const keys = world.hive.keys()
+  return {
+    created: keys.filter(k => !world.seededKeyIds.has(k.id)),
+    revoked: keys.filter(k => world.seededKeyIds.has(k.id) && k.revoked_at !== null),
+    writes: world.github.secretWrites()
+  }
+}
+
 /**
  * The outcome of a rotation, read from the emulators: every destination's secret opens to one new
- * key, Hive accepts it, and the old key answers 401. Ids only: no value leaves this function.
+ * key, Hive accepts it, and the old key answers 401. "The new key" is only ever a key a run
+ * created, never the old one nor another seeded key. Ids only: no value leaves this function.
  */
-export async function outcome(world: World, claimed: Claimed = {}): Promise<Check[]> {
+export async function outcome(world: LocalWorld, claimed: Claimed = {}): Promise<Check[]> {
   const held = DESTINATIONS.map(d => world.github.secretValue(d.target, SECRET))
-  const newKey = world.hive.keys().find(k => k.value === held[0])
+  const created = changes(world).created
+  const newKey = created.find(k => k.value === held[0])
   const checks: Check[] = []
+  const stillOld = held[0] === world.ci.value ? ' (it still opens to the old key)' : ''
   checks.push({
-    what: `${DESTINATIONS[0].label} ${SECRET} opens to a key other than the old ${world.ci.id}`,
-    ok: newKey !== undefined && newKey.id !== world.ci.id
+    what: `${DESTINATIONS[0].label} ${SECRET} opens to a key other than the old ${world.ci.id}${
+      newKey ? '' : stillOld
+    }`,
+    ok: newKey !== undefined
   })
   for (const [i, d] of DESTINATIONS.entries()) {
     if (i === 0) continue
@@ -116,14 +156,80 @@ export async function outcome(world: World, claimed: Claimed = {}): Promise<Chec
   return checks
 }
 
+/**
+ * When a run changed nothing: the checks that say so (each destination still opens to the old
+ * key, Hive created no key and revoked none, GitHub took no write, the old key still answers).
+ * Undefined when something changed: then `outcome` says what.
+ */
+export async function unchanged(world: LocalWorld): Promise<Check[] | undefined> {
+  const { created, revoked, writes } = changes(world)
+  if (created.length > 0 || revoked.length > 0 || writes > 0) return undefined
+  const checks: Check[] = DESTINATIONS.map(d => ({
+    what: `${d.label} ${SECRET} still opens to the old key ${world.ci.id}`,
+    ok: world.github.secretValue(d.target, SECRET) === world.ci.value
+  }))
+  checks.push({ what: 'Hive holds no new key and revoked none; GitHub took no write', ok: true })
+  checks.push({
+    what: `the old key ${world.ci.id} still answers 200`,
+    ok: (await world.statusOf(world.ci.value)) === 200
+  })
+  return checks
+}
+
+/** What `npm run local-action` prints after the run: a heading, the checks, whether it rotated. */
+export interface Report {
+  heading: string
+  checks: Check[]
+  rotated: boolean
+}
+
+/**
+ * Judges a local-action run from the emulators (and, for "refused", from the log's ::error::
+ * line): a rotation is checked by `outcome`; a run that changed nothing says "refused, nothing
+ * changed" (or "nothing changed", as a dry run) and checks that claim. Either way the log must
+ * hold none of `secretValues` (the file's keys and token, and every key Hive knows).
+ */
+export async function judge(
+  world: LocalWorld,
+  log: string,
+  secretValues: string[]
+): Promise<Report> {
+  const values = [...new Set([...keyValues(world), EMULATOR_TOKEN, ...secretValues])].filter(
+    v => v !== ''
+  )
+  const noLeak = { what: 'no key value in the log', ok: leakedLines(log, values).length === 0 }
+  const same = await unchanged(world)
+  if (same !== undefined) {
+    const refused = /::error::/.test(log)
+    return {
+      heading: refused ? 'The action refused, nothing changed:' : 'Nothing changed:',
+      checks: [...same, noLeak],
+      rotated: false
+    }
+  }
+  const checks = [...(await outcome(world)), noLeak]
+  return {
+    heading: 'What the emulators hold now:',
+    checks,
+    rotated: checks.every(c => c.ok)
+  }
+}
+
 /** Every key value the world knows (old, admin, and any the run created). */
 export function keyValues(world: World): string[] {
   return world.hive.keys().map(k => k.value)
 }
 
-/** Log lines holding a key value: local-action replaces masked values by ****, so none should. */
+/**
+ * Log lines holding a key value: local-action replaces masked values by ****, so none should. The
+ * mask command itself (`::add-mask::VALUE`, which the runner consumes and shows nobody) is not a
+ * leak: it is printed where local-action's stub of @actions/core is not the one the action loads
+ * (a node_modules reached through a symlink, whose real path the stub does not match).
+ */
 export function leakedLines(log: string, values: string[]): string[] {
-  return log.split('\n').filter(line => values.some(v => line.includes(v)))
+  return log
+    .split('\n')
+    .filter(line => values.some(v => line.includes(v) && line.trim() !== `::add-mask::${v}`))
 }
 
 export function printChecks(checks: Check[]): boolean {
@@ -138,6 +244,8 @@ export function printChecks(checks: Check[]): boolean {
 /**
  * Reads a dotenv file and finds the emulator ports in it: INPUT_HIVE-URL and GITHUB_API_URL must
  * be http://127.0.0.1:PORT, since this runs the action against the emulators, never elsewhere.
+ * Every other value is the user's to change: keys and tokens the emulators do not know are
+ * answered as Hive and GitHub answer them.
  */
 export function emulatorPorts(file: string): { hive: number; github: number } {
   const env = parseEnv(readFileSync(file, 'utf8'))
@@ -152,17 +260,15 @@ export function emulatorPorts(file: string): { hive: number; github: number } {
     }
     return Number(match[1])
   }
-  const keys: [string, string][] = [
-    ['INPUT_HIVE-API-KEY', EMULATOR_KEYS.ci],
-    ['INPUT_HIVE-ADMIN-KEY', EMULATOR_KEYS.admin],
-    ['INPUT_GITHUB-TOKEN', EMULATOR_TOKEN]
-  ]
-  for (const [name, value] of keys) {
-    if (env[name] !== value) {
-      throw new Error(`${file}: ${name} is not the emulators' value; copy it from .env.example`)
-    }
-  }
   return { hive: port('INPUT_HIVE-URL'), github: port('GITHUB_API_URL') }
+}
+
+/** The file's secret inputs (keys, token, app key) as given, for the leak check of the log. */
+export function secretInputs(file: string): string[] {
+  const env = parseEnv(readFileSync(file, 'utf8'))
+  return Object.entries(env)
+    .filter(([name, value]) => /^INPUT_.*(KEY|TOKEN)$/i.test(name) && value)
+    .map(([, value]) => value as string)
 }
 
 /**
@@ -201,6 +307,13 @@ export async function runLocalAction(
   options: { echo?: boolean; timeoutMs?: number } = {}
 ): Promise<LocalActionRun> {
   const bin = join(ROOT, 'node_modules/@github/local-action/bin/local-action.js')
+  const summaryFile = parseEnv(readFileSync(resolve(ROOT, dotenvFile), 'utf8')).GITHUB_STEP_SUMMARY
+  if (summaryFile) {
+    // local-action appends to it; start each run with an empty one. (@actions/core's own
+    // summary, which runs where local-action's stub is not matched, needs it to exist.)
+    mkdirSync(dirname(resolve(ROOT, summaryFile)), { recursive: true })
+    writeFileSync(resolve(ROOT, summaryFile), '')
+  }
   // Relative paths: local-action joins its arguments into one shell command unquoted.
   const child = spawn(process.execPath, [bin, 'run', '.', 'src/main.ts', dotenvFile], {
     cwd: ROOT,
@@ -227,24 +340,17 @@ async function localActionCommand(file: string | undefined): Promise<boolean> {
   }
   const ports = emulatorPorts(resolve(ROOT, dotenvFile))
   const summaryFile = parseEnv(readFileSync(resolve(ROOT, dotenvFile), 'utf8')).GITHUB_STEP_SUMMARY
-  if (summaryFile) {
-    // local-action appends to it; start each run with an empty one.
-    mkdirSync(dirname(resolve(ROOT, summaryFile)), { recursive: true })
-    writeFileSync(resolve(ROOT, summaryFile), '')
-  }
   const world = await startEmulators(ports)
   try {
     console.log(`Hive emulator ${world.hive.url}, GitHub emulator ${world.github.url}`)
     console.log(`Running: local-action run . src/main.ts ${dotenvFile}\n`)
     const run = await runLocalAction(dotenvFile, { echo: true })
-    console.log(`\nlocal-action exited ${String(run.code)}. What the emulators hold now:`)
-    const checks = await outcome(world)
-    checks.push({
-      what: 'no key value in the log',
-      ok: leakedLines(run.log, [...keyValues(world), EMULATOR_TOKEN]).length === 0
-    })
+    const report = await judge(world, run.log, secretInputs(resolve(ROOT, dotenvFile)))
+    console.log(`\nlocal-action exited ${String(run.code)}. ${report.heading}`)
     if (summaryFile) console.log(`  (job summary: ${summaryFile})`)
-    return printChecks(checks) && run.code === 0
+    const ok = printChecks(report.checks)
+    if (!report.rotated) console.log('The rotation did not happen: exit 1.')
+    return ok && report.rotated && run.code === 0
   } finally {
     await world.stop()
   }
@@ -314,7 +420,7 @@ export async function startGitHubProxy(
 }
 
 /** GET /outcome?key-id=…&revoked-key-ids=… answers the checks of `outcome()` as JSON. */
-async function startControl(world: World, port: number): Promise<Server> {
+async function startControl(world: LocalWorld, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     if (req.method !== 'GET' || url.pathname !== '/outcome') {

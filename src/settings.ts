@@ -537,15 +537,6 @@ function parseDestinations(
       problems.push(`destinations: ${parsed.problem}`)
       continue
     }
-    const environment =
-      parsed.environment === undefined ? undefined : environmentProblem(parsed.environment)
-    if (environment) {
-      problems.push(
-        `destinations: "${item}": the environment name ${environment}; ` +
-          'use env:OWNER/REPO/ENVIRONMENT with the name as GitHub shows it'
-      )
-      continue
-    }
     const key = parsed.label.toLowerCase()
     if (seen.has(key)) {
       problems.push(`destinations lists "${parsed.label}" twice`)
@@ -555,19 +546,6 @@ function parseDestinations(
     destinations.push(parsed)
   }
   return destinations
-}
-
-/**
- * Why an environment name is refused, or undefined. GitHub puts the name in a URL path: "." and
- * ".." would walk up it (the request would go to another endpoint), and a "/" would add a segment.
- */
-function environmentProblem(name: string): string | undefined {
-  if (name === '.' || name === '..') return `must not be "." or "..", got "${name}"`
-  if (name.includes('/')) return `must not contain "/", got "${name}"`
-  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
-    return 'must hold no control, format or invisible characters'
-  }
-  return undefined
 }
 
 function firstRepo(destinations: Destination[]): string {

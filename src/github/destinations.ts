@@ -205,11 +205,34 @@ export function parseDestination(raw: string): Destination | { problem: string }
     repo !== '.' &&
     repo !== '..'
   if (spec.level === 'env') {
+    // Owner and repository names hold no "/": everything after the second one is the environment.
     if (!repoOk || !environment || environment.length > 255) return wrong
+    const why = environmentProblem(environment)
+    if (why) return { problem: `"${raw}": the environment name ${why}` }
     return { kind, owner, repo, environment, label: `${kind}:${owner}/${repo}/${environment}` }
   }
   if (!repoOk || parts.length !== 2) return wrong
   return { kind, owner, repo, label: `${kind}:${owner}/${repo}` }
+}
+
+/**
+ * Why an environment name is refused, or undefined. A "/" is fine: GitHub's API takes the name as
+ * one path segment, percent-encoded (`production/eu` is sent as `production%2Feu`; see
+ * secretsPath). A dot segment is not: "." or ".." as the name would be resolved away by the URL
+ * (the request would reach another endpoint), and as a part between "/"s by anything on the way
+ * that decodes %2F first.
+ */
+export function environmentProblem(name: string): string | undefined {
+  if (name.split('/').some(part => part === '.' || part === '..')) {
+    return (
+      'must not be "." or ".." nor have "." or ".." as a part between "/"s (a URL path ' +
+      `resolves such a segment away: the request would reach another endpoint), got "${name}"`
+    )
+  }
+  if (/[\p{C}\p{Zl}\p{Zp}]/u.test(name)) {
+    return 'must hold no control, format or invisible characters'
+  }
+  return undefined
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

@@ -2,9 +2,9 @@
  * Invariant 5 for the inputs of issue 4 (mode, old-key-grace-minutes, prune,
  * rotate-if-expiring-within-days), the combinations mode emergency refuses, the names of
  * issue 9 (a key-name too long once the suffix is counted, or holding a control or format
- * character; ".", ".." or a "/" as an environment name), and the scope ids of issue 18 (outside
- * hive-api.md's 1 to 64 of A-Z a-z 0-9 _ -): each bad value is answered by
- * dist/index.js with exit 1, an `::error::` line that names the input, states the rule and quotes
+ * character; an environment name that is, or holds between "/"s, "." or ".."), and the scope
+ * ids of issue 18 (outside hive-api.md's 1 to 64 of A-Z a-z 0-9 _ -): each bad value is answered
+ * by dist/index.js with exit 1, an `::error::` line that names the input, states the rule and quotes
  * what was given, no stack trace, a job summary that lists it, and not one request to Hive or
  * GitHub, so nothing can have changed.
  */
@@ -51,8 +51,12 @@ const SCOPE_ID = (kind: string, id: string, why: string) =>
     `scope: ${kind} id "${id}" must be 1 to 64 characters, each a letter, digit, "_" or "-" ` +
       `(Hive's id format); ${why}`
   )
-const ENVIRONMENT = (name: string, rule: string) =>
-  literally(`destinations: "env:octo/app/${name}": the environment name ${rule}, got "${name}"`)
+const ENVIRONMENT = (name: string) =>
+  literally(
+    `destinations: "env:octo/app/${name}": the environment name must not be "." or ".." nor ` +
+      'have "." or ".." as a part between "/"s (a URL path resolves such a segment away: the ' +
+      `request would reach another endpoint), got "${name}"`
+  )
 
 // prettier-ignore
 const ROWS: Row[] = [
@@ -76,10 +80,11 @@ const ROWS: Row[] = [
   { named: ['key-name'], change: { 'key-name': 'nightly\u001b[2Krotation' }, rule: KEY_NAME_CHARS },
   { named: ['key-name'], change: { 'key-name': 'nightly\n::warning::rotation' }, rule: KEY_NAME_CHARS },
   { named: ['key-name'], change: { 'key-name': 'nightly\u200brotation' }, rule: KEY_NAME_CHARS },
-  // Issue 9: environment names that walk up or add a segment of GitHub's URL path.
-  { named: ['destinations'], change: { destinations: 'env:octo/app/..' }, rule: ENVIRONMENT('..', 'must not be "." or ".."') },
-  { named: ['destinations'], change: { destinations: 'env:octo/app/.' }, rule: ENVIRONMENT('.', 'must not be "." or ".."') },
-  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/eu' }, rule: ENVIRONMENT('prod/eu', 'must not contain "/"') },
+  // Issues 9 and 21: environment names that are, or hold between "/"s, a dot segment.
+  { named: ['destinations'], change: { destinations: 'env:octo/app/..' }, rule: ENVIRONMENT('..') },
+  { named: ['destinations'], change: { destinations: 'env:octo/app/.' }, rule: ENVIRONMENT('.') },
+  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/../eu' }, rule: ENVIRONMENT('prod/../eu') },
+  { named: ['destinations'], change: { destinations: 'repo:octo/app\nenv:octo/app/prod/.' }, rule: ENVIRONMENT('prod/.') },
   // Issue 18: scope ids Hive would refuse (a 422 that never says scope) or keep as an orphan.
   { named: ['scope'], change: { scope: 'engagements:eng.1' }, rule: SCOPE_ID('engagement', 'eng.1', 'it holds "."') },
   { named: ['scope'], change: { scope: `campaigns:${'c'.repeat(65)}` }, rule: SCOPE_ID('campaign', 'c'.repeat(65), 'it has 65 characters') }

@@ -132,6 +132,62 @@ describe('every kind of destination', () => {
   }, 60_000)
 })
 
+describe('an environment whose name holds "/" (issue 21, item 6)', () => {
+  const EU = targetOf('env:octo/app/production/eu')
+  const ENCODED = '/repos/octo/app/environments/production%2Feu/secrets'
+  const THREE = 'repo:octo/app\nenv:octo/app/production\nenv:octo/app/production/eu'
+
+  function seedEu(w: World) {
+    w.github.addEnvironment('octo/app', 'production/eu')
+    w.github.setSecretPlain(EU, SECRET, w.ci.value)
+  }
+
+  it('env:octo/app/production/eu writes the environment production/eu through its encoded path', async () => {
+    const w = world()
+    seedEu(w)
+    const outcome = await act(w, w.inputs({ destinations: THREE }))
+    const newKey = expectSucceededWithOneNewKey(outcome)
+
+    expect(w.github.secretValue(EU, SECRET)).toBe(newKey.value)
+    expect(w.github.secretWrites(EU)).toBe(1)
+    expectDestinationsHoldLiveKeys(w, [...targets(THREE.split('\n'))])
+    expect(destinationStatuses(outcome.run)['env:octo/app/production/eu']).toBe('updated')
+    // One path segment, "/" encoded: the public key, the metadata, the write, the read-back.
+    const eu = w.github.requests.filter(r => r.path.startsWith(ENCODED))
+    expect(eu.map(r => `${r.method} ${r.path} ${r.status}`)).toEqual(
+      expect.arrayContaining([
+        `GET ${ENCODED}/public-key 200`,
+        `GET ${ENCODED}/${SECRET} 200`,
+        `PUT ${ENCODED}/${SECRET} 204`
+      ])
+    )
+    // Nothing went to a path with a raw "/" in the name (the emulator answers that 404).
+    expect(w.github.requests.filter(r => r.path.includes('/production/eu'))).toEqual([])
+    expect(w.github.requests.filter(r => r.status === 404 && r.method !== 'GET')).toEqual([])
+  }, 60_000)
+
+  it('the shadowing check lists production/eu and advises adding it as a destination', async () => {
+    const w = world()
+    seedEu(w)
+    const outcome = await act(
+      w,
+      w.inputs({ destinations: 'repo:octo/app\nenv:octo/app/production' })
+    )
+    expectSucceededWithOneNewKey(outcome)
+    expect(outcome.run.stdout).toContain(
+      '::warning::repo:octo/app: workflows of octo/app read HIVE_API_KEY from environment ' +
+        '"production/eu" of octo/app instead (a narrower secret of the same name wins), so they ' +
+        'will not see the rotated key there. Add env:octo/app/production/eu to destinations, or ' +
+        'delete that secret.'
+    )
+    expect(w.github.requests.map(r => `${r.method} ${r.path} ${r.status}`)).toContain(
+      `GET ${ENCODED}/${SECRET} 200`
+    )
+    // Not written: it was not a destination; it still holds the old key.
+    expect(w.github.secretValue(EU, SECRET)).toBe(w.ci.value)
+  }, 60_000)
+})
+
 describe('refusals name the cause, before anything changes', () => {
   it.each([
     ['org:octo', 'organization permission "Secrets: write"', 'admin:org'],

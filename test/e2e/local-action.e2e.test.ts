@@ -2,9 +2,11 @@
  * End to end through GitHub's own local runner: `local-action run . src/main.ts <dotenv>` as a
  * subprocess, as a user runs it, with the committed .env.example pointed at emulators on free
  * ports. Judged by what the emulators hold afterwards, since local-action exits 0 whatever the
- * action reports. Also: `npm run local-action` fails when the rotation did not happen, and the
- * test-action workflow's set-up works: the same emulator values as .env.example, and its route
- * from https://api.github.com to the GitHub emulator.
+ * action reports. Also: a user's own inputs reach the action and are answered as GitHub and Hive
+ * answer them (issue 21), `npm run local-action` fails when the rotation did not happen and says
+ * "refused, nothing changed" when that is what happened, and the test-action workflow's set-up
+ * works: the same emulator values as .env.example, and its route from https://api.github.com to
+ * the GitHub emulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { spawn } from 'node:child_process'
@@ -22,12 +24,16 @@ import {
   EMULATOR_TOKEN,
   ROOT,
   emulatorPorts,
+  judge,
   keyValues,
   leakedLines,
   outcome,
   runLocalAction,
+  secretInputs,
   startEmulators,
-  startGitHubProxy
+  startGitHubProxy,
+  type LocalWorld,
+  type Report
 } from '../../scripts/emulators.js'
 
 const EXAMPLE = readFileSync(join(ROOT, '.env.example'), 'utf8')
@@ -130,12 +136,17 @@ describe('npm run local-action', () => {
     child.stderr.on('data', chunk => (out += chunk))
     const code = await new Promise(done => child.on('close', done))
     expect(out).toContain('Dry run: nothing was changed.')
-    expect(out).toMatch(/✘ repo:octo\/app HIVE_API_KEY opens to a key other than the old/)
-    expect(out).toMatch(/✘ the old key \S+ answers 401/)
+    // Not a refusal: no "refused", and each claim of "nothing changed" is checked.
+    expect(out).toContain('Nothing changed:')
+    expect(out).not.toContain('refused')
+    expect(out).toMatch(/✔ repo:octo\/app HIVE_API_KEY still opens to the old key key_\w+\n/)
+    expect(out).toMatch(/✔ the old key \S+ still answers 200/)
+    expect(out).not.toContain('✘')
+    expect(out).toContain('The rotation did not happen: exit 1.')
     expect(code).toBe(1)
   }, 120_000)
 
-  it('refuses a dotenv file that points anywhere but the emulators', () => {
+  it('refuses a dotenv file that points anywhere but the emulators, and takes any key or token', () => {
     const file = writeDotenv(
       'real.env',
       exampleWith({ 'INPUT_HIVE-URL': 'https://api.hive.darksidesecurity.io' })
@@ -143,13 +154,21 @@ describe('npm run local-action', () => {
     expect(() => emulatorPorts(file)).toThrow(
       /INPUT_HIVE-URL must be http:\/\/127\.0\.0\.1:PORT \(the emulators\)/
     )
-    const foreignKey = writeDotenv(
+    const foreign = writeDotenv(
       'key.env',
-      exampleWith({ 'INPUT_HIVE-API-KEY': 'hv_someone_elses_key' })
+      exampleWith({
+        'INPUT_HIVE-API-KEY': 'hv_someone_elses_key',
+        'INPUT_GITHUB-TOKEN': 'ghs_someone_elses_token'
+      }).replace(/^INPUT_HIVE-ADMIN-KEY=.*$/m, '')
     )
-    expect(() => emulatorPorts(foreignKey)).toThrow(
-      /INPUT_HIVE-API-KEY is not the emulators' value/
-    )
+    expect(emulatorPorts(foreign)).toEqual({
+      hive: DEFAULT_PORTS.hive,
+      github: DEFAULT_PORTS.github
+    })
+    expect(secretInputs(foreign).sort()).toEqual([
+      'ghs_someone_elses_token',
+      'hv_someone_elses_key'
+    ])
   })
 
   it('.env.example points at the ports the script and the workflow use', () => {
@@ -242,3 +261,173 @@ function connectTo(url: string) {
   const { hostname, port } = new URL(url)
   return connect(Number(port), hostname)
 }
+
+/**
+ * Issue 21, item 3: a user's own mistakes, through the code path of `npm run local-action`
+ * (runLocalAction, then judge), each on a world of its own. Every run reaches the action, gets
+ * the answer GitHub or Hive would give, and changes nothing; the report says so.
+ */
+describe("local-action with the user's own inputs", () => {
+  const cases = {
+    // The workflow's GITHUB_TOKEN pasted as github-token: GitHub's 403 on every secrets endpoint.
+    workflowToken: { 'INPUT_GITHUB-TOKEN': 'ghs_pasted_from_a_workflow_0123456789abcd' },
+    // A token GitHub does not know (a typo, a revoked PAT): 401 "Bad credentials".
+    unknownToken: { 'INPUT_GITHUB-TOKEN': 'github_pat_nobody_knows_this_one_0123456789' },
+    // The read-only CI key alone, without hive-admin-key: it cannot create keys.
+    readOnlyAlone: { 'INPUT_HIVE-ADMIN-KEY': '' },
+    // The seeded read-only key as hive-admin-key.
+    readOnlyAdmin: { 'INPUT_HIVE-ADMIN-KEY': EMULATOR_KEYS.readOnly },
+    // A Hive key nobody issued: Hive's 401, twice, and not in the admin's list.
+    unknownKey: { 'INPUT_HIVE-API-KEY': 'hv_typo0_not_a_key_hive_ever_issued' }
+  }
+  type Case = keyof typeof cases
+  const runs = {} as Record<Case, { world: LocalWorld; log: string; report: Report }>
+
+  beforeAll(async () => {
+    // Two at a time: two shared cores.
+    const names = Object.keys(cases) as Case[]
+    for (let i = 0; i < names.length; i += 2) {
+      await Promise.all(
+        names.slice(i, i + 2).map(async name => {
+          const world = await startEmulators()
+          try {
+            const dotenv = writeDotenv(
+              `${name}.env`,
+              exampleWith({
+                ...cases[name],
+                'INPUT_HIVE-URL': world.hive.url,
+                GITHUB_API_URL: world.github.url,
+                GITHUB_STEP_SUMMARY: join(dir, `${name}-summary.md`)
+              })
+            )
+            const { log } = await runLocalAction(dotenv)
+            runs[name] = { world, log, report: await judge(world, log, secretInputs(dotenv)) }
+          } finally {
+            await world.stop()
+          }
+        })
+      )
+    }
+  }, 240_000)
+
+  // eslint-disable-next-line no-control-regex -- local-action colours its lines
+  const ANSI_COLOUR = /\x1b\[[0-9;]*m/g
+
+  /** The ::error:: line local-action printed for setFailed, ANSI colours removed. */
+  function failure(name: Case): string {
+    const line = runs[name].log
+      .replace(ANSI_COLOUR, '')
+      .split('\n')
+      .find(l => l.startsWith('::error::'))
+    return (line ?? '').replace(/%0A/g, '\n')
+  }
+
+  /** Nothing changed, and the report says so: refused, every claim checked, no leak. */
+  function expectRefusedNothingChanged(name: Case) {
+    const { world, report } = runs[name]
+    expect(world.hive.keys().filter(k => !world.seededKeyIds.has(k.id))).toEqual([])
+    expect(world.hive.keys().filter(k => k.revoked_at !== null)).toEqual([])
+    expect(world.hive.requests.filter(r => r.method !== 'GET')).toEqual([])
+    expect(world.github.requests.filter(r => r.method !== 'GET')).toEqual([])
+    expect(world.github.secretValue(REPO, 'HIVE_API_KEY')).toBe(world.ci.value)
+    expect(world.github.secretValue(ENV, 'HIVE_API_KEY')).toBe(world.ci.value)
+    expect(report.heading).toBe('The action refused, nothing changed:')
+    expect(report.rotated).toBe(false)
+    expect(report.checks.filter(c => !c.ok)).toEqual([])
+    expect(report.checks.map(c => c.what)).toContain('no key value in the log')
+    // No check ever calls a key "new" when none was made.
+    expect(report.checks.filter(c => /new key key_/.test(c.what))).toEqual([])
+  }
+
+  it('a ghs_ token (the workflow’s GITHUB_TOKEN) gets GitHub’s 403, and the action explains it', () => {
+    const { world } = runs.workflowToken
+    const secrets = world.github.requests.filter(r => r.path.includes('/secrets'))
+    expect(secrets.length).toBeGreaterThan(0)
+    expect(new Set(secrets.map(r => `${r.status} ${r.token}`))).toEqual(
+      new Set(['403 workflow GITHUB_TOKEN (ghs_…)'])
+    )
+    const text = failure('workflowToken')
+    expect(text).toContain(
+      'repo:octo/app: GitHub answered 403 reading the public key of repository octo/app ' +
+        '(repo:octo/app): Resource not accessible by integration.'
+    )
+    expect(text).toContain(
+      'The workflow’s own GITHUB_TOKEN can never write secrets: if that is what github-token ' +
+        'holds, pass a personal access token or a GitHub App token.'
+    )
+    expectRefusedNothingChanged('workflowToken')
+  })
+
+  it('an unknown token gets GitHub’s 401 "Bad credentials"', () => {
+    const { world } = runs.unknownToken
+    expect(world.github.requests.length).toBeGreaterThan(0)
+    expect(new Set(world.github.requests.map(r => `${r.status} ${r.token}`))).toEqual(
+      new Set(['401 (unknown)'])
+    )
+    expect(failure('unknownToken')).toContain(
+      'GitHub answered 401 reading the public key of repository octo/app (repo:octo/app): Bad ' +
+        'credentials. github-token is invalid or expired.'
+    )
+    expectRefusedNothingChanged('unknownToken')
+  })
+
+  it('a read-only key without hive-admin-key: refused before any change, it needs an admin key', () => {
+    expect(failure('readOnlyAlone')).toContain(
+      'hive-api-key (no hive-admin-key given) has permission read-only; creating and revoking ' +
+        'keys needs admin.'
+    )
+    expectRefusedNothingChanged('readOnlyAlone')
+  })
+
+  it('the seeded read-only key as hive-admin-key: refused, pass an admin key', () => {
+    expect(failure('readOnlyAdmin')).toContain(
+      'hive-admin-key has permission read-only; creating and revoking keys needs admin. Pass an ' +
+        'admin key as hive-admin-key.'
+    )
+    expectRefusedNothingChanged('readOnlyAdmin')
+  })
+
+  it('an unknown Hive key gets Hive’s 401, and nothing changes', () => {
+    const { world } = runs.unknownKey
+    const presented = world.hive.requests.filter(
+      r => r.sentApiKey && r.presentedKeyId === undefined
+    )
+    expect(presented.length).toBeGreaterThan(0)
+    expect(new Set(presented.map(r => r.status))).toEqual(new Set([401]))
+    expect(failure('unknownKey')).toContain(
+      'hive-api-key answers 401: Hive no longer accepts it (expired or revoked; Hive said: ' +
+        '"invalid API key")'
+    )
+    expectRefusedNothingChanged('unknownKey')
+  })
+})
+
+describe('the printed checks never call the old key the new one', () => {
+  let world: LocalWorld
+  beforeAll(async () => {
+    world = await startEmulators()
+  })
+  afterAll(() => world.stop())
+
+  it('after no run at all, outcome() names no new key, and judge() says nothing changed', async () => {
+    const checks = await outcome(world)
+    expect(checks.filter(c => c.what.includes('new key'))).toEqual([])
+    expect(checks[0]).toEqual({
+      what: `repo:octo/app HIVE_API_KEY opens to a key other than the old ${world.ci.id} (it still opens to the old key)`,
+      ok: false
+    })
+    const report = await judge(world, '::error::refused for a reason\n', [])
+    expect(report.heading).toBe('The action refused, nothing changed:')
+    expect(report.checks.every(c => c.ok)).toBe(true)
+  })
+
+  it('a created key that no destination holds is not "the new key", and the run is no rotation', async () => {
+    // A run that created a key and then failed before the store (what an e2e fault leaves).
+    const made = world.hive.seedKey({ name: 'made by a run', permission: 'read-only' })
+    const report = await judge(world, '::error::the store failed\n', [])
+    expect(report.heading).toBe('What the emulators hold now:')
+    expect(report.rotated).toBe(false)
+    expect(report.checks.filter(c => c.what.includes(made.id))).toEqual([])
+    expect(report.checks.filter(c => /new key/.test(c.what))).toEqual([])
+  })
+})

@@ -206,6 +206,14 @@ export interface GitHubEmulatorOptions {
   ghesVersion?: string
   /** Where consumer runs call Hive (see `addWorkflow`); also settable later as a field. */
   hiveUrl?: string
+  /**
+   * Take any unknown token that starts with `ghs_` (the prefix of installation tokens, the
+   * workflow's own GITHUB_TOKEN among them) as a workflow's GITHUB_TOKEN: it is registered on
+   * first use with `actionsToken: true`, so every secrets endpoint answers it 403 "Resource not
+   * accessible by integration", as GitHub does. Other unknown tokens still answer 401 "Bad
+   * credentials", and so does a revoked one. For `npm run local-action` with a user's own inputs.
+   */
+  workflowTokens?: boolean
 }
 
 /** Secondary rate limiting: the next `times` matching requests answer 403 with `retry-after`. */
@@ -656,6 +664,7 @@ export class GitHubEmulator {
   private readonly now: () => Date
   private readonly server = new LoopbackServer()
   private readonly tls?: LoopbackTls
+  private readonly workflowTokens: boolean
 
   /** The client-side port of every connection the emulator accepted (see LoopbackServer). */
   get peerPorts(): readonly number[] {
@@ -695,6 +704,7 @@ export class GitHubEmulator {
     this.now = options.now ?? (() => new Date())
     this.basePath = (options.basePath ?? '').replace(/\/+$/, '')
     this.tls = options.tls
+    this.workflowTokens = options.workflowTokens ?? false
     this.hiveUrl = options.hiveUrl
     this.workflows = new Workflows({
       now: () => this.now(),
@@ -1080,6 +1090,14 @@ export class GitHubEmulator {
       : `(outside ${this.basePath})${fullPath}`
     const method = (req.method ?? 'GET').toUpperCase()
     const tokenValue = bearer(req.headers.authorization)
+    if (
+      this.workflowTokens &&
+      tokenValue?.startsWith('ghs_') &&
+      !this.tokens.has(tokenValue) &&
+      !this.revoked.has(tokenValue)
+    ) {
+      this.addToken(tokenValue, { actionsToken: true, label: 'workflow GITHUB_TOKEN (ghs_…)' })
+    }
     // A revoked installation token is unknown to GitHub from then on: 401, as any bad token.
     const token =
       tokenValue === undefined || this.revoked.has(tokenValue)

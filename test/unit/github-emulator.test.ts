@@ -148,6 +148,22 @@ describe('writing a secret', () => {
     expect(emu.secretWrites(ENV)).toBe(1)
   })
 
+  it('answers 404 to an environment name whose "/" is not encoded, as GitHub does', async () => {
+    const raw = '/repos/acme/widgets/environments/prod/eu/secrets'
+    for (const [method, path] of [
+      ['GET', `${raw}/public-key`],
+      ['GET', `${raw}/HIVE_API_KEY`],
+      ['GET', raw],
+      ['PUT', `${raw}/HIVE_API_KEY`]
+    ]) {
+      const res = await call(method, path, {
+        body: method === 'PUT' ? await sealedFor(SLASH_ENV, 'hv_eu') : undefined
+      })
+      expect({ method, path, status: res.status }).toEqual({ method, path, status: 404 })
+    }
+    expect(emu.secretValue(SLASH_ENV, 'HIVE_API_KEY')).toBeUndefined()
+  })
+
   it('writes to an environment whose name holds a "/"', async () => {
     const res = await call('PUT', `${SLASH_ENV_SECRETS}/HIVE_API_KEY`, {
       body: await sealedFor(SLASH_ENV, 'hv_eu')
@@ -334,6 +350,37 @@ describe('authentication and authorisation', () => {
         status: '401'
       })
     }
+  })
+
+  it('with workflowTokens, takes an unknown ghs_ token as the workflow’s GITHUB_TOKEN (403), any other as unknown (401)', async () => {
+    const other = new GitHubEmulator({ workflowTokens: true })
+    await other.start()
+    try {
+      other.addRepo('acme/widgets')
+      const get = (token: string) =>
+        fetchAnswer<Record<string, unknown>>(
+          `${other.url}${REPO_SECRETS}/public-key`,
+          {
+            headers: { authorization: `token ${token}` }
+          },
+          {}
+        )
+      const pasted = await get('ghs_pastedFromAWorkflow000000000000')
+      expect(pasted.status).toBe(403)
+      expect(pasted.json.message).toBe('Resource not accessible by integration')
+      expect((await get('ghp_unknown')).status).toBe(401)
+      expect(other.requests.map(r => `${r.status} ${r.token}`)).toEqual([
+        '403 workflow GITHUB_TOKEN (ghs_…)',
+        '401 (unknown)'
+      ])
+    } finally {
+      await other.stop()
+    }
+    // Without the option (the default), GitHub's answer to a token it never issued: 401.
+    const unknown = await call('GET', `${REPO_SECRETS}/public-key`, {
+      token: 'ghs_pastedFromAWorkflow000000000000'
+    })
+    expect(unknown.status).toBe(401)
   })
 
   it('accepts the Bearer scheme', async () => {

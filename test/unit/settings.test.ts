@@ -649,21 +649,76 @@ describe('getSettings: guards against misconfiguration', () => {
     ])
   })
 
-  it.each([
-    ['.', 'must not be "." or "..", got "."'],
-    ['..', 'must not be "." or "..", got ".."'],
-    ['prod/eu', 'must not contain "/", got "prod/eu"'],
-    ['../../../orgs/octo', 'must not contain "/", got "../../../orgs/octo"']
-  ])('refuses the environment name %s by name', (name, rule) => {
-    expect(problemsOf({ destinations: `repo:octo/app\nenv:octo/app/${name}` })).toEqual([
-      `destinations: "env:octo/app/${name}": the environment name ${rule}; use ` +
-        'env:OWNER/REPO/ENVIRONMENT with the name as GitHub shows it'
+  /** The rule for dot segments (issue 21, item 6), as the error states it. */
+  const DOTS =
+    'must not be "." or ".." nor have "." or ".." as a part between "/"s (a URL path resolves ' +
+    'such a segment away: the request would reach another endpoint)'
+
+  it.each(['.', '..', 'prod/..', '../eu', 'prod/./eu', '../../../orgs/octo'])(
+    'refuses the environment name %s, a dot segment, naming the input, the rule and the name',
+    name => {
+      expect(problemsOf({ destinations: `repo:octo/app\nenv:octo/app/${name}` })).toEqual([
+        `destinations: "env:octo/app/${name}": the environment name ${DOTS}, got "${name}"`
+      ])
+    }
+  )
+
+  it('refuses an environment name with a control, format or invisible character', () => {
+    expect(problemsOf({ destinations: 'env:octo/app/prod\u202eue' })).toEqual([
+      'destinations: "env:octo/app/prod\u202eue": the environment name must hold no control, ' +
+        'format or invisible characters'
     ])
   })
 
   it('accepts environment names with dots, spaces and other punctuation', () => {
     const s = settingsFrom({ destinations: 'env:octo/app/.hidden, env:octo/app/prod eu (v2)' })
     expect(s.settings().destinations.map(d => d.environment)).toEqual(['.hidden', 'prod eu (v2)'])
+  })
+
+  it('takes everything after OWNER/REPO/ as the environment name, "/" included (issue 21, item 6)', () => {
+    const s = settingsFrom({
+      destinations: 'env:octo/app/production/eu\nenv:octo/app/a/b/c\nenv:octo/app/..x/.y./z..'
+    })
+    expect(
+      s.settings().destinations.map(({ kind, owner, repo, environment, label }) => ({
+        kind,
+        owner,
+        repo,
+        environment,
+        label
+      }))
+    ).toEqual([
+      {
+        kind: 'env',
+        owner: 'octo',
+        repo: 'app',
+        environment: 'production/eu',
+        label: 'env:octo/app/production/eu'
+      },
+      {
+        kind: 'env',
+        owner: 'octo',
+        repo: 'app',
+        environment: 'a/b/c',
+        label: 'env:octo/app/a/b/c'
+      },
+      {
+        kind: 'env',
+        owner: 'octo',
+        repo: 'app',
+        environment: '..x/.y./z..',
+        label: 'env:octo/app/..x/.y./z..'
+      }
+    ])
+  })
+
+  it('tells env:octo/app/production/eu and env:octo/app/production apart, and a repeat by case', () => {
+    expect(
+      problemsOf({
+        destinations:
+          'env:octo/app/production/eu\nenv:octo/app/production\nenv:octo/app/Production/EU'
+      })
+    ).toEqual(['destinations lists "env:octo/app/Production/EU" twice'])
   })
 })
 

@@ -368,6 +368,37 @@ describe('GitHubSecretStore: every kind, org visibility, shadowing', () => {
     expect(github.requests.filter(r => r.path === '/repos/acme/web/environments')).toHaveLength(1)
   })
 
+  it('checks an environment whose name holds "/" through its encoded path (issue 21, item 6)', async () => {
+    // octo/app has the environment prod/eu (beforeEach); its HIVE_API_KEY shadows the repository's.
+    github.setSecretPlain(
+      { owner: 'octo', repo: 'app', environment: 'prod/eu' },
+      'HIVE_API_KEY',
+      'x'
+    )
+    const repo = destination('repo:octo/app')
+    const prepared = await store(TOKEN, {
+      destinations: [repo],
+      workflowRepository: 'octo/app'
+    }).prepare(repo)
+    await prepared.pending
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^repo:octo\/app: workflows of octo\/app read HIVE_API_KEY from environment "prod\/eu" of octo\/app instead .* Add env:octo\/app\/prod\/eu to destinations, or delete that secret\.$/
+      )
+    ])
+    const paths = github.requests.map(r => `${r.status} ${r.path}`)
+    expect(paths).toContain('200 /repos/octo/app/environments')
+    expect(paths).toContain('200 /repos/octo/app/environments/prod%2Feu/secrets/HIVE_API_KEY')
+    expect(github.requests.filter(r => r.path.includes('/prod/eu'))).toEqual([])
+
+    // Listed as a destination (the advice taken), it shadows nothing.
+    warnings.length = 0
+    const both = [repo, destination('env:octo/app/prod/eu')]
+    const s = store(TOKEN, { destinations: both, workflowRepository: 'octo/app' })
+    for (const d of both) await (await s.prepare(d)).pending
+    expect(warnings).toEqual([])
+  })
+
   it('does not warn when the narrower secret is itself a destination, or belongs elsewhere', async () => {
     github.setSecretPlain({ owner: 'acme', repo: 'web' }, 'HIVE_API_KEY', 'hv_old')
     const destinations = ['org:acme', 'repo:acme/web'].map(destination)
