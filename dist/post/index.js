@@ -31563,7 +31563,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
  * Where a secret is written: `kind:target`, and one table of GitHub endpoints per kind.
  * Adding a kind is adding a row, not a branch.
  */
-const SECRETS = 'repository permission "Secrets: write"';
+const SECRETS = 'repository permission "Secrets: read and write"';
 const KINDS = {
     repo: {
         level: 'repo',
@@ -31578,7 +31578,7 @@ const KINDS = {
         service: 'actions',
         syntax: 'env:OWNER/REPO/ENVIRONMENT',
         permission: {
-            fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
+            fineGrained: 'repository permissions "Secrets: read and write" and "Environments: read and write"',
             classic: 'repo'
         },
         onEnterpriseServer: true,
@@ -31588,7 +31588,10 @@ const KINDS = {
         level: 'org',
         service: 'actions',
         syntax: 'org:ORG[?visibility=private|all]',
-        permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
+        permission: {
+            fineGrained: 'organization permission "Secrets: read and write"',
+            classic: 'admin:org'
+        },
         onEnterpriseServer: true,
         appsMayWrite: true
     },
@@ -31597,7 +31600,7 @@ const KINDS = {
         service: 'dependabot',
         syntax: 'dependabot:OWNER/REPO',
         permission: {
-            fineGrained: 'repository permission "Dependabot secrets: write"',
+            fineGrained: 'repository permission "Dependabot secrets: read and write"',
             classic: 'repo'
         },
         onEnterpriseServer: true,
@@ -31608,7 +31611,7 @@ const KINDS = {
         service: 'dependabot',
         syntax: 'dependabot-org:ORG[?visibility=private|all]',
         permission: {
-            fineGrained: 'organization permission "Dependabot secrets: write"',
+            fineGrained: 'organization permission "Dependabot secrets: read and write"',
             classic: 'admin:org'
         },
         onEnterpriseServer: true,
@@ -31619,7 +31622,7 @@ const KINDS = {
         service: 'codespaces',
         syntax: 'codespaces:OWNER/REPO',
         permission: {
-            fineGrained: 'repository permission "Codespaces secrets: write"',
+            fineGrained: 'repository permission "Codespaces secrets: read and write"',
             classic: 'repo'
         },
         onEnterpriseServer: false,
@@ -31630,7 +31633,7 @@ const KINDS = {
         service: 'codespaces',
         syntax: 'codespaces-org:ORG[?visibility=private|all]',
         permission: {
-            fineGrained: 'organization permission "Codespaces secrets: write" (a fine-grained token; GitHub Apps ' +
+            fineGrained: 'organization permission "Codespaces secrets: read and write" (a fine-grained token; GitHub Apps ' +
                 'cannot write org Codespaces secrets)',
             classic: 'admin:org'
         },

@@ -44,7 +44,7 @@ export interface KindSpec {
   appsMayWrite: boolean
 }
 
-const SECRETS = 'repository permission "Secrets: write"'
+const SECRETS = 'repository permission "Secrets: read and write"'
 
 export const KINDS: Record<DestinationKind, KindSpec> = {
   repo: {
@@ -60,7 +60,8 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     service: 'actions',
     syntax: 'env:OWNER/REPO/ENVIRONMENT',
     permission: {
-      fineGrained: 'repository permissions "Secrets: write" and "Environments: write"',
+      fineGrained:
+        'repository permissions "Secrets: read and write" and "Environments: read and write"',
       classic: 'repo'
     },
     onEnterpriseServer: true,
@@ -70,7 +71,10 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     level: 'org',
     service: 'actions',
     syntax: 'org:ORG[?visibility=private|all]',
-    permission: { fineGrained: 'organization permission "Secrets: write"', classic: 'admin:org' },
+    permission: {
+      fineGrained: 'organization permission "Secrets: read and write"',
+      classic: 'admin:org'
+    },
     onEnterpriseServer: true,
     appsMayWrite: true
   },
@@ -79,7 +83,7 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     service: 'dependabot',
     syntax: 'dependabot:OWNER/REPO',
     permission: {
-      fineGrained: 'repository permission "Dependabot secrets: write"',
+      fineGrained: 'repository permission "Dependabot secrets: read and write"',
       classic: 'repo'
     },
     onEnterpriseServer: true,
@@ -90,7 +94,7 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     service: 'dependabot',
     syntax: 'dependabot-org:ORG[?visibility=private|all]',
     permission: {
-      fineGrained: 'organization permission "Dependabot secrets: write"',
+      fineGrained: 'organization permission "Dependabot secrets: read and write"',
       classic: 'admin:org'
     },
     onEnterpriseServer: true,
@@ -101,7 +105,7 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     service: 'codespaces',
     syntax: 'codespaces:OWNER/REPO',
     permission: {
-      fineGrained: 'repository permission "Codespaces secrets: write"',
+      fineGrained: 'repository permission "Codespaces secrets: read and write"',
       classic: 'repo'
     },
     onEnterpriseServer: false,
@@ -113,7 +117,7 @@ export const KINDS: Record<DestinationKind, KindSpec> = {
     syntax: 'codespaces-org:ORG[?visibility=private|all]',
     permission: {
       fineGrained:
-        'organization permission "Codespaces secrets: write" (a fine-grained token; GitHub Apps ' +
+        'organization permission "Codespaces secrets: read and write" (a fine-grained token; GitHub Apps ' +
         'cannot write org Codespaces secrets)',
       classic: 'admin:org'
     },

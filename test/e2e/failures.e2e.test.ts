@@ -113,7 +113,7 @@ describe('destinations that refuse the write', () => {
     const text = errorText(run)
     expect(text).toContain('env:octo/app/production')
     expect(text).toMatch(/403/)
-    expect(text).toMatch(/Environments: write/)
+    expect(text).toMatch(/Environments: read and write/)
     expect(text).toContain(`old key ${w.ci.id} was not revoked`)
     expect(run.outputs.rotated).toBe('false')
     expect(run.outputs['revoked-key-ids']).toBe('')
@@ -142,7 +142,7 @@ describe('destinations that refuse the write', () => {
     const text = errorText(run)
     expect(text).toContain('repo:octo/app')
     expect(text).toContain('env:octo/app/production')
-    expect(text).toMatch(/Secrets: write/)
+    expect(text).toMatch(/Secrets: read and write/)
     expect(run.outputs.rotated).toBe('false')
     expect(run.outputs['revoked-key-ids']).toBe(newKey.id)
     expect(destinationStatuses(run)).toEqual({

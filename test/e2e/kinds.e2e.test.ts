@@ -190,11 +190,19 @@ describe('an environment whose name holds "/" (issue 21, item 6)', () => {
 
 describe('refusals name the cause, before anything changes', () => {
   it.each([
-    ['org:octo', 'organization permission "Secrets: write"', 'admin:org'],
-    ['dependabot:octo/app', 'repository permission "Dependabot secrets: write"', 'repo'],
-    ['dependabot-org:octo', 'organization permission "Dependabot secrets: write"', 'admin:org'],
-    ['codespaces:octo/app', 'repository permission "Codespaces secrets: write"', 'repo'],
-    ['codespaces-org:octo', 'organization permission "Codespaces secrets: write"', 'admin:org']
+    ['org:octo', 'organization permission "Secrets: read and write"', 'admin:org'],
+    ['dependabot:octo/app', 'repository permission "Dependabot secrets: read and write"', 'repo'],
+    [
+      'dependabot-org:octo',
+      'organization permission "Dependabot secrets: read and write"',
+      'admin:org'
+    ],
+    ['codespaces:octo/app', 'repository permission "Codespaces secrets: read and write"', 'repo'],
+    [
+      'codespaces-org:octo',
+      'organization permission "Codespaces secrets: read and write"',
+      'admin:org'
+    ]
   ])(
     '403 at %s names the permission it needs',
     async (label, fine, classic) => {

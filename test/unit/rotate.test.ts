@@ -235,7 +235,9 @@ describe('rotate', () => {
     expect(world.hive.accepts(world.ci.value)).toBe(true)
     expect(h.report.rotated).toBe(false)
     expect(h.report.destinations.map(d => d.status)).toEqual(['updated', 'failed'])
-    expect(h.report.destinations[1].detail).toMatch(/Secrets: write.*Environments: write/)
+    expect(h.report.destinations[1].detail).toMatch(
+      /Secrets: read and write.*Environments: read and write/
+    )
   })
 
   it('revokes the new key when every destination definitely refused it', async () => {

@@ -118,7 +118,7 @@ describe('GitHubSecretStore', () => {
     expect(e.message).toMatch(
       /^GitHub answered 403 reading the public key of repository octo\/app \(repo:octo\/app\): Resource not accessible/
     )
-    expect(e.message).toContain('repository permission "Secrets: write"')
+    expect(e.message).toContain('repository permission "Secrets: read and write"')
     expect(e.message).toContain('"repo" scope (classic token)')
     expect(e.message).toContain('GitHub says it accepts: secrets=')
     // a personal access token is not told about GITHUB_TOKEN
@@ -295,31 +295,31 @@ describe('GitHubSecretStore: every kind, org visibility, shadowing', () => {
   it.each([
     [
       'org:acme',
-      'organization permission "Secrets: write"',
+      'organization permission "Secrets: read and write"',
       'admin:org',
       'organization_secrets=read'
     ],
     [
       'dependabot:octo/app',
-      'repository permission "Dependabot secrets: write"',
+      'repository permission "Dependabot secrets: read and write"',
       'repo',
       'dependabot_secrets=read'
     ],
     [
       'dependabot-org:acme',
-      'organization permission "Dependabot secrets: write"',
+      'organization permission "Dependabot secrets: read and write"',
       'admin:org',
       'organization_dependabot_secrets=read'
     ],
     [
       'codespaces:octo/app',
-      'repository permission "Codespaces secrets: write"',
+      'repository permission "Codespaces secrets: read and write"',
       'repo',
       'codespaces_secrets=read'
     ],
     [
       'codespaces-org:acme',
-      'organization permission "Codespaces secrets: write"',
+      'organization permission "Codespaces secrets: read and write"',
       'admin:org',
       'organization_codespaces_secrets=read'
     ]
