@@ -18,8 +18,14 @@
 import type { ChildProcess } from 'node:child_process'
 import { describe, expect, it } from '@jest/globals'
 import { runAction, leaks, type ActionRun } from '../support/run-action.js'
-import { cancelLikeRunner, runPostStep, SIGTERM_AFTER_MS } from '../support/runner.js'
+import {
+  cancelLikeRunner,
+  runPostStep,
+  SIGTERM_AFTER_MS,
+  type CancelOutcome
+} from '../support/runner.js'
 import { runUntilHeld } from '../support/held-run.js'
+import type { Hold } from '../support/hold-proxy.js'
 import { nextRunKey } from '../support/inprocess.js'
 import { expectConverged } from '../support/convergence.js'
 import type { World } from '../support/world.js'
@@ -75,6 +81,33 @@ async function runAgain(w: World, inputs: Record<string, string> = {}): Promise<
   })
   expect(leaks(run, allSecrets(w))).toEqual([])
   return run
+}
+
+/** The verify path's first request: the new key's first probe, in the test step. */
+const FIRST_PROBE: Hold = { method: 'GET', path: '/executions-cli/executions', phase: 'request' }
+
+/**
+ * Runs the action until `hold` is held, then stops it: SIGKILL, or the runner's cancel sequence
+ * ('cancel'). Resolves with the main step's run (for the post step) and the cancel outcome.
+ */
+async function stopWhenHeld(
+  w: World,
+  which: 'hive' | 'github',
+  hold: Hold,
+  how: 'kill' | 'cancel',
+  inputs: Record<string, string> = {}
+): Promise<{ main: ActionRun; cancel?: CancelOutcome }> {
+  const held = await runUntilHeld(w, which, hold, inputs)
+  try {
+    if (how === 'kill') {
+      held.child.kill('SIGKILL')
+      return { main: await held.running }
+    }
+    const [cancel, main] = await Promise.all([cancelLikeRunner(held.child), held.running])
+    return { main, cancel }
+  } finally {
+    await held.proxy.stop()
+  }
 }
 
 describe('a Hive whose create revokes the old key', () => {
@@ -165,38 +198,18 @@ describe('a Hive whose create revokes the old key', () => {
   it('SIGINT during the test: the clean-up keeps and stores the new key', async () => {
     const w = world()
     createRevokesOldKey(w)
-    const held = await runUntilHeld(w, 'hive', {
-      method: 'GET',
-      path: '/executions-cli/executions',
-      phase: 'request'
-    })
-    try {
-      const [cancel, run] = await Promise.all([cancelLikeRunner(held.child), held.running])
-      expect(cancel.exitMs).toBeLessThan(SIGTERM_AFTER_MS)
-      expect(run.code).toBe(1)
-      const fresh = w.hive.keys().find(k => k.name.startsWith(ROTATION))!
-      expectAllHold(w, fresh.id)
-      expect(leaks(run, allSecrets(w))).toEqual([])
-    } finally {
-      await held.proxy.stop()
-    }
+    const { main: run, cancel } = await stopWhenHeld(w, 'hive', FIRST_PROBE, 'cancel')
+    expect(cancel!.exitMs).toBeLessThan(SIGTERM_AFTER_MS)
+    expect(run.code).toBe(1)
+    const fresh = w.hive.keys().find(k => k.name.startsWith(ROTATION))!
+    expectAllHold(w, fresh.id)
+    expect(leaks(run, allSecrets(w))).toEqual([])
   }, 30_000)
 
   it('a kill in the test step, then the post step and a recovery: no live key left unheld', async () => {
     const w = world()
     createRevokesOldKey(w)
-    const held = await runUntilHeld(w, 'hive', {
-      method: 'GET',
-      path: '/executions-cli/executions',
-      phase: 'request'
-    })
-    let main: ActionRun
-    try {
-      held.child.kill('SIGKILL')
-      main = await held.running
-    } finally {
-      await held.proxy.stop()
-    }
+    const { main } = await stopWhenHeld(w, 'hive', FIRST_PROBE, 'kill')
     const fresh = w.hive.keys().find(k => k.name.startsWith(ROTATION))!
     const post = await runPostStep(main, { inputs: w.inputs(), env: w.env })
     expect(post.code).toBe(0)
@@ -243,18 +256,16 @@ describe('two overlapping runs', () => {
 describe('the post step and what it may revoke', () => {
   it('killed mid-create, the list shows the admin key under the asked name, the old key’s check 503: nothing of theirs is revoked', async () => {
     const w = world()
-    const held = await runUntilHeld(w, 'hive', {
-      method: 'POST',
-      path: '/api-keys',
-      phase: 'response'
-    })
-    let main: ActionRun
-    try {
-      held.child.kill('SIGKILL')
-      main = await held.running
-    } finally {
-      await held.proxy.stop()
-    }
+    const { main } = await stopWhenHeld(
+      w,
+      'hive',
+      {
+        method: 'POST',
+        path: '/api-keys',
+        phase: 'response'
+      },
+      'kill'
+    )
     const asked = w.hive.requests.find(r => r.method === 'POST')!.body as { name: string }
     w.hive.tamper({
       method: 'GET',
@@ -288,18 +299,16 @@ describe('a Hive that cuts names at 100 characters', () => {
   it('killed mid-store, the post step and two re-runs retire the old key', async () => {
     const w = world()
     w.hive.options.nameMaxLength = 100
-    const held = await runUntilHeld(w, 'github', {
-      method: 'PUT',
-      path: /environments\/production\/secrets\/HIVE_API_KEY$/,
-      phase: 'request'
-    })
-    let main: ActionRun
-    try {
-      held.child.kill('SIGKILL')
-      main = await held.running
-    } finally {
-      await held.proxy.stop()
-    }
+    const { main } = await stopWhenHeld(
+      w,
+      'github',
+      {
+        method: 'PUT',
+        path: /environments\/production\/secrets\/HIVE_API_KEY$/,
+        phase: 'request'
+      },
+      'kill'
+    )
     await runPostStep(main, { inputs: w.inputs(), env: w.env })
     for (let i = 0; i < 2; i++) await runAgain(w)
     expect(w.hive.accepts(w.ci.value)).toBe(false)
@@ -314,18 +323,7 @@ describe('no orphan after a cancel', () => {
     // Every DELETE of the main step's clean-up answers 503 (retries included); Hive has
     // recovered by the time the post step runs.
     w.hive.addFault({ method: 'DELETE', path: /^\/api-keys\//, status: 503, times: 100 })
-    const held = await runUntilHeld(w, 'hive', {
-      method: 'GET',
-      path: '/executions-cli/executions',
-      phase: 'request'
-    })
-    let main: ActionRun
-    try {
-      const [, run] = await Promise.all([cancelLikeRunner(held.child), held.running])
-      main = run
-    } finally {
-      await held.proxy.stop()
-    }
+    const { main } = await stopWhenHeld(w, 'hive', FIRST_PROBE, 'cancel')
     const fresh = w.hive.keys().find(k => k.name.startsWith(ROTATION))!
     expect(w.hive.accepts(fresh.value)).toBe(true)
     w.hive.clearFaults()
@@ -370,19 +368,13 @@ describe('no orphan after a cancel', () => {
 
   it('a killed emergency run: its new key is marked stopped, and the recovery at once proceeds', async () => {
     const w = world()
-    const held = await runUntilHeld(
+    const { main } = await stopWhenHeld(
       w,
       'hive',
       { method: 'GET', path: '/executions-cli/executions', phase: 'request', nth: 2 },
+      'kill',
       { mode: 'emergency' }
     )
-    let main: ActionRun
-    try {
-      held.child.kill('SIGKILL')
-      main = await held.running
-    } finally {
-      await held.proxy.stop()
-    }
     const fresh = w.hive.keys().find(k => k.name.startsWith(ROTATION))!
     await runPostStep(main, { inputs: w.inputs({ mode: 'emergency' }), env: w.env })
     expect(w.hive.key(fresh.id)!.name).toContain(' stopped ')
