@@ -18,7 +18,8 @@
 import { describeScope } from './plan.js'
 import { sameExpiry, sameScope } from './scope.js'
 import { RotationError } from './steps.js'
-import { discardUnheld, oldKeyDied, unchanged, type Created, type Ready, type Run } from './run.js'
+import { unchanged, type Created, type Ready, type Run } from './run.js'
+import { discardUnheld, oldKeyDied } from './store-key.js'
 import { CancelledError } from '../cancel.js'
 import { readUsageAhead } from './retire.js'
 
