@@ -254,6 +254,12 @@ function findLeftovers(keyName, active, current, adminKeyId, now) {
  * A predecessor named by id, or by `prefix:<prefix>` (a recovery's record of a key whose id it
  * could not read): the one active key with exactly that prefix, created before its successor.
  * Two or more such keys name none: a prefix is short, and a wrong key must never be taken.
+ *
+ * Why a prefix is enough here: the recovery that wrote it had confirmed that no active key had
+ * that prefix (preflight.ts, deadOrListed), so a key matching it now was either created after
+ * the successor (refused above) or inactive then and active again since: the dead key itself,
+ * revived (a Hive glitch, an expiry lengthened). Any other key sharing the prefix would have
+ * had to be revived in the same way.
  */
 function resolvePrefix(named, active, successor) {
     if (!named.startsWith('prefix:'))
