@@ -564,6 +564,7 @@ async function canaryStep(run, ready, created) {
     const { newKey } = created;
     const canaryId = (0,external_node_crypto_.randomBytes)(8).toString('hex');
     const sleep = deps.sleep ?? (ms => run.cancellation.sleep(ms));
+    const pollMs = deps.canaryPollMs ?? POLL_MS;
     const admin = adminAfterStore(run, created);
     const before = await readUse(run, admin, newKey.id);
     const since = deps.now();
@@ -577,7 +578,14 @@ async function canaryStep(run, ready, created) {
     report.canary = records;
     const under = [];
     dispatched.set(run, under);
-    await Promise.all(s.canaryWorkflows.map((w, i) => oneCanary(run, runner, w, records[i], { canaryId, since, sleep, under, newKeyId: newKey.id })));
+    await Promise.all(s.canaryWorkflows.map((w, i) => oneCanary(run, runner, w, records[i], {
+        canaryId,
+        since,
+        sleep,
+        pollMs,
+        under,
+        newKeyId: newKey.id
+    })));
     const after = await readUse(run, admin, newKey.id);
     const used = usedSince(before, after, since);
     for (const r of records)
@@ -620,7 +628,7 @@ async function oneCanary(run, runner, w, record, ctx) {
     // GitHub did not name the run (GHES before 3.21): find it by the canary-id in its title.
     const start = deps.now().getTime();
     while (!found && deps.now().getTime() - start < FIND_RUN_MS) {
-        await ctx.sleep(POLL_MS);
+        await ctx.sleep(ctx.pollMs);
         found = await runner
             .findRun(w, ctx.canaryId, new Date(ctx.since.getTime() - SKEW_MS))
             .catch((error) => {
@@ -643,7 +651,7 @@ async function oneCanary(run, runner, w, record, ctx) {
     const deadline = start + s.canaryTimeoutMinutes * 60_000;
     let failures = 0;
     for (;;) {
-        await ctx.sleep(POLL_MS);
+        await ctx.sleep(ctx.pollMs);
         try {
             const state = await runner.state(w, found.id);
             failures = 0;

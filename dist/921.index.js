@@ -261,23 +261,21 @@ class AppInstallations {
 /* unused harmony exports WRITE_SPACING_MS, writeSpacingFor, MAX_BODY_BYTES, GitHubGuardError, guardedFetch */
 /* harmony import */ var _actions_github__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1351);
 /* harmony import */ var _actions_github_lib_utils__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(846);
-/* harmony import */ var _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(9735);
-/* harmony import */ var _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_10__ = __webpack_require__(6856);
+/* harmony import */ var _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(9735);
+/* harmony import */ var _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_9__ = __webpack_require__(6856);
 /* harmony import */ var bottleneck_light_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(3251);
 /* harmony import */ var bottleneck_light_js__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(bottleneck_light_js__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6752);
-/* harmony import */ var _body_js__WEBPACK_IMPORTED_MODULE_8__ = __webpack_require__(8255);
-/* harmony import */ var _hive_http_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(7480);
-/* harmony import */ var _http_agent_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6117);
-/* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(8992);
-/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(833);
+/* harmony import */ var _body_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(8255);
+/* harmony import */ var _http_agent_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(6117);
+/* harmony import */ var _text_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(8992);
+/* harmony import */ var _cancel_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(833);
 
 
 
 
 // @ts-expect-error: bottleneck ships types for its full build only; the light build (the one the
 // throttling plugin itself uses, so the bundle holds one copy) has the same Group API.
-
 
 
 
@@ -293,17 +291,7 @@ const WRITE_SPACING_MS = 1000;
  * real GitHub, or anything else, always gets GitHub's one second.
  */
 function writeSpacingFor(baseUrl, env) {
-    const raw = env.HIVE_ROTATE_KEY_WRITE_SPACING_MS;
-    if (raw === undefined || !/^\d{1,5}$/.test(raw.trim()))
-        return WRITE_SPACING_MS;
-    let host;
-    try {
-        host = new URL(baseUrl).hostname;
-    }
-    catch {
-        return WRITE_SPACING_MS;
-    }
-    return (0,_hive_http_js__WEBPACK_IMPORTED_MODULE_4__.isLoopbackHost)(host) ? Number(raw.trim()) : WRITE_SPACING_MS;
+    return (0,_http_agent_js__WEBPACK_IMPORTED_MODULE_4__.loopbackTestHookMs)('HIVE_ROTATE_KEY_WRITE_SPACING_MS', baseUrl, env) ?? WRITE_SPACING_MS;
 }
 const Bottleneck = (bottleneck_light_js__WEBPACK_IMPORTED_MODULE_2___default());
 /**
@@ -364,7 +352,7 @@ class GitHubGuardError extends Error {
  *   costs at most that much memory.
  */
 function guardedFetch(options) {
-    const base = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_5__/* .fetch */ .hd;
+    const base = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_4__.fetch;
     const origin = new URL(options.baseUrl).origin;
     const { timeoutMs, maxBodyBytes } = options;
     const masked = new Set();
@@ -386,7 +374,7 @@ function guardedFetch(options) {
             target = '(not a URL)';
         }
         if (target !== origin) {
-            throw new GitHubGuardError(`refused to send a request to ${(0,_text_js__WEBPACK_IMPORTED_MODULE_7__/* .sanitize */ .aj)(target, [], 100)}: only ${origin} ` +
+            throw new GitHubGuardError(`refused to send a request to ${(0,_text_js__WEBPACK_IMPORTED_MODULE_6__/* .sanitize */ .aj)(target, [], 100)}: only ${origin} ` +
                 '(GITHUB_API_URL) gets the token, and a link or page elsewhere is not followed', false);
         }
         // After a stop nothing new is sent (the error is not retried: noRetryOfGuardRefusals).
@@ -414,7 +402,7 @@ function guardedFetch(options) {
         }
         let body;
         try {
-            body = await (0,_body_js__WEBPACK_IMPORTED_MODULE_8__/* .readCapped */ .E)(response, maxBodyBytes, signal);
+            body = await (0,_body_js__WEBPACK_IMPORTED_MODULE_7__/* .readCapped */ .E)(response, maxBodyBytes, signal);
         }
         catch (error) {
             if (deadline.aborted)
@@ -452,7 +440,7 @@ function pluginOptions(options) {
     const cap = options.maxRateLimitWaitSeconds ?? MAX_RATE_LIMIT_WAIT_SECONDS;
     const waitUnit = options.retryAfterBaseValue ?? 1000;
     const onLimit = (what) => async (retryAfter, request, _o, count) => {
-        const where = `GitHub ${what} on ${request.method} ${(0,_text_js__WEBPACK_IMPORTED_MODULE_7__/* .sanitize */ .aj)(request.url, [], 150)}`;
+        const where = `GitHub ${what} on ${request.method} ${(0,_text_js__WEBPACK_IMPORTED_MODULE_6__/* .sanitize */ .aj)(request.url, [], 150)}`;
         if (!(retryAfter <= cap)) {
             options.warn(`${where}: GitHub asks to wait ${retryAfter} s, longer than the ${cap} s this action ` +
                 'waits; giving up (nothing more is sent for this request)');
@@ -465,7 +453,7 @@ function pluginOptions(options) {
         // The wait is ours, not the plugin's (its retryAfterBaseValue is 0), so a stop ends it:
         // the request then fails as rate-limited, and the run stops.
         try {
-            await (options.cancellation ?? (0,_cancel_js__WEBPACK_IMPORTED_MODULE_6__/* .neverCancelled */ .YX)()).sleep(retryAfter * waitUnit);
+            await (options.cancellation ?? (0,_cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .neverCancelled */ .YX)()).sleep(retryAfter * waitUnit);
             return true;
         }
         catch {
@@ -506,7 +494,7 @@ function noRetryOfGuardRefusals(octokit) {
     octokit.hook.error('request', (error, options) => {
         const request = options.request;
         const cause = error.cause;
-        if (request && (cause instanceof GitHubGuardError || cause instanceof _cancel_js__WEBPACK_IMPORTED_MODULE_6__/* .CancelledError */ .cc)) {
+        if (request && (cause instanceof GitHubGuardError || cause instanceof _cancel_js__WEBPACK_IMPORTED_MODULE_5__/* .CancelledError */ .cc)) {
             request.retries = 0;
         }
         throw error;
@@ -522,7 +510,7 @@ function guardRefusal(error) {
 }
 /** A client that authenticates with a token: a PAT, or an installation token minted here. */
 function createGitHubClient(options) {
-    return withApiVersion((0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(options.token, pluginOptions(options), noRetryOfGuardRefusals, _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_9__/* .retry */ .L, _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_10__/* .throttling */ .A));
+    return withApiVersion((0,_actions_github__WEBPACK_IMPORTED_MODULE_0__/* .getOctokit */ .Q)(options.token, pluginOptions(options), noRetryOfGuardRefusals, _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_8__/* .retry */ .L, _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_9__/* .throttling */ .A));
 }
 /** Every request names the REST API version this code was written against. */
 function withApiVersion(client) {
@@ -537,7 +525,7 @@ function withApiVersion(client) {
  * used for a secret: see auth.ts.
  */
 function createAppClient(options) {
-    const App = _actions_github_lib_utils__WEBPACK_IMPORTED_MODULE_1__/* .GitHub */ .gq.plugin(noRetryOfGuardRefusals, _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_9__/* .retry */ .L, _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_10__/* .throttling */ .A);
+    const App = _actions_github_lib_utils__WEBPACK_IMPORTED_MODULE_1__/* .GitHub */ .gq.plugin(noRetryOfGuardRefusals, _octokit_plugin_retry__WEBPACK_IMPORTED_MODULE_8__/* .retry */ .L, _octokit_plugin_throttling__WEBPACK_IMPORTED_MODULE_9__/* .throttling */ .A);
     return withApiVersion(new App({
         ...pluginOptions(options),
         authStrategy: options.authStrategy,

@@ -28879,7 +28879,7 @@ __nccwpck_require__.r(__webpack_exports__);
 /* harmony export */   KEY_PATTERN: () => (/* binding */ KEY_PATTERN),
 /* harmony export */   MAX_BODY_BYTES: () => (/* binding */ MAX_BODY_BYTES),
 /* harmony export */   MAX_RETRY_AFTER_MS: () => (/* binding */ MAX_RETRY_AFTER_MS),
-/* harmony export */   isLoopbackHost: () => (/* reexport safe */ _http_agent_js__WEBPACK_IMPORTED_MODULE_0__.cW),
+/* harmony export */   isLoopbackHost: () => (/* reexport safe */ _http_agent_js__WEBPACK_IMPORTED_MODULE_0__.isLoopbackHost),
 /* harmony export */   pathProblem: () => (/* binding */ pathProblem)
 /* harmony export */ });
 /* harmony import */ var _body_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8255);
@@ -29042,7 +29042,7 @@ class HiveHttp {
             throw new Error('hive-url is not a valid URL');
         }
         // Settings checks this too; this is the layer that actually sends the key, so it checks again.
-        if (base.protocol === 'http:' && !(0,_http_agent_js__WEBPACK_IMPORTED_MODULE_0__/* .isLoopbackHost */ .cW)(base.hostname)) {
+        if (base.protocol === 'http:' && !(0,_http_agent_js__WEBPACK_IMPORTED_MODULE_0__.isLoopbackHost)(base.hostname)) {
             throw new Error(`hive-url must use https: plain http would send the key in clear text to ${base.origin} ` +
                 '(http is allowed only for localhost, 127.0.0.0/8 and [::1])');
         }
@@ -29064,7 +29064,7 @@ class HiveHttp {
         this.sleep = options.sleep ?? (ms => this.cancellation.sleep(ms));
         this.random = options.random ?? Math.random;
         this.now = options.now ?? Date.now;
-        this.fetch = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_0__/* .fetch */ .hd;
+        this.fetch = options.fetch ?? _http_agent_js__WEBPACK_IMPORTED_MODULE_0__.fetch;
         this.debug = options.debug ?? (() => { });
     }
     /** How many requests (attempts, retries included) this client has sent with the key. */
@@ -29302,11 +29302,14 @@ const PERMISSIONS = ['read-only', 'read-write', 'admin'];
 /***/ 6117:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
+__nccwpck_require__.r(__webpack_exports__);
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   cW: () => (/* binding */ isLoopbackHost),
-/* harmony export */   hd: () => (/* binding */ fetch)
+/* harmony export */   fetch: () => (/* binding */ fetch),
+/* harmony export */   httpDispatcher: () => (/* binding */ httpDispatcher),
+/* harmony export */   isLoopbackHost: () => (/* binding */ isLoopbackHost),
+/* harmony export */   loopbackTestHookMs: () => (/* binding */ loopbackTestHookMs),
+/* harmony export */   routeFor: () => (/* binding */ routeFor)
 /* harmony export */ });
-/* unused harmony exports routeFor, httpDispatcher */
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
 /**
  * The one HTTP stack of the process: undici (the copy @actions/github and @actions/http-client
@@ -29349,6 +29352,25 @@ function routeFor(origin) {
     if (url.protocol === 'http:')
         return isLoopbackHost(url.hostname) ? 'direct' : 'refused';
     return 'environment';
+}
+/**
+ * A test hook's value: a plain count of milliseconds in the environment variable `name`, honoured
+ * only when `baseUrl`'s host is loopback (an emulator). Anything else (a real GitHub, a value
+ * that is not 0 to 99999, no variable) is `undefined`: the action's own pace stands. The
+ * end-to-end tests use these so that they don't wait on GitHub's pace against an emulator.
+ */
+function loopbackTestHookMs(name, baseUrl, env) {
+    const raw = env[name];
+    if (raw === undefined || !/^\d{1,5}$/.test(raw.trim()))
+        return undefined;
+    let host;
+    try {
+        host = new URL(baseUrl).hostname;
+    }
+    catch {
+        return undefined;
+    }
+    return isLoopbackHost(host) ? Number(raw.trim()) : undefined;
 }
 let dispatcher;
 /**
@@ -33912,12 +33934,13 @@ async function rotation(secrets, out, mask, cancellation) {
         return audit(settings, secrets, out, cancellation);
     // The Hive side and the rotation's steps are loaded only now that the settings are valid (the
     // GitHub side in secretStore): a bad input fails before any of it loads or compiles.
-    const [{ HiveHttp }, { HiveClient }, { rotate }, { Journal }, { journaledKeys, journaledSecrets }] = await Promise.all([
+    const [{ HiveHttp }, { HiveClient }, { rotate }, { Journal }, { journaledKeys, journaledSecrets }, { loopbackTestHookMs }] = await Promise.all([
         Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 7480)),
         __nccwpck_require__.e(/* import() */ 963).then(__nccwpck_require__.bind(__nccwpck_require__, 6963)),
         __nccwpck_require__.e(/* import() */ 598).then(__nccwpck_require__.bind(__nccwpck_require__, 8598)),
         __nccwpck_require__.e(/* import() */ 905).then(__nccwpck_require__.bind(__nccwpck_require__, 1905)),
-        __nccwpck_require__.e(/* import() */ 72).then(__nccwpck_require__.bind(__nccwpck_require__, 4072))
+        __nccwpck_require__.e(/* import() */ 72).then(__nccwpck_require__.bind(__nccwpck_require__, 4072)),
+        Promise.resolve(/* import() */).then(__nccwpck_require__.bind(__nccwpck_require__, 6117))
     ]);
     // The journal, for the post step: each fact saved in the step state the moment it happens.
     const journal = new Journal((name, value) => saveState(name, value), settings.mode);
@@ -33934,7 +33957,9 @@ async function rotation(secrets, out, mask, cancellation) {
         const { store, workflows } = whenLoaded(github, settings.canaryWorkflows.length > 0);
         const secrets = journaledSecrets(store, journal);
         const now = () => new Date();
-        await rotate(settings, { keys, secrets, workflows, mask, log, now, journal, cancellation }, report);
+        // Test hook: the canary's pace against a loopback emulator (a real GitHub: every 5 s).
+        const canaryPollMs = loopbackTestHookMs('HIVE_ROTATE_KEY_CANARY_POLL_MS', settings.githubApiUrl, process.env);
+        await rotate(settings, { keys, secrets, workflows, mask, log, now, journal, cancellation, canaryPollMs }, report);
     }
     catch (error) {
         failure = describe(error, log);

@@ -98,13 +98,15 @@ async function rotation(
     { HiveClient },
     { rotate },
     { Journal },
-    { journaledKeys, journaledSecrets }
+    { journaledKeys, journaledSecrets },
+    { loopbackTestHookMs }
   ] = await Promise.all([
     import('./hive/http.js'),
     import('./hive/client.js'),
     import('./rotation/rotate.js'),
     import('./rotation/journal.js'),
-    import('./rotation/journaled.js')
+    import('./rotation/journaled.js'),
+    import('./http/agent.js')
   ])
   // The journal, for the post step: each fact saved in the step state the moment it happens.
   const journal = new Journal((name, value) => core.saveState(name, value), settings.mode)
@@ -124,9 +126,15 @@ async function rotation(
     const { store, workflows } = whenLoaded(github, settings.canaryWorkflows.length > 0)
     const secrets = journaledSecrets(store, journal)
     const now = () => new Date()
+    // Test hook: the canary's pace against a loopback emulator (a real GitHub: every 5 s).
+    const canaryPollMs = loopbackTestHookMs(
+      'HIVE_ROTATE_KEY_CANARY_POLL_MS',
+      settings.githubApiUrl,
+      process.env
+    )
     await rotate(
       settings,
-      { keys, secrets, workflows, mask, log, now, journal, cancellation },
+      { keys, secrets, workflows, mask, log, now, journal, cancellation, canaryPollMs },
       report
     )
   } catch (error) {

@@ -31889,6 +31889,25 @@ function routeFor(origin) {
         return isLoopbackHost(url.hostname) ? 'direct' : 'refused';
     return 'environment';
 }
+/**
+ * A test hook's value: a plain count of milliseconds in the environment variable `name`, honoured
+ * only when `baseUrl`'s host is loopback (an emulator). Anything else (a real GitHub, a value
+ * that is not 0 to 99999, no variable) is `undefined`: the action's own pace stands. The
+ * end-to-end tests use these so that they don't wait on GitHub's pace against an emulator.
+ */
+function loopbackTestHookMs(name, baseUrl, env) {
+    const raw = env[name];
+    if (raw === undefined || !/^\d{1,5}$/.test(raw.trim()))
+        return undefined;
+    let host;
+    try {
+        host = new URL(baseUrl).hostname;
+    }
+    catch {
+        return undefined;
+    }
+    return isLoopbackHost(host) ? Number(raw.trim()) : undefined;
+}
 let dispatcher;
 /**
  * The process's dispatcher, made on first use (a run that fails on its inputs never makes it).

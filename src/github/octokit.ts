@@ -9,8 +9,7 @@ import BottleneckLight from 'bottleneck/light.js'
 import type BottleneckTypes from 'bottleneck'
 import { Headers as UndiciHeaders, Response as UndiciResponse } from 'undici'
 import { readCapped } from '../body.js'
-import { isLoopbackHost } from '../hive/http.js'
-import { fetch as proxyFetch } from '../http/agent.js'
+import { fetch as proxyFetch, loopbackTestHookMs } from '../http/agent.js'
 import { sanitize } from '../text.js'
 import { CancelledError, neverCancelled, type Cancellation } from '../cancel.js'
 
@@ -55,15 +54,7 @@ export const WRITE_SPACING_MS = 1000
  * real GitHub, or anything else, always gets GitHub's one second.
  */
 export function writeSpacingFor(baseUrl: string, env: NodeJS.ProcessEnv): number {
-  const raw = env.HIVE_ROTATE_KEY_WRITE_SPACING_MS
-  if (raw === undefined || !/^\d{1,5}$/.test(raw.trim())) return WRITE_SPACING_MS
-  let host: string
-  try {
-    host = new URL(baseUrl).hostname
-  } catch {
-    return WRITE_SPACING_MS
-  }
-  return isLoopbackHost(host) ? Number(raw.trim()) : WRITE_SPACING_MS
+  return loopbackTestHookMs('HIVE_ROTATE_KEY_WRITE_SPACING_MS', baseUrl, env) ?? WRITE_SPACING_MS
 }
 
 const Bottleneck = BottleneckLight as typeof BottleneckTypes

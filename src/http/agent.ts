@@ -41,6 +41,28 @@ export function routeFor(origin: string | URL): 'direct' | 'environment' | 'refu
   return 'environment'
 }
 
+/**
+ * A test hook's value: a plain count of milliseconds in the environment variable `name`, honoured
+ * only when `baseUrl`'s host is loopback (an emulator). Anything else (a real GitHub, a value
+ * that is not 0 to 99999, no variable) is `undefined`: the action's own pace stands. The
+ * end-to-end tests use these so that they don't wait on GitHub's pace against an emulator.
+ */
+export function loopbackTestHookMs(
+  name: string,
+  baseUrl: string,
+  env: NodeJS.ProcessEnv
+): number | undefined {
+  const raw = env[name]
+  if (raw === undefined || !/^\d{1,5}$/.test(raw.trim())) return undefined
+  let host: string
+  try {
+    host = new URL(baseUrl).hostname
+  } catch {
+    return undefined
+  }
+  return isLoopbackHost(host) ? Number(raw.trim()) : undefined
+}
+
 let dispatcher: Dispatcher | undefined
 
 /**

@@ -48,6 +48,7 @@ export async function canaryStep(run: Run, ready: Ready, created: Created) {
   const { newKey } = created
   const canaryId = randomBytes(8).toString('hex')
   const sleep = deps.sleep ?? (ms => run.cancellation.sleep(ms))
+  const pollMs = deps.canaryPollMs ?? POLL_MS
   const admin = adminAfterStore(run, created)
   const before = await readUse(run, admin, newKey.id)
   const since = deps.now()
@@ -63,7 +64,14 @@ export async function canaryStep(run: Run, ready: Ready, created: Created) {
   dispatched.set(run, under)
   await Promise.all(
     s.canaryWorkflows.map((w, i) =>
-      oneCanary(run, runner, w, records[i], { canaryId, since, sleep, under, newKeyId: newKey.id })
+      oneCanary(run, runner, w, records[i], {
+        canaryId,
+        since,
+        sleep,
+        pollMs,
+        under,
+        newKeyId: newKey.id
+      })
     )
   )
   const after = await readUse(run, admin, newKey.id)
@@ -107,6 +115,7 @@ async function oneCanary(
     canaryId: string
     since: Date
     sleep: (ms: number) => Promise<void>
+    pollMs: number
     under: { workflow: CanaryWorkflow; run: CanaryRun }[]
     newKeyId: string
   }
@@ -124,7 +133,7 @@ async function oneCanary(
   // GitHub did not name the run (GHES before 3.21): find it by the canary-id in its title.
   const start = deps.now().getTime()
   while (!found && deps.now().getTime() - start < FIND_RUN_MS) {
-    await ctx.sleep(POLL_MS)
+    await ctx.sleep(ctx.pollMs)
     found = await runner
       .findRun(w, ctx.canaryId, new Date(ctx.since.getTime() - SKEW_MS))
       .catch((error: unknown) => {
@@ -146,7 +155,7 @@ async function oneCanary(
   const deadline = start + s.canaryTimeoutMinutes * 60_000
   let failures = 0
   for (;;) {
-    await ctx.sleep(POLL_MS)
+    await ctx.sleep(ctx.pollMs)
     try {
       const state = await runner.state(w, found.id)
       failures = 0

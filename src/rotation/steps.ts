@@ -37,6 +37,11 @@ export interface RotationDeps {
    * Injected so that tests don't wait.
    */
   sleep?: (ms: number) => Promise<void>
+  /**
+   * How often the canary polls a dispatched run (canary.ts); default POLL_MS. main.ts sets it only
+   * from a loopback-only test hook (HIVE_ROTATE_KEY_CANARY_POLL_MS against an emulator).
+   */
+  canaryPollMs?: number
 }
 
 /** A failure the user can act on; its message is the whole explanation (no stack trace). */

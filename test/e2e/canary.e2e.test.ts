@@ -6,8 +6,8 @@
  * with it, checking that /api-keys/current answers the hive-key-id it was given. The tests assert
  * what the emulators hold afterwards: which key every destination holds, which keys Hive accepts.
  *
- * Each canary polls every 5 s (the action's pace, on the real clock here), so each test that
- * dispatches takes 5 s or more.
+ * Against the loopback emulator the canary polls every 100 ms (the test hook
+ * HIVE_ROTATE_KEY_CANARY_POLL_MS that run-action.ts sets; a real GitHub is polled every 5 s).
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
 import type { ChildProcess } from 'node:child_process'

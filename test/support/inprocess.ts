@@ -147,7 +147,7 @@ export function inProcess(world: World, options: InProcessOptions = {}): InProce
                 // Retry-After and retry waits in milliseconds instead of seconds.
                 retryAfterBaseValue: 1,
                 // No one-second spacing of writes (GitHub's guidance, the action's default): the
-                // spacing itself is tested once, in octokit-spacing.test.ts.
+                // spacing itself is tested once, in test-hooks.test.ts.
                 writeSpacingMs: 0,
                 ...(options.githubTimeoutMs ? { timeoutMs: options.githubTimeoutMs } : {})
               })

@@ -79,6 +79,8 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
     // The action's test hook (octokit.ts): no one-second spacing of writes against the loopback
     // GitHub emulator. A test of the spacing itself overrides it (an empty value is ignored).
     HIVE_ROTATE_KEY_WRITE_SPACING_MS: '0',
+    // And the canary polls a dispatched run every 100 ms instead of every 5 s (main.ts).
+    HIVE_ROTATE_KEY_CANARY_POLL_MS: '100',
     ...files,
     ...options.env
   }

@@ -47,7 +47,7 @@ function storeOn(emu: GitHubEmulator, options: Partial<StoreOptions> = {}, token
     warn: m => warnings.push(m),
     debug: () => undefined,
     retryAfterBaseValue: 1,
-    // No one-second spacing of writes (the action's default): octokit-spacing.test.ts tests it.
+    // No one-second spacing of writes (the action's default): test-hooks.test.ts tests it.
     writeSpacingMs: 0
   })
   return new GitHubSecretStore(
