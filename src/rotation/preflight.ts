@@ -115,6 +115,7 @@ async function decide(
   const now = deps.now()
   const active = settled(activeRead)
   for (const key of active) run.knownIds.add(key.id)
+  if (oldKey && dead === undefined) checkCurrentAgainstList(s.hiveApiKey, oldKey, active)
   const found = findLeftovers(s.keyName, active, oldKey, admin.id, now)
   if (found.inFlight) throw inFlightError(found.inFlight, run.emergency)
   // Expected, and left alone: a key given grace by an earlier run (Hive ends it), and with
@@ -200,6 +201,32 @@ async function readCurrentKey(run: Run): Promise<HiveKey | { dead: string }> {
     return {
       dead: hiveMessage ? `Hive said: "${sanitize(hiveMessage, [], 200)}"` : 'Hive gave no reason'
     }
+  }
+}
+
+/**
+ * Which key hive-api-key is, as GET /api-keys/current answered, must agree with the admin's list
+ * of active keys: its prefix starts hive-api-key's value, and the key listed under its id has that
+ * same prefix. An answer that names another key's id would have the run retire a key it never
+ * held (the property test's seed 29: a self-managed key answered as the platform admin key, which
+ * the run then revoked as "the old key"). With a separate admin key, the two current answers
+ * catch a shared id too (decide); this check needs no second key.
+ */
+function checkCurrentAgainstList(hiveApiKey: string, current: HiveKey, active: HiveKey[]) {
+  const listed = active.find(k => k.id === current.id)
+  const problem = !hiveApiKey.startsWith(current.prefix)
+    ? `its prefix ${sanitize(current.prefix)}… is not the start of hive-api-key`
+    : listed && listed.prefix !== current.prefix
+      ? `Hive's key list shows ${sanitize(current.id)} with the prefix ${sanitize(listed.prefix)}…, ` +
+        'which is not the start of hive-api-key'
+      : undefined
+  if (problem) {
+    throw new RotationError(
+      `Hive answered that hive-api-key is the key ${sanitize(current.id)}, but ${problem}: the ` +
+        'answers disagree about which key hive-api-key is. This is a protocol error: nothing was ' +
+        'changed. Check hive-url (and any proxy or gateway that could rewrite answers), and run ' +
+        'again.'
+    )
   }
 }
 

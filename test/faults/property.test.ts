@@ -908,4 +908,19 @@ describe('counterexamples found', () => {
     const { violations } = await check(currentLiesAdminId)
     expect(violations).toEqual([])
   }, 60_000)
+
+  /**
+   * Seed 29, path "261:2:1:3" (found at run 262 of 600; shrunk from three faults to one). A
+   * self-managed key (hive-api-key is an admin key, no hive-admin-key): the first GET
+   * /api-keys/current answered with the platform admin key's id. With one key, there is no second
+   * value to catch the lie (seed 7's mend), so the run took the admin key for the key it rotates:
+   * it stored the new key and then "retired" the platform admin key, revoking a key no destination
+   * held and this rotation never owned; the real old key stayed live, held by nobody. Mended: the
+   * preflight checks the current key's answer against the admin's key list (the key listed under
+   * that id must carry the prefix that starts hive-api-key), and stops with nothing changed.
+   */
+  it('seed 29: a self-managed key answered as the admin key stops the run before any change; it converges', async () => {
+    const { violations } = await check({ ...currentLiesAdminId, variant: 'self-managed' })
+    expect(violations).toEqual([])
+  }, 60_000)
 })

@@ -64,7 +64,7 @@ function harness(wrap: { keys?: Partial<KeyService>; secrets?: Partial<SecretSto
     warn: m => events.push(['warning', m]),
     debug: () => undefined,
     retryAfterBaseValue: 1,
-    // No one-second spacing of writes (the action's default): octokit-spacing.test.ts tests it.
+    // No one-second spacing of writes (the action's default): test-hooks.test.ts tests it.
     writeSpacingMs: 0
   })
   const store = new GitHubSecretStore(
@@ -287,6 +287,44 @@ describe('rotate', () => {
         'Pass an admin key as hive-admin-key.'
     )
     expect(world.hive.keys()).toHaveLength(3)
+    expect(world.github.secretWrites()).toBe(0)
+  })
+
+  it('refuses a current-key answer that names another key’s id, before any change', async () => {
+    // A self-managed admin key: one key, so no second current answer can catch a shared id.
+    const own = world.hive.seedKey({ permission: 'admin', scope: { type: 'all' } })
+    world.hive.tamper({
+      method: 'GET',
+      path: '/api-keys/current',
+      nth: 1,
+      times: 1,
+      field: { name: 'id', value: world.admin.id }
+    })
+    const h = harness()
+    await expect(
+      rotate(settings({ 'hive-admin-key': '', 'hive-api-key': own.value }), h.deps, h.report)
+    ).rejects.toThrow(
+      `Hive answered that hive-api-key is the key ${world.admin.id}, but Hive's key list shows ` +
+        `${world.admin.id} with the prefix ${world.admin.value.slice(0, 7)}`
+    )
+    expect(world.hive.keys().filter(k => k.revoked_at !== null)).toEqual([])
+    expect(world.hive.keys()).toHaveLength(3)
+    expect(world.github.secretWrites()).toBe(0)
+  })
+
+  it('refuses a current-key answer whose prefix does not start hive-api-key, before any change', async () => {
+    world.hive.tamper({
+      method: 'GET',
+      path: '/api-keys/current',
+      nth: 1,
+      times: 1,
+      field: { name: 'prefix', value: 'hv_zzzz' }
+    })
+    const h = harness()
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
+      /but its prefix hv_zzzz… is not the start of hive-api-key: the answers disagree/
+    )
+    expect(created()).toEqual([])
     expect(world.github.secretWrites()).toBe(0)
   })
 
