@@ -28810,13 +28810,18 @@ function parseDestination(raw) {
     return { kind, owner, repo, label: `${kind}:${owner}/${repo}` };
 }
 /**
- * Why an environment name is refused, or undefined. A "/" is fine: GitHub's API takes the name as
- * one path segment, percent-encoded (`production/eu` is sent as `production%2Feu`; see
- * secretsPath). A dot segment is not: "." or ".." as the name would be resolved away by the URL
- * (the request would reach another endpoint), and as a part between "/"s by anything on the way
- * that decodes %2F first.
+ * Why an environment name is refused, or undefined. A "/" between two parts is fine: GitHub's
+ * API takes the name as one path segment, percent-encoded (`production/eu` is sent as
+ * `production%2Feu`; see secretsPath). An empty part (a "/" at the start or end, "//") is not: a
+ * typo, refused here rather than met as GitHub's 404. Nor is a dot segment: "." or ".." as the
+ * name would be resolved away by the URL (the request would reach another endpoint), and as a
+ * part between "/"s by anything on the way that decodes %2F first.
  */
 function environmentProblem(name) {
+    if (name.split('/').some(part => part === '')) {
+        return ('must not start or end with "/" nor hold "//" (an empty part: most likely a typo; GitHub ' +
+            `shows the names of a repository's environments under Settings, Environments), got "${name}"`);
+    }
     if (name.split('/').some(part => part === '.' || part === '..')) {
         return ('must not be "." or ".." nor have "." or ".." as a part between "/"s (a URL path ' +
             `resolves such a segment away: the request would reach another endpoint), got "${name}"`);

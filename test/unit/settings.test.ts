@@ -663,6 +663,17 @@ describe('getSettings: guards against misconfiguration', () => {
     }
   )
 
+  it.each(['prod/', '/prod', 'prod//eu', '/'])(
+    'refuses the environment name %s, an empty part between "/"s, naming the rule and the name',
+    name => {
+      expect(problemsOf({ destinations: `env:octo/app/${name}` })).toEqual([
+        `destinations: "env:octo/app/${name}": the environment name must not start or end with ` +
+          `"/" nor hold "//" (an empty part: most likely a typo; GitHub shows the names of a ` +
+          `repository's environments under Settings, Environments), got "${name}"`
+      ])
+    }
+  )
+
   it('refuses an environment name with a control, format or invisible character', () => {
     expect(problemsOf({ destinations: 'env:octo/app/prod\u202eue' })).toEqual([
       'destinations: "env:octo/app/prod\u202eue": the environment name must hold no control, ' +
