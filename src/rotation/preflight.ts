@@ -291,7 +291,8 @@ function recoveryProblem(s: Settings): string {
 
 function deadKeyError(run: Run, said: string, missing: string): RotationError {
   return new RotationError(
-    `hive-api-key answers 401: Hive no longer accepts it (expired or revoked; ${said}), so ` +
+    `hive-api-key answers 401: Hive does not accept it (expired, revoked, or never a key of ` +
+      `this Hive: check that the secret holds the whole value; ${said}), so ` +
       'every consumer that holds it is failing now' +
       (run.emergency ? ', and there is nothing left to revoke' : '') +
       '. This action can recover: it makes a new key with an admin key, tests it and stores ' +

@@ -87,7 +87,7 @@ describe('the current key', () => {
     const text = errorText(run)
     expect(text).toMatch(/401/)
     expect(text).toContain('hive-api-key')
-    expect(text).toMatch(/expired or revoked/)
+    expect(text).toMatch(/expired, revoked, or never a key of this Hive/)
   }, 30_000)
 })
 

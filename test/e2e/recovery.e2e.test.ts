@@ -147,7 +147,7 @@ describe('a dead hive-api-key without what a recovery needs', () => {
       expectCleanFailure(outcome.run)
       expectNoLeaks(outcome)
       const text = errorText(outcome.run)
-      expect(text).toMatch(/hive-api-key answers 401: Hive no longer accepts it/)
+      expect(text).toMatch(/hive-api-key answers 401: Hive does not accept it/)
       for (const pattern of said) expect(text).toMatch(pattern)
       for (const pattern of notSaid) expect(text).not.toMatch(pattern)
       expect(text).toMatch(/Nothing was changed/)

@@ -559,7 +559,7 @@ describe('grace, emergency, usage', () => {
     )
     const h = harness()
     await expect(rotate(settings({ mode: 'emergency' }), h.deps, h.report)).rejects.toThrow(
-      /hive-api-key answers 401: Hive no longer accepts it .* nothing left to revoke.* set: permission .*Nothing was changed/
+      /hive-api-key answers 401: Hive does not accept it .* nothing left to revoke.* set: permission .*Nothing was changed/
     )
     expect(world.hive.requests.filter(r => r.method !== 'GET')).toHaveLength(1)
     expect(created()).toEqual([])
