@@ -1108,25 +1108,28 @@ async function readCurrentKey(run) {
 }
 /**
  * Which key hive-api-key is, as GET /api-keys/current answered, must agree with the admin's list
- * of active keys: its prefix starts hive-api-key's value, and the key listed under its id has that
- * same prefix. An answer that names another key's id would have the run retire a key it never
- * held (the property test's seed 29: a self-managed key answered as the platform admin key, which
- * the run then revoked as "the old key"). With a separate admin key, the two current answers
- * catch a shared id too (decide); this check needs no second key.
+ * of active keys: its prefix starts hive-api-key's value, and the list holds a key under its id
+ * whose prefix does too. That id is the one the retire step revokes: an answer that names another
+ * key's id would have the run revoke a key it never held (the property test's seed 29: a
+ * self-managed key answered as the platform admin key, which the run then revoked as "the old
+ * key"). With a separate admin key, the two current answers catch a shared id too (decide); this
+ * check needs no second key.
  */
 function checkCurrentAgainstList(hiveApiKey, current, active) {
+    const id = (0,src_text/* sanitize */.aj)(current.id);
     const listed = active.find(k => k.id === current.id);
     const problem = !hiveApiKey.startsWith(current.prefix)
         ? `its prefix ${(0,src_text/* sanitize */.aj)(current.prefix)}… is not the start of hive-api-key`
-        : listed && listed.prefix !== current.prefix
-            ? `Hive's key list shows ${(0,src_text/* sanitize */.aj)(current.id)} with the prefix ${(0,src_text/* sanitize */.aj)(listed.prefix)}…, ` +
-                'which is not the start of hive-api-key'
-            : undefined;
+        : !listed
+            ? `Hive's list of active keys has no key ${id}`
+            : !hiveApiKey.startsWith(listed.prefix)
+                ? `Hive's list of active keys shows ${id} with the prefix ${(0,src_text/* sanitize */.aj)(listed.prefix)}…, ` +
+                    'which is not the start of hive-api-key'
+                : undefined;
     if (problem) {
-        throw new RotationError(`Hive answered that hive-api-key is the key ${(0,src_text/* sanitize */.aj)(current.id)}, but ${problem}: the ` +
-            'answers disagree about which key hive-api-key is. This is a protocol error: nothing was ' +
-            'changed. Check hive-url (and any proxy or gateway that could rewrite answers), and run ' +
-            'again.');
+        throw new RotationError(`Hive answered that hive-api-key is the key ${id}, but ${problem}: the answers disagree ` +
+            'about which key hive-api-key is. This is a protocol error: nothing was changed. Check ' +
+            'hive-url (and any proxy or gateway that could rewrite answers), and run again.');
     }
 }
 /** The wait before a 401 of hive-api-key is asked again. */

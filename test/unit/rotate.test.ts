@@ -304,11 +304,28 @@ describe('rotate', () => {
     await expect(
       rotate(settings({ 'hive-admin-key': '', 'hive-api-key': own.value }), h.deps, h.report)
     ).rejects.toThrow(
-      `Hive answered that hive-api-key is the key ${world.admin.id}, but Hive's key list shows ` +
-        `${world.admin.id} with the prefix ${world.admin.value.slice(0, 7)}`
+      `Hive answered that hive-api-key is the key ${world.admin.id}, but Hive's list of active ` +
+        `keys shows ${world.admin.id} with the prefix ${world.admin.value.slice(0, 7)}`
     )
     expect(world.hive.keys().filter(k => k.revoked_at !== null)).toEqual([])
     expect(world.hive.keys()).toHaveLength(3)
+    expect(world.github.secretWrites()).toBe(0)
+  })
+
+  it('refuses a current-key answer whose id is not in the list of active keys, before any change', async () => {
+    world.hive.tamper({
+      method: 'GET',
+      path: '/api-keys/current',
+      nth: 1,
+      times: 1,
+      field: { name: 'id', value: 'key_made_later' }
+    })
+    const h = harness()
+    await expect(rotate(settings(), h.deps, h.report)).rejects.toThrow(
+      "Hive answered that hive-api-key is the key key_made_later, but Hive's list of active keys " +
+        'has no key key_made_later: the answers disagree'
+    )
+    expect(created()).toEqual([])
     expect(world.github.secretWrites()).toBe(0)
   })
 
