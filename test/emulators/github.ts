@@ -49,7 +49,8 @@
  * `updated_at` does not move). A day-long rate limit is `secondaryRateLimit` or a fault.
  */
 import { createRequire } from 'node:module'
-import { readFile } from 'node:fs/promises'
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { createPublicKey, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -329,10 +330,12 @@ interface KeyPair extends BoxKeys {
 }
 
 function newKeyPair(): KeyPair {
-  const pair = sodium.crypto_box_keypair()
+  // From a seed of node's CSPRNG: libsodium's own random source asks the JS side for four bytes
+  // at a time, which under jest costs about 0.5 ms a pair, and a test world makes hundreds.
+  const pair = sodium.crypto_box_seed_keypair(randomBytes(32))
   // GitHub's key ids look like '568250167242549743': 18 digits, the first non-zero.
-  let keyId = String(randomInt(1, 10))
-  while (keyId.length < 18) keyId += String(randomInt(0, 10))
+  const keyId =
+    String(randomInt(1, 10)) + String(randomBytes(8).readBigUInt64BE()).padStart(20, '0').slice(-17)
   return {
     keyId,
     publicKey: pair.publicKey,
@@ -554,30 +557,65 @@ type Validators = Map<KindName, ValidateFunction>
 let validatorsPromise: Promise<Validators> | undefined
 
 /**
- * Compile, once per process, the JSON schema of each kind's PUT request body as GitHub's REST
- * description (`@octokit/openapi`, dereferenced) states it. The 73 MB document is dropped after.
+ * Compile, once per module instance, the JSON schema of each kind's PUT request body as GitHub's
+ * REST description (`@octokit/openapi`, dereferenced) states it.
  */
 function loadValidators(): Promise<Validators> {
   validatorsPromise ??= (async () => {
-    const require = createRequire(import.meta.url)
-    const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json')
-    const description = JSON.parse(await readFile(file, 'utf8')) as {
-      paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
-    }
+    const schemas = await putSchemas()
     // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
     const ajv = new Ajv({ allErrors: true, strict: false })
     addFormatsModule.default(ajv)
     const validators: Validators = new Map()
-    for (const kind of KINDS) {
-      const path = `${kind.collection}/{secret_name}`
-      const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
-        { schema?: object } | undefined
-      if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
-      validators.set(kind.name, ajv.compile(media.schema))
-    }
+    for (const kind of KINDS) validators.set(kind.name, ajv.compile(schemas[putPath(kind)]))
     return validators
   })()
   return validatorsPromise
+}
+
+const putPath = (kind: SecretKind) => `${kind.collection}/{secret_name}`
+
+/**
+ * The PUT request schemas of every kind's secret, taken from GitHub's 73 MB description. Parsing
+ * it costs about 0.6 s of CPU and 300 MB of heap, and jest gives every test file a module
+ * instance of its own, so what is taken is kept in `node_modules/.cache/rotate-key/`, under the
+ * package's version and the description's size: the first emulator of a machine parses it, the
+ * others read a few KB. Written to a temporary file, then renamed, so that a reader never meets
+ * half a file.
+ */
+async function putSchemas(): Promise<Record<string, object>> {
+  const require = createRequire(import.meta.url)
+  const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json')
+  const { version } = require('@octokit/openapi/package.json') as { version: string }
+  const { size } = await stat(file)
+  const modules = file.slice(0, file.lastIndexOf('/node_modules/') + '/node_modules/'.length)
+  const cache = join(
+    modules,
+    '.cache/rotate-key',
+    `github-put-schemas-${version}-${size}-${KINDS.length}.json`
+  )
+  try {
+    const cached = JSON.parse(await readFile(cache, 'utf8')) as Record<string, object>
+    if (KINDS.every(kind => typeof cached[putPath(kind)] === 'object')) return cached
+  } catch {
+    // not there yet, or unreadable: take it from the description
+  }
+  const description = JSON.parse(await readFile(file, 'utf8')) as {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
+  }
+  const schemas: Record<string, object> = {}
+  for (const kind of KINDS) {
+    const path = putPath(kind)
+    const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
+      { schema?: object } | undefined
+    if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
+    schemas[path] = media.schema
+  }
+  await mkdir(dirname(cache), { recursive: true })
+  const partial = `${cache}.${process.pid}.${randomBytes(4).toString('hex')}`
+  await writeFile(partial, JSON.stringify(schemas))
+  await rename(partial, cache)
+  return schemas
 }
 
 /** Describe schema errors without ever quoting the submitted values. */
