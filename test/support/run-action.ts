@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
+import { readYaml } from './yaml-cache.js'
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const DIST = join(ROOT, 'dist/index.js')
@@ -44,13 +44,18 @@ export interface RunOptions {
   timeoutMs?: number
 }
 
+let defaults: Record<string, string> | undefined
+
+/** action.yml's defaults, read once per module instance. */
 function actionDefaults(): Record<string, string> {
-  const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as {
-    inputs: Record<string, { default?: string }>
-  }
-  const defaults: Record<string, string> = {}
-  for (const [name, spec] of Object.entries(action.inputs)) {
-    if (spec.default !== undefined) defaults[name] = String(spec.default)
+  if (defaults === undefined) {
+    const action = readYaml(join(ROOT, 'action.yml')) as {
+      inputs: Record<string, { default?: string }>
+    }
+    defaults = {}
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      if (spec.default !== undefined) defaults[name] = String(spec.default)
+    }
   }
   return defaults
 }

@@ -141,6 +141,17 @@ describe('docs/hive-api.openapi.yaml', () => {
     })
   })
 
+  it('has schemas Ajv compiles, every one (the checks compile them only as they need them)', () => {
+    expect(contract.compileAll()).toBeGreaterThan(20)
+    // A schema Ajv refuses (strict mode: a keyword it does not know) fails here.
+    const broken = structuredClone(doc)
+    const schemas = (broken.components as { schemas: Record<string, Record<string, unknown>> })
+      .schemas
+    const [name] = Object.keys(schemas)
+    schemas[name] = { ...schemas[name], typo: true }
+    expect(() => new HiveContract(broken).compileAll()).toThrow(/typo/)
+  })
+
   it('resolves every $ref', () => {
     const refs = refsIn(doc)
     expect(refs.length).toBeGreaterThan(50)
