@@ -552,13 +552,17 @@ function kindOf(target: SecretTarget): SecretKind {
 // Request-body validators from GitHub's REST description
 // ---------------------------------------------------------------------------------------------
 
-type Validators = Map<KindName, ValidateFunction>
+interface Validators {
+  /** The kind's validator, compiled on first use (a test file PUTs a kind or two of seven). */
+  get(kind: SecretKind): ValidateFunction
+}
 
 let validatorsPromise: Promise<Validators> | undefined
 
 /**
- * Compile, once per module instance, the JSON schema of each kind's PUT request body as GitHub's
- * REST description (`@octokit/openapi`, dereferenced) states it.
+ * The JSON schema of each kind's PUT request body as GitHub's REST description
+ * (`@octokit/openapi`, dereferenced) states it, compiled once per module instance and kind. The
+ * schemas are read when the emulator starts; kinds.e2e rotates into all seven.
  */
 function loadValidators(): Promise<Validators> {
   validatorsPromise ??= (async () => {
@@ -566,9 +570,17 @@ function loadValidators(): Promise<Validators> {
     // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
     const ajv = new Ajv({ allErrors: true, strict: false })
     addFormatsModule.default(ajv)
-    const validators: Validators = new Map()
-    for (const kind of KINDS) validators.set(kind.name, ajv.compile(schemas[putPath(kind)]))
-    return validators
+    const compiled = new Map<KindName, ValidateFunction>()
+    return {
+      get(kind) {
+        let validate = compiled.get(kind.name)
+        if (validate === undefined) {
+          validate = ajv.compile(schemas[putPath(kind)])
+          compiled.set(kind.name, validate)
+        }
+        return validate
+      }
+    }
   })()
   return validatorsPromise
 }
@@ -1711,8 +1723,7 @@ export class GitHubEmulator {
     }
 
     // 1. GitHub's published schema for this PUT.
-    const validate = (await loadValidators()).get(kind.name)
-    if (validate === undefined) throw new Error(`no validator for ${kind.name}`)
+    const validate = (await loadValidators()).get(kind)
     if (!validate(payload)) return invalid(describeSchemaErrors(validate.errors ?? []), docs)
 
     // 2. The same essentials by hand, so they hold whatever the published schema says.
