@@ -311,3 +311,27 @@ export function warnings(run: ActionRun): string[] {
     .filter(line => line.startsWith('::warning::'))
     .map(line => line.slice('::warning::'.length).replace(/%0A/g, '\n').replace(/%25/g, '%'))
 }
+
+/**
+ * Rows of bad inputs put into as few runs as the action allows, since it reports every bad input
+ * of a run at once: no two rows of a run change the same input, and a row that changes `mode`
+ * shares its run only with rows that set `mode` to the same value (the mode decides which inputs
+ * may be combined). Each row is still its own test, judged on its run's error lines; a process
+ * start costs more than the checks of a row.
+ */
+export function batchBadInputs<R>(rows: R[], changeOf: (row: R) => Record<string, unknown>): R[][] {
+  const batches: { mode: unknown; names: Set<string>; rows: R[] }[] = []
+  for (const row of rows) {
+    const change = changeOf(row)
+    const mode = change.mode
+    const names = Object.keys(change).filter(name => name !== 'mode')
+    let batch = batches.find(b => b.mode === mode && names.every(name => !b.names.has(name)))
+    if (batch === undefined) {
+      batch = { mode, names: new Set(), rows: [] }
+      batches.push(batch)
+    }
+    for (const name of names) batch.names.add(name)
+    batch.rows.push(row)
+  }
+  return batches.map(b => b.rows)
+}
