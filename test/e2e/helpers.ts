@@ -316,15 +316,24 @@ export function warnings(run: ActionRun): string[] {
  * Rows of bad inputs put into as few runs as the action allows, since it reports every bad input
  * of a run at once: no two rows of a run change the same input, and a row that changes `mode`
  * shares its run only with rows that set `mode` to the same value (the mode decides which inputs
- * may be combined). Each row is still its own test, judged on its run's error lines; a process
- * start costs more than the checks of a row.
+ * may be combined), and inputs that are checked together (`related`: a GitHub token or an App)
+ * count as one. Each row is still its own test, judged on its run's error lines; a process start
+ * costs more than the checks of a row.
  */
-export function batchBadInputs<R>(rows: R[], changeOf: (row: R) => Record<string, unknown>): R[][] {
+export function batchBadInputs<R>(
+  rows: R[],
+  changeOf: (row: R) => Record<string, unknown>,
+  related: string[][] = [['github-token', 'app-id', 'app-private-key']]
+): R[][] {
+  // Inputs that are checked together (either credential will do) count as one.
+  const group = (name: string) => related.find(g => g.includes(name))?.[0] ?? name
   const batches: { mode: unknown; names: Set<string>; rows: R[] }[] = []
   for (const row of rows) {
     const change = changeOf(row)
     const mode = change.mode
-    const names = Object.keys(change).filter(name => name !== 'mode')
+    const names = Object.keys(change)
+      .filter(name => name !== 'mode')
+      .map(group)
     let batch = batches.find(b => b.mode === mode && names.every(name => !b.names.has(name)))
     if (batch === undefined) {
       batch = { mode, names: new Set(), rows: [] }

@@ -2,16 +2,19 @@
  * End to end, bad inputs (invariant 5): every problem named by its input, exit 1, an `::error::`
  * line, no stack trace, and not one request to Hive or GitHub.
  */
-import { describe, expect, it } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import {
   act,
+  batchBadInputs,
   errorText,
   errors,
   expectCleanFailure,
   expectNoLeaks,
   snapshot,
-  useWorld
+  useWorld,
+  type Outcome
 } from './helpers.js'
+import { startWorld, type World } from '../support/world.js'
 
 const world = useWorld()
 
@@ -51,48 +54,97 @@ async function expectRefusedUpFront(change: Change, named: string[]) {
   return outcome
 }
 
-describe('bad inputs are refused before any request', () => {
-  it.each<[string, Change]>([
-    ['expires-in-days', { 'expires-in-days': 'soon' }],
-    ['expires-in-days', { 'expires-in-days': '0' }],
-    ['expires-in-days', { 'expires-in-days': '366' }],
-    ['permission', { permission: 'root' }],
-    ['scope', { scope: 'engagements:' }],
-    ['hive-url', { 'hive-url': 'http://hive.example.com' }],
-    ['hive-url', { 'hive-url': 'http://127.0.0.1.nip.io' }],
-    ['hive-url', { 'hive-url': 'not a url' }],
-    ['hive-url', { 'hive-url': 'https://user:pw@hive.example.com' }],
-    ['destinations', { destinations: 'org:octo/app' }],
-    ['destinations', { destinations: 'repo:octo' }],
-    ['destinations', { destinations: 'repo:octo/app\nrepo:OCTO/APP' }],
-    ['secret-name', { 'secret-name': 'GITHUB_X' }],
-    ['secret-name', { 'secret-name': '1KEY' }],
-    ['github-token', { 'github-token': null }],
-    ['hive-api-key', { 'hive-api-key': null }],
-    ['hive-api-key', { 'hive-api-key': 'hv_two words' }],
-    ['hive-admin-key', { 'hive-admin-key': 'hv_two words' }],
-    ['verify-path', { 'verify-path': '//evil.example/x' }],
-    ['verify-path', { 'verify-path': 'https://evil.example/x' }],
-    ['verify-path', { 'verify-path': '/executions-cli/../api-keys' }],
-    ['verify-path', { 'verify-path': '/executions?x=1' }],
-    ['verify-timeout-seconds', { 'verify-timeout-seconds': '-1' }],
-    ['mode', { mode: 'panic' }],
-    ['mode', { mode: 'emergency', 'hive-admin-key': null }],
-    ['dry-run', { 'dry-run': 'maybe' }],
-    ['revoke-old', { 'revoke-old': 'yes' }],
-    ['old-key-grace-minutes', { 'old-key-grace-minutes': '1441' }],
-    ['old-key-grace-minutes', { 'old-key-grace-minutes': '-5' }],
-    ['prune', { prune: 'yes' }],
-    ['rotate-if-expiring-within-days', { 'rotate-if-expiring-within-days': 'soon' }],
-    ['app-id', { 'app-id': '12345' }]
-  ])(
-    '%s: %j',
-    async (name, change) => {
-      await expectRefusedUpFront(change, [name])
-    },
-    30_000
-  )
+/** Bad values, each with the input its error line must start with. */
+const ROWS: [string, Change][] = [
+  ['expires-in-days', { 'expires-in-days': 'soon' }],
+  ['expires-in-days', { 'expires-in-days': '0' }],
+  ['expires-in-days', { 'expires-in-days': '366' }],
+  ['permission', { permission: 'root' }],
+  ['scope', { scope: 'engagements:' }],
+  ['hive-url', { 'hive-url': 'http://hive.example.com' }],
+  ['hive-url', { 'hive-url': 'http://127.0.0.1.nip.io' }],
+  ['hive-url', { 'hive-url': 'not a url' }],
+  ['hive-url', { 'hive-url': 'https://user:pw@hive.example.com' }],
+  ['destinations', { destinations: 'org:octo/app' }],
+  ['destinations', { destinations: 'repo:octo' }],
+  ['destinations', { destinations: 'repo:octo/app\nrepo:OCTO/APP' }],
+  ['secret-name', { 'secret-name': 'GITHUB_X' }],
+  ['secret-name', { 'secret-name': '1KEY' }],
+  ['github-token', { 'github-token': null }],
+  ['hive-api-key', { 'hive-api-key': null }],
+  ['hive-api-key', { 'hive-api-key': 'hv_two words' }],
+  ['hive-admin-key', { 'hive-admin-key': 'hv_two words' }],
+  ['verify-path', { 'verify-path': '//evil.example/x' }],
+  ['verify-path', { 'verify-path': 'https://evil.example/x' }],
+  ['verify-path', { 'verify-path': '/executions-cli/../api-keys' }],
+  ['verify-path', { 'verify-path': '/executions?x=1' }],
+  ['verify-timeout-seconds', { 'verify-timeout-seconds': '-1' }],
+  ['mode', { mode: 'panic' }],
+  ['mode', { mode: 'emergency', 'hive-admin-key': null }],
+  ['dry-run', { 'dry-run': 'maybe' }],
+  ['revoke-old', { 'revoke-old': 'yes' }],
+  ['old-key-grace-minutes', { 'old-key-grace-minutes': '1441' }],
+  ['old-key-grace-minutes', { 'old-key-grace-minutes': '-5' }],
+  ['prune', { prune: 'yes' }],
+  ['rotate-if-expiring-within-days', { 'rotate-if-expiring-within-days': 'soon' }],
+  ['app-id', { 'app-id': '12345' }]
+]
 
+describe('bad inputs are refused before any request', () => {
+  // The rows of one batch go to the action together (it reports every bad input of a run at
+  // once), each batch on a world of its own.
+  const batches = batchBadInputs(ROWS, ([, change]) => change)
+  const runs = new Map<
+    [string, Change],
+    { w: World; before: ReturnType<typeof snapshot>; outcome: Outcome }
+  >()
+  beforeAll(async () => {
+    for (const batch of batches) {
+      const w = await startWorld()
+      const before = snapshot(w)
+      const change: Change = Object.assign({}, ...batch.map(([, c]) => c))
+      const inputs = w.inputs()
+      for (const [name, value] of Object.entries(change)) {
+        if (value === null) delete inputs[name]
+        else inputs[name] = value
+      }
+      const outcome = await act(w, inputs, {
+        secrets: Object.values(change).filter((v): v is string => v !== null && v.startsWith('hv_'))
+      })
+      for (const row of batch) runs.set(row, { w, before, outcome })
+    }
+  }, 120_000)
+  afterAll(async () => {
+    for (const w of new Set([...runs.values()].map(r => r.w))) await w.stop()
+  })
+
+  it('puts the rows into fewer runs than rows', () => {
+    expect(batches.flat()).toHaveLength(ROWS.length)
+    expect(batches.length).toBeLessThan(ROWS.length / 2)
+  })
+
+  const batchOf = (change: Change) => batches.find(b => b.some(([, c]) => c === change))!
+
+  it.each(ROWS)('%s: %j', (name, change) => {
+    const { w, before, outcome } = runs.get(ROWS.find(r => r[1] === change)!)!
+    const { run } = outcome
+    const sent = (r: { method: string; path: string; status: number }) =>
+      `${r.method} ${r.path} ${r.status}`
+    expect(w.hive.requests.map(sent)).toEqual([])
+    expect(w.github.requests.map(sent)).toEqual([])
+    expect(snapshot(w)).toEqual(before)
+    expectCleanFailure(run)
+    expectNoLeaks(outcome)
+    expect({ name, named: errors(run).some(e => e.includes(name)) }).toEqual({
+      name,
+      named: true
+    })
+    // One line per bad value of the batch, and the closing line: no value hid another's error.
+    expect(errors(run)).toHaveLength(batchOf(change).length + 1)
+  })
+})
+
+describe('more bad inputs', () => {
   it('a key with characters no key can have is refused as an input, before it is sent', async () => {
     const outcome = await expectRefusedUpFront({ 'hive-api-key': 'hv_ключ' }, ['hive-api-key'])
     expect(errorText(outcome.run)).toContain(
