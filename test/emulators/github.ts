@@ -979,11 +979,19 @@ export class GitHubEmulator {
   secretValue(target: SecretTarget, name: string): string | undefined {
     const secret = this.destination(target).secrets.get(name.toUpperCase())
     if (secret === undefined) return undefined
-    const plain = openBox(secret.sealed, secret.keys)
-    // Unreachable: only boxes that opened are ever stored.
-    if (plain === null) throw new Error(`stored secret ${name} does not open`)
-    return new TextDecoder('utf-8', { fatal: true }).decode(plain)
+    let value = this.opened.get(secret)
+    if (value === undefined) {
+      const plain = openBox(secret.sealed, secret.keys)
+      // Unreachable: only boxes that opened are ever stored.
+      if (plain === null) throw new Error(`stored secret ${name} does not open`)
+      value = new TextDecoder('utf-8', { fatal: true }).decode(plain)
+      this.opened.set(secret, value)
+    }
+    return value
   }
+
+  /** What each stored secret opened to: tests read secrets often, and a write stores a new one. */
+  private readonly opened = new WeakMap<object, string>()
 
   /**
    * Seed a secret, sealed with the destination's current key as a client would. An org secret
