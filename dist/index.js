@@ -30916,24 +30916,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: ./src/wasm-flags.ts
-/**
- * Imported first by both entry points, before any WebAssembly is compiled: libsodium's, and
- * undici's HTTP parser (llhttp), which undici compiles as it loads.
- *
- * V8 compiles WebAssembly twice by default: at once with its baseline compiler (Liftoff), then
- * again with its optimising compiler (TurboFan) in background threads, for code that runs long.
- * This process runs for under a second and seals a few values; the second compilation is never
- * repaid, and on a 2-core runner its threads take CPU from the run itself. `--liftoff-only` keeps
- * the first. Measured on a 2-core machine, a one-destination rotation: about 540 ms of CPU by
- * default, 405 ms with it (docs/performance.md). V8 reads the flag when it compiles a module, so
- * it is set here, before anything else is loaded; it changes nothing else.
- */
-
-(0,external_node_v8_namespaceObject.setFlagsFromString)('--liftoff-only');
-
 // EXTERNAL MODULE: ./src/cancel.ts
 var cancel = __nccwpck_require__(833);
 // EXTERNAL MODULE: external "os"
@@ -33889,7 +33871,34 @@ var rotation_report = __nccwpck_require__(4746);
 var report_summary = __nccwpck_require__(7994);
 // EXTERNAL MODULE: ./src/text.ts
 var src_text = __nccwpck_require__(8992);
+;// CONCATENATED MODULE: external "node:v8"
+const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
+;// CONCATENATED MODULE: ./src/wasm-flags.ts
+/**
+ * V8 compiles WebAssembly twice by default: at once with its baseline compiler (Liftoff), then
+ * again with its optimising compiler (TurboFan) in background threads, for code that runs long.
+ * A rotation runs for under a second and seals a few values with libsodium; the second
+ * compilation is never repaid, and on a 2-core runner its threads take CPU from the run itself.
+ * `--liftoff-only` keeps the first. V8 reads the flag when it compiles a module.
+ *
+ * Measured on a 2-core machine, interleaved runs, medians of 9 (docs/performance.md): a
+ * one-destination rotation took about 660 ms of CPU by default, 405 ms with the flag set here. Set
+ * as the process starts instead, it also changed how undici's HTTP parser is compiled as undici
+ * loads (all of it at once), which cost a run refused on its inputs about 20 ms; so it is set
+ * once the inputs are valid, before the rotation loads libsodium, and a refused run never sets it.
+ * It changes nothing else.
+ */
+
+let set = false;
+function compileWasmOnce() {
+    if (set)
+        return;
+    (0,external_node_v8_namespaceObject.setFlagsFromString)('--liftoff-only');
+    set = true;
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
+
 
 
 
@@ -33937,6 +33946,8 @@ async function rotation(secrets, out, mask, cancellation) {
     let settings;
     try {
         settings = (0,src_settings/* getSettings */.mt)({ getInput: name => getInput(name), env: process.env, mask });
+        // Before the run loads libsodium; a run refused on its inputs never gets here.
+        compileWasmOnce();
     }
     catch (error) {
         if (!(error instanceof src_settings/* SettingsError */.GN))
@@ -34170,7 +34181,6 @@ function failUnexpected(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts
-
 
 
 // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then a kill: the first signal stops

@@ -1,4 +1,3 @@
-import './wasm-flags.js'
 import { Cancellation, EXIT_DEADLINE_MS, installSignalHandlers } from './cancel.js'
 import { failUnexpected, run } from './main.js'
 

@@ -7,6 +7,7 @@ import { writeInputProblems, writeOutputs, writeSummary } from './report/summary
 import { logText, oneLine, redactor, type Redactor } from './text.js'
 import type { Journal } from './rotation/journal.js'
 import { neverCancelled, type Cancellation } from './cancel.js'
+import { compileWasmOnce } from './wasm-flags.js'
 
 /**
  * What the action prints, all of it filtered on the way out (text.ts): no outside text becomes a
@@ -74,6 +75,8 @@ async function rotation(
   let settings: Settings
   try {
     settings = getSettings({ getInput: name => core.getInput(name), env: process.env, mask })
+    // Before the run loads libsodium; a run refused on its inputs never gets here.
+    compileWasmOnce()
   } catch (error) {
     if (!(error instanceof SettingsError)) return out.setFailed(describe(error, log))
     for (const problem of error.problems) out.error(problem)

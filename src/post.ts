@@ -1,4 +1,3 @@
-import './wasm-flags.js'
 import { runPost } from './post/clean.js'
 
 // The post step's entry (dist/post/index.js); post/clean.ts holds what it does, and never throws.

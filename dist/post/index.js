@@ -28605,24 +28605,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: external "node:v8"
-const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: ./src/wasm-flags.ts
-/**
- * Imported first by both entry points, before any WebAssembly is compiled: libsodium's, and
- * undici's HTTP parser (llhttp), which undici compiles as it loads.
- *
- * V8 compiles WebAssembly twice by default: at once with its baseline compiler (Liftoff), then
- * again with its optimising compiler (TurboFan) in background threads, for code that runs long.
- * This process runs for under a second and seals a few values; the second compilation is never
- * repaid, and on a 2-core runner its threads take CPU from the run itself. `--liftoff-only` keeps
- * the first. Measured on a 2-core machine, a one-destination rotation: about 540 ms of CPU by
- * default, 405 ms with it (docs/performance.md). V8 reads the flag when it compiles a module, so
- * it is set here, before anything else is loaded; it changes nothing else.
- */
-
-(0,external_node_v8_namespaceObject.setFlagsFromString)('--liftoff-only');
-
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -34479,7 +34461,6 @@ async function runPost() {
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
-
 
 // The post step's entry (dist/post/index.js); post/clean.ts holds what it does, and never throws.
 void runPost();

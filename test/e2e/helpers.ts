@@ -51,12 +51,13 @@ export interface Outcome {
 export async function act(
   world: World,
   inputs: Record<string, string>,
-  opts: { secrets?: string[]; env?: Record<string, string> } = {}
+  opts: { secrets?: string[]; env?: Record<string, string>; nodeArgs?: string[] } = {}
 ): Promise<Outcome> {
   const before = new Set(world.hive.keys().map(k => k.id))
   const run = await runAction({
     inputs,
     env: { ...world.env, ...opts.env },
+    nodeArgs: opts.nodeArgs,
     timeoutMs: 60_000
   })
   const created = world.hive.keys().filter(k => !before.has(k.id))

@@ -39,6 +39,8 @@ export interface RunOptions {
   /** The script to run; default dist/index.js (support/runner.ts runs dist/post/index.js). */
   script?: string
   env?: Record<string, string>
+  /** Node options before the script, e.g. `--import` of a recorder (wasm-flags.e2e). */
+  nodeArgs?: string[]
   /** Called once the process has started, e.g. to kill it at a chosen moment. */
   onStart?: (child: ReturnType<typeof spawn>) => void
   timeoutMs?: number
@@ -92,7 +94,7 @@ export async function runAction(options: RunOptions): Promise<ActionRun> {
   for (const [name, value] of Object.entries({ ...actionDefaults(), ...options.inputs })) {
     env[inputVariable(name)] = value
   }
-  const child = spawn(ACTION_NODE, [options.script ?? DIST], {
+  const child = spawn(ACTION_NODE, [...(options.nodeArgs ?? []), options.script ?? DIST], {
     env,
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -1,7 +1,8 @@
 /* global WebAssembly */
-// Preloaded (--import) by test/unit/wasm-flags.test.ts into a run of the bundle: records, in
-// order, each V8 flag the process sets and each WebAssembly module it compiles, and prints the
-// record on stderr at exit as one line `wasm-order: [...]`.
+// Preloaded (--import) by test/e2e/wasm-flags.e2e.test.ts into a run of the bundle: records, in
+// order, each V8 flag the process sets and each WebAssembly module it compiles (`sodium` when its
+// bytes hold libsodium's names, `sodium` and `randombytes`; `other` for any other; `module` for
+// an already compiled one), and prints the record on stderr at exit as one line `wasm-order: [...]`.
 import module from 'node:module'
 import v8 from 'node:v8'
 
@@ -12,16 +13,28 @@ v8.setFlagsFromString = flags => {
   return setFlags.call(v8, flags)
 }
 module.syncBuiltinESMExports()
+
+const SODIUM = ['sodium', 'randombytes'].map(name => Buffer.from(name))
+function kind(source) {
+  if (source instanceof WebAssembly.Module) return 'module'
+  const bytes = ArrayBuffer.isView(source)
+    ? Buffer.from(source.buffer, source.byteOffset, source.byteLength)
+    : Buffer.from(source)
+  return SODIUM.every(name => bytes.includes(name)) ? 'sodium' : 'other'
+}
 for (const name of ['compile', 'instantiate']) {
   const original = WebAssembly[name]
-  WebAssembly[name] = function (...args) {
-    events.push(`wasm ${name}`)
-    return original.apply(this, args)
+  WebAssembly[name] = function (source, ...rest) {
+    events.push(`wasm ${name} ${kind(source)}`)
+    return original.call(this, source, ...rest)
   }
 }
 const OriginalModule = WebAssembly.Module
-WebAssembly.Module = function (...args) {
-  events.push('wasm Module')
-  return new OriginalModule(...args)
+const RecordingModule = function (source) {
+  events.push(`wasm Module ${kind(source)}`)
+  return new OriginalModule(source)
 }
+RecordingModule.prototype = OriginalModule.prototype
+Object.setPrototypeOf(RecordingModule, OriginalModule)
+WebAssembly.Module = RecordingModule
 process.on('exit', () => process.stderr.write(`wasm-order: ${JSON.stringify(events)}\n`))
