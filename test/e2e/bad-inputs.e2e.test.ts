@@ -8,22 +8,22 @@
  * what was given, no stack trace, a job summary that lists it, and not one request to Hive or
  * GitHub, so nothing can have changed.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   act,
-  batchBadInputs,
   errors,
+  expectBatchRefusedUpFront,
   expectCleanFailure,
   expectDestinationsHoldLiveKeys,
   expectNoLeaks,
   expectNothingChanged,
   expectRefusedBeforeAnyChange,
   snapshot,
-  type Outcome,
+  useBadInputBatches,
   useWorld
 } from './helpers.js'
 import { leaks } from '../support/run-action.js'
-import { startWorld, type World } from '../support/world.js'
+import type { World } from '../support/world.js'
 
 const world = useWorld()
 
@@ -94,50 +94,24 @@ const ROWS: Row[] = [
 
 describe('bad input values are refused before any request', () => {
   // The rows of one batch go to the action together, each batch on a world of its own.
-  const changeIn = (row: Row, w: World) =>
+  const { batches, runOf } = useBadInputBatches(ROWS, (row, w) =>
     typeof row.change === 'function' ? row.change(w) : row.change
-  let batches: Row[][] = []
-  const runs = new Map<Row, { w: World; before: ReturnType<typeof snapshot>; outcome: Outcome }>()
-  beforeAll(async () => {
-    let w: World | undefined = await startWorld()
-    const first = w
-    batches = batchBadInputs(ROWS, row => changeIn(row, first))
-    for (const batch of batches) {
-      w ??= await startWorld()
-      const before = snapshot(w)
-      const change: Record<string, string> = {}
-      for (const row of batch) Object.assign(change, changeIn(row, w))
-      const outcome = await act(w, w.inputs(change))
-      for (const row of batch) runs.set(row, { w, before, outcome })
-      w = undefined
-    }
-  }, 120_000)
-  afterAll(async () => {
-    for (const w of new Set([...runs.values()].map(r => r.w))) await w.stop()
-  })
+  )
 
   it('puts the rows into fewer runs than rows', () => {
-    expect(batches.flat()).toHaveLength(ROWS.length)
-    expect(batches.length).toBeLessThan(ROWS.length / 2)
+    expect(batches().flat()).toHaveLength(ROWS.length)
+    expect(batches().length).toBeLessThan(ROWS.length / 2)
   })
 
   it.each(ROWS.map(row => ({ row, label: row.named.join(' + '), rule: row.rule })))(
     '$label: $rule',
     ({ row }) => {
       const { named, rule } = row
-      const { w, before, outcome } = runs.get(row)!
-      const { run } = outcome
-
-      // Nothing was sent anywhere, so nothing can have changed.
-      expect(w.hive.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
-      expect(w.github.requests.map(r => `${r.method} ${r.path}`)).toEqual([])
-      expect(snapshot(w)).toEqual(before)
-      expectDestinationsHoldLiveKeys(w)
-
-      // A clear error: exit 1, no stack trace, the rule stated on one line that names every input
-      // of the row, no value.
-      expectCleanFailure(run)
-      expectNoLeaks(outcome)
+      const batch = runOf(row)
+      const { run } = batch.outcome
+      // Nothing sent, nothing changed, a clean failure (exit 1, no stack trace), no value shown.
+      expectBatchRefusedUpFront(batch)
+      // The rule stated on one line that names every input of the row.
       const lines = errors(run)
       const stated = lines.filter(line => rule.test(line))
       expect(stated).toHaveLength(1)

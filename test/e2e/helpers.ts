@@ -5,7 +5,7 @@
  * several tests share (refused before any change, one new key made and revoked, a rotation done).
  */
 import { existsSync } from 'node:fs'
-import { afterEach, beforeAll, beforeEach, expect } from '@jest/globals'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from '@jest/globals'
 import { DIST, leaks, runAction, type ActionRun } from '../support/run-action.js'
 import { ENV, REPO, TOKEN, startWorld, type World } from '../support/world.js'
 import type { StoredKey } from '../emulators/hive.js'
@@ -344,4 +344,73 @@ export function batchBadInputs<R>(
     batch.rows.push(row)
   }
   return batches.map(b => b.rows)
+}
+
+/** A batch's run: its world, what the world held before, the outcome. */
+export interface BatchRun {
+  world: World
+  before: Snapshot
+  outcome: Outcome
+}
+
+/**
+ * Runs `rows` of bad inputs in batches (`batchBadInputs`), each batch on a world of its own, before
+ * the tests of the describe block that calls it. `changeOf` gives a row's inputs (`null` leaves
+ * an input out); values that start `hv_` count as secrets for the leak check. Returns, for use
+ * inside tests, the batches and each row's run; after the block, the worlds are stopped.
+ */
+export function useBadInputBatches<R>(
+  rows: R[],
+  changeOf: (row: R, world: World) => Record<string, string | null>
+): { batches: () => R[][]; runOf: (row: R) => BatchRun } {
+  let batches: R[][] = []
+  const runs = new Map<R, BatchRun>()
+  beforeAll(async () => {
+    // The first world also tells which inputs a row changes (a row's values may come from it).
+    let world: World | undefined = await startWorld()
+    const first = world
+    batches = batchBadInputs(rows, row => changeOf(row, first))
+    for (const batch of batches) {
+      world ??= await startWorld()
+      const before = snapshot(world)
+      const change: Record<string, string | null> = {}
+      for (const row of batch) Object.assign(change, changeOf(row, world))
+      const inputs = world.inputs()
+      for (const [name, value] of Object.entries(change)) {
+        if (value === null) delete inputs[name]
+        else inputs[name] = value
+      }
+      const secrets = Object.values(change).filter(
+        (v): v is string => v !== null && v.startsWith('hv_')
+      )
+      const outcome = await act(world, inputs, { secrets })
+      for (const row of batch) runs.set(row, { world, before, outcome })
+      world = undefined
+    }
+  }, 120_000)
+  afterAll(async () => {
+    for (const world of new Set([...runs.values()].map(r => r.world))) await world.stop()
+  })
+  return {
+    batches: () => batches,
+    runOf: row => {
+      const run = runs.get(row)
+      if (run === undefined) throw new Error('no run for this row: call inside a test')
+      return run
+    }
+  }
+}
+
+/**
+ * A batch's run, judged for every row: nothing sent anywhere (so nothing can have changed), every
+ * destination still holding a live key, a clean failure, and no leak.
+ */
+export function expectBatchRefusedUpFront({ world, before, outcome }: BatchRun) {
+  const sent = (r: { method: string; path: string }) => `${r.method} ${r.path}`
+  expect(world.hive.requests.map(sent)).toEqual([])
+  expect(world.github.requests.map(sent)).toEqual([])
+  expect(snapshot(world)).toEqual(before)
+  expectDestinationsHoldLiveKeys(world)
+  expectCleanFailure(outcome.run)
+  expectNoLeaks(outcome)
 }

@@ -2,19 +2,18 @@
  * End to end, bad inputs (invariant 5): every problem named by its input, exit 1, an `::error::`
  * line, no stack trace, and not one request to Hive or GitHub.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   act,
-  batchBadInputs,
   errorText,
   errors,
+  expectBatchRefusedUpFront,
   expectCleanFailure,
   expectNoLeaks,
   snapshot,
-  useWorld,
-  type Outcome
+  useBadInputBatches,
+  useWorld
 } from './helpers.js'
-import { startWorld, type World } from '../support/world.js'
 
 const world = useWorld()
 
@@ -93,54 +92,22 @@ const ROWS: [string, Change][] = [
 describe('bad inputs are refused before any request', () => {
   // The rows of one batch go to the action together (it reports every bad input of a run at
   // once), each batch on a world of its own.
-  const batches = batchBadInputs(ROWS, ([, change]) => change)
-  const runs = new Map<
-    [string, Change],
-    { w: World; before: ReturnType<typeof snapshot>; outcome: Outcome }
-  >()
-  beforeAll(async () => {
-    for (const batch of batches) {
-      const w = await startWorld()
-      const before = snapshot(w)
-      const change: Change = Object.assign({}, ...batch.map(([, c]) => c))
-      const inputs = w.inputs()
-      for (const [name, value] of Object.entries(change)) {
-        if (value === null) delete inputs[name]
-        else inputs[name] = value
-      }
-      const outcome = await act(w, inputs, {
-        secrets: Object.values(change).filter((v): v is string => v !== null && v.startsWith('hv_'))
-      })
-      for (const row of batch) runs.set(row, { w, before, outcome })
-    }
-  }, 120_000)
-  afterAll(async () => {
-    for (const w of new Set([...runs.values()].map(r => r.w))) await w.stop()
-  })
+  const { batches, runOf } = useBadInputBatches(ROWS, ([, change]) => change)
 
   it('puts the rows into fewer runs than rows', () => {
-    expect(batches.flat()).toHaveLength(ROWS.length)
-    expect(batches.length).toBeLessThan(ROWS.length / 2)
+    expect(batches().flat()).toHaveLength(ROWS.length)
+    expect(batches().length).toBeLessThan(ROWS.length / 2)
   })
 
-  const batchOf = (change: Change) => batches.find(b => b.some(([, c]) => c === change))!
-
-  it.each(ROWS)('%s: %j', (name, change) => {
-    const { w, before, outcome } = runs.get(ROWS.find(r => r[1] === change)!)!
-    const { run } = outcome
-    const sent = (r: { method: string; path: string; status: number }) =>
-      `${r.method} ${r.path} ${r.status}`
-    expect(w.hive.requests.map(sent)).toEqual([])
-    expect(w.github.requests.map(sent)).toEqual([])
-    expect(snapshot(w)).toEqual(before)
-    expectCleanFailure(run)
-    expectNoLeaks(outcome)
-    expect({ name, named: errors(run).some(e => e.includes(name)) }).toEqual({
-      name,
-      named: true
-    })
+  it.each(ROWS.map(row => ({ row, name: row[0], change: row[1] })))('$name: $change', ({ row }) => {
+    const batch = runOf(row)
+    expectBatchRefusedUpFront(batch)
+    const lines = errors(batch.outcome.run)
+    const [name] = row
+    expect({ name, named: lines.some(e => e.includes(name)) }).toEqual({ name, named: true })
     // One line per bad value of the batch, and the closing line: no value hid another's error.
-    expect(errors(run)).toHaveLength(batchOf(change).length + 1)
+    const size = batches().find(b => b.includes(row))!.length
+    expect(lines).toHaveLength(size + 1)
   })
 })
 
