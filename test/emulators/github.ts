@@ -49,8 +49,8 @@
  * `updated_at` does not move). A day-long rate limit is `secondaryRateLimit` or a fault.
  */
 import { createRequire } from 'node:module'
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFileSync, statSync } from 'node:fs'
+import { cachedJson } from '../support/json-cache.js'
 import { createPublicKey, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -566,7 +566,7 @@ let validatorsPromise: Promise<Validators> | undefined
  */
 function loadValidators(): Promise<Validators> {
   validatorsPromise ??= (async () => {
-    const schemas = await putSchemas()
+    const schemas = putSchemas()
     // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
     const ajv = new Ajv({ allErrors: true, strict: false })
     addFormatsModule.default(ajv)
@@ -588,46 +588,34 @@ function loadValidators(): Promise<Validators> {
 const putPath = (kind: SecretKind) => `${kind.collection}/{secret_name}`
 
 /**
- * The PUT request schemas of every kind's secret, taken from GitHub's 73 MB description. Parsing
- * it costs about 0.6 s of CPU and 300 MB of heap, and jest gives every test file a module
- * instance of its own, so what is taken is kept in `node_modules/.cache/rotate-key/`, under the
- * package's version and the description's size: the first emulator of a machine parses it, the
- * others read a few KB. Written to a temporary file, then renamed, so that a reader never meets
- * half a file.
+ * The PUT request schemas of every kind's secret, taken from GitHub's 73 MB description once per
+ * machine (support/json-cache.ts), under the package's version and the description's size.
  */
-async function putSchemas(): Promise<Record<string, object>> {
+function putSchemas(): Record<string, object> {
   const require = createRequire(import.meta.url)
   const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json')
   const { version } = require('@octokit/openapi/package.json') as { version: string }
-  const { size } = await stat(file)
-  const modules = file.slice(0, file.lastIndexOf('/node_modules/') + '/node_modules/'.length)
-  const cache = join(
-    modules,
-    '.cache/rotate-key',
-    `github-put-schemas-${version}-${size}-${KINDS.length}.json`
+  return cachedJson(
+    `github-put-schemas-${version}-${statSync(file).size}.json`,
+    () => {
+      const description = JSON.parse(readFileSync(file, 'utf8')) as {
+        paths: Record<
+          string,
+          Record<string, { requestBody?: { content?: Record<string, unknown> } }>
+        >
+      }
+      const schemas: Record<string, object> = {}
+      for (const kind of KINDS) {
+        const path = putPath(kind)
+        const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
+          { schema?: object } | undefined
+        if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
+        schemas[path] = media.schema
+      }
+      return schemas
+    },
+    cached => KINDS.every(kind => typeof cached[putPath(kind)] === 'object')
   )
-  try {
-    const cached = JSON.parse(await readFile(cache, 'utf8')) as Record<string, object>
-    if (KINDS.every(kind => typeof cached[putPath(kind)] === 'object')) return cached
-  } catch {
-    // not there yet, or unreadable: take it from the description
-  }
-  const description = JSON.parse(await readFile(file, 'utf8')) as {
-    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
-  }
-  const schemas: Record<string, object> = {}
-  for (const kind of KINDS) {
-    const path = putPath(kind)
-    const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
-      { schema?: object } | undefined
-    if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
-    schemas[path] = media.schema
-  }
-  await mkdir(dirname(cache), { recursive: true })
-  const partial = `${cache}.${process.pid}.${randomBytes(4).toString('hex')}`
-  await writeFile(partial, JSON.stringify(schemas))
-  await rename(partial, cache)
-  return schemas
 }
 
 /** Describe schema errors without ever quoting the submitted values. */

@@ -18,7 +18,7 @@
 import { fileURLToPath } from 'node:url'
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormatsModule from 'ajv-formats'
-import { readYaml } from '../support/yaml-cache.js'
+import { readYaml } from '../support/json-cache.js'
 
 /** Where the contract lives. */
 export const CONTRACT_FILE = fileURLToPath(

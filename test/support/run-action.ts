@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readYaml } from './yaml-cache.js'
+import { readYaml } from './json-cache.js'
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export const DIST = join(ROOT, 'dist/index.js')
