@@ -34083,8 +34083,8 @@ async function gitHubSide(settings, mask, log, report, journal, cancellation) {
         return { store: { prepare: refuse, write: refuse } };
     }
     const [{ createGitHubClients }, { GitHubSecretStore }, { GitHubWorkflows }] = await Promise.all([
-        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(921)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4921)),
-        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(938)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7938)),
+        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(786), __nccwpck_require__.e(921)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4921)),
+        Promise.all(/* import() */[__nccwpck_require__.e(392), __nccwpck_require__.e(786), __nccwpck_require__.e(938)]).then(__nccwpck_require__.bind(__nccwpck_require__, 7938)),
         __nccwpck_require__.e(/* import() */ 665).then(__nccwpck_require__.bind(__nccwpck_require__, 7665))
     ]);
     // GitHub's warnings (shadowing, a kept org visibility, rate limits) go to the summary too.

@@ -58,6 +58,35 @@ export function writeSpacingFor(baseUrl: string, env: NodeJS.ProcessEnv): number
 }
 
 const Bottleneck = BottleneckLight as typeof BottleneckTypes
+
+/**
+ * Bottleneck (both Octokit plugins queue every request through it: throttling's groups, and a
+ * limiter retry makes per request) yields to the event loop with `setTimeout(resolve, 0)` at
+ * each step of a job, about ten times a request, and Node makes every such timer at least 1 ms:
+ * a GitHub request sat idle on them for several ms, a zero-latency rotation for about 40 ms
+ * (docs/performance.md). Here a zero-length yield is `setImmediate`: everything else on the event
+ * loop still runs first, without the timer's floor. A yield of some length stays a timer, and
+ * every wait Bottleneck computes (the write spacing, a job's start) is its own, unchanged.
+ *
+ * The yield is a method of Bottleneck's in-process datastore, a class it does not export: it is
+ * reached through a limiter's store, once per process. Bottleneck's last release (2.19.5, 2019)
+ * is the one pinned; test/unit/limiter.test.ts fails if the yield is not replaced.
+ */
+export function promptBottleneckYields(): boolean {
+  const store = Object.getPrototypeOf(
+    (new Bottleneck() as unknown as { _store: object })._store
+  ) as { yieldLoop?: unknown; promptYields?: true }
+  if (store.promptYields) return true
+  const timerYield = store.yieldLoop
+  if (typeof timerYield !== 'function') return false
+  store.yieldLoop = function (this: { Promise: PromiseConstructor }, ms = 0) {
+    if (ms > 0) return (timerYield as (ms: number) => Promise<void>).call(this, ms)
+    return new this.Promise<void>(resolve => setImmediate(resolve))
+  }
+  store.promptYields = true
+  return true
+}
+promptBottleneckYields()
 /**
  * The throttling plugin's write group, built here so that its spacing (`minTime`, fixed at 1 s
  * inside the plugin) can be set: one group per spacing, shared by every client of the process as
