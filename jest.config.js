@@ -18,6 +18,8 @@ export default {
     '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }]
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The per-machine caches of test/support/json-cache.ts, made once before the workers start.
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
   testTimeout: 60000,
   // Six workers on a 2-core runner: most tests wait (on child processes, loopback servers, the
   // runner's cancel sequence, timeouts), and more workers overlap those waits with each other's CPU

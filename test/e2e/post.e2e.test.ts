@@ -7,7 +7,6 @@
  *   step is SIGKILLed with one request held in flight, the post step runs, then an immediate
  *   next run must converge without waiting out the in-flight window, or leave no orphan key.
  */
-import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { leaks, runAction, type ActionRun } from '../support/run-action.js'
 import { parseState, runPostStep } from '../support/runner.js'
@@ -22,6 +21,7 @@ import {
 } from '../support/convergence.js'
 import { JOURNAL_VERSION, type JournalData } from '../../src/rotation/journal.js'
 import { ROTATION, fromNow } from './helpers.js'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 
 let world: World
 let proxy: HoldingProxy | undefined
@@ -137,11 +137,7 @@ describe('the post step, hand-made journals', () => {
   }, 60_000)
 
   it('revokes the App installation tokens of the journal; GitHub refuses them afterwards', async () => {
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' }
-    })
+    const { privateKey } = rsaKeyPair('post-app')
     const tokens = ['ghs_post_step_token_one_0123456789ab', 'ghs_post_step_token_two_0123456789ab']
     for (const t of tokens)
       world.github.addToken(t, { label: 'installation 1 (octo)', owners: ['octo'] })
@@ -264,11 +260,7 @@ describe('a hostile create answer, then a kill', () => {
 
 describe('App tokens after a real app-id run', () => {
   it('the post step revokes every installation token the main step minted', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' }
-    })
+    const { privateKey, publicKey } = rsaKeyPair('post-app-run')
     world.github.addApp('424242', publicKey)
     world.github.installApp('424242', 'octo')
     const inputs: Record<string, string> = {

@@ -48,9 +48,7 @@
  * answered 201/204 that stores nothing), and `freezeUpdatedAt` (a secret's metadata whose
  * `updated_at` does not move). A day-long rate limit is `secondaryRateLimit` or a fault.
  */
-import { createRequire } from 'node:module'
-import { readFileSync, statSync } from 'node:fs'
-import { cachedJson } from '../support/json-cache.js'
+import { putSecretSchemas } from './github-schemas.js'
 import { createPublicKey, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -566,7 +564,12 @@ let validatorsPromise: Promise<Validators> | undefined
  */
 function loadValidators(): Promise<Validators> {
   validatorsPromise ??= (async () => {
-    const schemas = putSchemas()
+    const schemas = putSecretSchemas()
+    for (const kind of KINDS) {
+      if (schemas[putPath(kind)] === undefined) {
+        throw new Error(`no PUT request schema for ${putPath(kind)} in GitHub's REST description`)
+      }
+    }
     // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
     const ajv = new Ajv({ allErrors: true, strict: false })
     addFormatsModule.default(ajv)
@@ -586,37 +589,6 @@ function loadValidators(): Promise<Validators> {
 }
 
 const putPath = (kind: SecretKind) => `${kind.collection}/{secret_name}`
-
-/**
- * The PUT request schemas of every kind's secret, taken from GitHub's 73 MB description once per
- * machine (support/json-cache.ts), under the package's version and the description's size.
- */
-function putSchemas(): Record<string, object> {
-  const require = createRequire(import.meta.url)
-  const file = require.resolve('@octokit/openapi/generated/api.github.com.deref.json')
-  const { version } = require('@octokit/openapi/package.json') as { version: string }
-  return cachedJson(
-    `github-put-schemas-${version}-${statSync(file).size}.json`,
-    () => {
-      const description = JSON.parse(readFileSync(file, 'utf8')) as {
-        paths: Record<
-          string,
-          Record<string, { requestBody?: { content?: Record<string, unknown> } }>
-        >
-      }
-      const schemas: Record<string, object> = {}
-      for (const kind of KINDS) {
-        const path = putPath(kind)
-        const media = description.paths[path]?.put?.requestBody?.content?.['application/json'] as
-          { schema?: object } | undefined
-        if (media?.schema === undefined) throw new Error(`no PUT request schema for ${path}`)
-        schemas[path] = media.schema
-      }
-      return schemas
-    },
-    cached => KINDS.every(kind => typeof cached[putPath(kind)] === 'object')
-  )
-}
 
 /** Describe schema errors without ever quoting the submitted values. */
 function describeSchemaErrors(errors: ErrorObject[]): string[] {

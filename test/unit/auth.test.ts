@@ -3,20 +3,16 @@
  * installation is checked before it is used, and a minted token that breaks its format is neither
  * masked (a newline in it would end the mask command) nor used.
  */
-import { generateKeyPairSync } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { createGitHubClients } from '../../src/github/auth.js'
 import { parseDestination, type Destination } from '../../src/github/destinations.js'
 import { DestinationError } from '../../src/rotation/ports.js'
 import { GitHubEmulator } from '../emulators/github.js'
 import { rejection } from '../support/rejection.js'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 
 const APP_ID = '4242'
-const APP = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' }
-})
+const APP = rsaKeyPair('auth-app')
 
 let github: GitHubEmulator
 let installation = 0

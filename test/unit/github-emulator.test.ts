@@ -3,7 +3,7 @@
  * only what GitHub would accept and store only values that really open, so it is tested here on
  * its own: key pairs per destination, strict PUT validation, authentication, refusals, faults.
  */
-import { generateKeyPairSync, sign, type KeyLike } from 'node:crypto'
+import { sign, type KeyLike } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { seal } from '../../src/github/seal.js'
@@ -14,6 +14,7 @@ import {
   type SecretTarget
 } from '../emulators/github.js'
 import { fetchAnswer, type Answer } from '../support/fetch-answer.js'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 
 const TOKEN = 'ghp_emulatorTestToken0000000000000000'
 const ACTIONS_TOKEN = 'ghs_workflowToken000000000000000000'
@@ -699,11 +700,7 @@ describe('org secrets: visibility and selected repositories', () => {
 
 describe('GitHub Apps', () => {
   const APP_ID = '77'
-  const keys = generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' }
-  })
+  const keys = rsaKeyPair('emulator-app', 'pkcs8')
 
   function jwt(claims: Record<string, unknown>, key: KeyLike = keys.privateKey, alg = 'RS256') {
     const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url')
@@ -736,7 +733,7 @@ describe('GitHub Apps', () => {
   it.each([
     [
       'signed by another key',
-      () => jwt(good(), generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey)
+      () => jwt(good(), rsaKeyPair('emulator-other-app', 'pkcs8').privateKey)
     ],
     ['naming another app', () => jwt({ ...good(), iss: '78' })],
     ['expired', () => jwt({ ...good(), iat: now() - 700, exp: now() - 60 })],

@@ -1,8 +1,8 @@
-import { generateKeyPairSync } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { describe, expect, it } from '@jest/globals'
 import { getSettings, SettingsError } from '../../src/settings.js'
 import { isLoopbackHost } from '../../src/hive/http.js'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 
 const KEY = 'hv_0123456789abcdef0123456789abcdef01234567'
 const TOKEN = 'github_pat_secretvalue'
@@ -401,11 +401,7 @@ describe('getSettings', () => {
   })
 })
 
-const { privateKey: APP_KEY } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' }
-})
+const { privateKey: APP_KEY } = rsaKeyPair('settings-app')
 
 describe('getSettings: GitHub credentials and destinations', () => {
   const app = { 'github-token': '', 'app-id': '123456', 'app-private-key': APP_KEY }
