@@ -150,6 +150,15 @@ describe('docs/hive-api.openapi.yaml', () => {
     const [name] = Object.keys(schemas)
     schemas[name] = { ...schemas[name], typo: true }
     expect(() => new HiveContract(broken).compileAll()).toThrow(/typo/)
+    // A keyword Ajv knows, with a value JSON Schema does not allow, fails too.
+    const negative = structuredClone(doc)
+    const negativeSchemas = (
+      negative.components as { schemas: Record<string, Record<string, unknown>> }
+    ).schemas
+    negativeSchemas[name] = { ...negativeSchemas[name], minLength: -1 }
+    expect(() => new HiveContract(negative).compileAll()).toThrow(
+      new RegExp(`#/components/schemas/${name}: .*minLength`)
+    )
   })
 
   it('resolves every $ref', () => {
