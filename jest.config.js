@@ -20,6 +20,8 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The per-machine caches of test/support/json-cache.ts, made once before the workers start.
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  // The longest files first even on a fresh clone, from test/support/durations.json.
+  testSequencer: '<rootDir>/test/support/sequencer.mjs',
   testTimeout: 60000,
   // Six workers on a 2-core runner: most tests wait (on child processes, loopback servers, the
   // runner's cancel sequence, timeouts), and more workers overlap those waits with each other's CPU
