@@ -912,7 +912,9 @@ describe('delayCreate: a create that takes effect late, or is answered late', ()
   it('is cancelled by stop(): a create stopped before its effect never takes it', async () => {
     emu.delayCreate({ beforeEffectMs: 200 })
     const pending = call('POST', '/api-keys', admin.value, createBody()).catch(() => 'gone')
-    await pause(50)
+    // Stopped once the create has arrived (a fixed pause was not always enough on a loaded
+    // machine), and well before its effect.
+    while (emu.requests.length === 0) await pause(5)
     await emu.stop()
     expect(await pending).toBe('gone')
     await pause(250)
