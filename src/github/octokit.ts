@@ -62,7 +62,7 @@ const Bottleneck = BottleneckLight as typeof BottleneckTypes
 /**
  * Bottleneck (both Octokit plugins queue every request through it: throttling's groups, and a
  * limiter retry makes per request) yields to the event loop with `setTimeout(resolve, 0)` at
- * each step of a job, about ten times a request, and Node makes every such timer at least 1 ms:
+ * each step of a job, about twelve times a read, and Node makes every such timer at least 1 ms:
  * a GitHub request sat idle on them for several ms, a zero-latency rotation for about 40 ms
  * (docs/performance.md). Here a zero-length yield is `setImmediate`: everything else on the event
  * loop still runs first, without the timer's floor. A yield of some length stays a timer, and
