@@ -263,50 +263,76 @@ function connectTo(url: string) {
 }
 
 /**
- * Issue 21, item 3: a user's own mistakes, through the code path of `npm run local-action`
- * (runLocalAction, then judge), each on a world of its own. Every run reaches the action, gets
- * the answer GitHub or Hive would give, and changes nothing; the report says so.
+ * Issue 21, item 3: a user's own mistakes, each on a world of its own. Every run reaches the
+ * action, gets the answer GitHub or Hive would give, and changes nothing; the report says so.
+ *
+ * The first goes through the code path of `npm run local-action` (runLocalAction, then judge):
+ * proof that a token the emulators never issued reaches the action through local-action. The
+ * other two feed the same dotenv values to the bundled action, then judge its log the same way.
+ * What they test is the emulators' answer and the action's message, which do not depend on the
+ * runner; a local-action run costs about 8 s of CPU (its `npm exec`, its `npm ls`, tsx compiling
+ * it), a bundled run under half a second, and the suite is bound by CPU (docs/development.md).
  */
 describe("local-action with the user's own inputs", () => {
   const cases = {
     // The workflow's GITHUB_TOKEN pasted as github-token: GitHub's 403 on every secrets endpoint.
-    workflowToken: { 'INPUT_GITHUB-TOKEN': 'ghs_pasted_from_a_workflow_0123456789abcd' },
+    workflowToken: {
+      via: 'local-action',
+      values: { 'INPUT_GITHUB-TOKEN': 'ghs_pasted_from_a_workflow_0123456789abcd' }
+    },
     // A token GitHub does not know (a typo, a revoked PAT): 401 "Bad credentials".
-    unknownToken: { 'INPUT_GITHUB-TOKEN': 'github_pat_nobody_knows_this_one_0123456789' },
+    unknownToken: {
+      via: 'bundle',
+      values: { 'INPUT_GITHUB-TOKEN': 'github_pat_nobody_knows_this_one_0123456789' }
+    },
     // The read-only CI key alone, without hive-admin-key: it cannot create keys.
-    readOnlyAlone: { 'INPUT_HIVE-ADMIN-KEY': '' }
-  }
-  // Two more mistakes have the same answers in the bundled action's own end-to-end tests, which
-  // cost a tenth of a local-action run: a read-only hive-admin-key (failures.e2e.test.ts, "admin
-  // checks") and a hive-api-key Hive answers 401 (recovery.e2e.test.ts).
+    readOnlyAlone: { via: 'bundle', values: { 'INPUT_HIVE-ADMIN-KEY': '' } }
+  } as const
+  // Two more mistakes have the same answers in the bundled action's own end-to-end tests: a
+  // read-only hive-admin-key (failures.e2e.test.ts, "admin checks") and a hive-api-key Hive
+  // answers 401 (recovery.e2e.test.ts).
   type Case = keyof typeof cases
   const runs = {} as Record<Case, { world: LocalWorld; log: string; report: Report }>
 
-  beforeAll(async () => {
-    // Two at a time: two shared cores.
-    const names = Object.keys(cases) as Case[]
-    for (let i = 0; i < names.length; i += 2) {
-      await Promise.all(
-        names.slice(i, i + 2).map(async name => {
-          const world = await startEmulators()
-          try {
-            const dotenv = writeDotenv(
-              `${name}.env`,
-              exampleWith({
-                ...cases[name],
-                'INPUT_HIVE-URL': world.hive.url,
-                GITHUB_API_URL: world.github.url,
-                GITHUB_STEP_SUMMARY: join(dir, `${name}-summary.md`)
-              })
-            )
-            const { log } = await runLocalAction(dotenv)
-            runs[name] = { world, log, report: await judge(world, log, secretInputs(dotenv)) }
-          } finally {
-            await world.stop()
-          }
-        })
-      )
+  /** The bundled action with a dotenv file's values, as local-action would have passed them. */
+  async function runBundle(dotenv: string): Promise<string> {
+    const values = parseEnv(readFileSync(dotenv, 'utf8'))
+    const inputs: Record<string, string> = {}
+    const env: Record<string, string> = {}
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) continue
+      if (name.startsWith('INPUT_')) inputs[name.slice('INPUT_'.length).toLowerCase()] = value
+      else env[name] = value
     }
+    const run = await runAction({ inputs, env })
+    expect(run.code).toBe(1)
+    return `${run.stdout}\n${run.stderr}`
+  }
+
+  beforeAll(async () => {
+    await Promise.all(
+      (Object.keys(cases) as Case[]).map(async name => {
+        const world = await startEmulators()
+        try {
+          const dotenv = writeDotenv(
+            `${name}.env`,
+            exampleWith({
+              ...cases[name].values,
+              'INPUT_HIVE-URL': world.hive.url,
+              GITHUB_API_URL: world.github.url,
+              GITHUB_STEP_SUMMARY: join(dir, `${name}-summary.md`)
+            })
+          )
+          const log =
+            cases[name].via === 'local-action'
+              ? (await runLocalAction(dotenv)).log
+              : await runBundle(dotenv)
+          runs[name] = { world, log, report: await judge(world, log, secretInputs(dotenv)) }
+        } finally {
+          await world.stop()
+        }
+      })
+    )
   }, 240_000)
 
   // eslint-disable-next-line no-control-regex -- local-action colours its lines
