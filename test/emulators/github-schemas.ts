@@ -8,7 +8,9 @@
  */
 import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { cachedJson } from '../support/json-cache.js'
+import type { Options, ValidateFunction } from 'ajv'
+import type addFormatsModule from 'ajv-formats'
+import { cachedJson, cachedModule, digestOf } from '../support/json-cache.js'
 
 type Description = {
   paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
@@ -34,4 +36,42 @@ export function putSecretSchemas(): Record<string, object> {
     },
     kept => typeof kept === 'object' && kept !== null && Object.keys(kept).length > 0
   )
+}
+
+// strict: false because the description carries OpenAPI-only keywords (`example`, ...).
+// validateSchema: false: GitHub's schemas are GitHub's to get right. code.source: for the
+// standalone code below.
+const AJV_OPTIONS: Options = {
+  allErrors: true,
+  strict: false,
+  validateSchema: false,
+  code: { source: true }
+}
+
+/**
+ * A validator for each schema of putSecretSchemas, under the same path. Compiled by Ajv once per
+ * machine into standalone code and loaded from there (support/json-cache.ts cachedModule): jest
+ * gives every test file its own modules, and loading Ajv and compiling again in each file that
+ * writes a secret was part of about 13 s of CPU over the suite. Named by the digest of the
+ * schemas, Ajv's options and versions.
+ */
+export function putSecretValidators(): Record<string, ValidateFunction> {
+  const require = createRequire(import.meta.url)
+  const schemas = putSecretSchemas()
+  const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version
+  const name = digestOf(
+    JSON.stringify(schemas),
+    JSON.stringify(AJV_OPTIONS),
+    `ajv ${version('ajv')}, ajv-formats ${version('ajv-formats')}`
+  )
+  return cachedModule(`github-put-secret-validators-${name}.cjs`, () => {
+    const { Ajv } = require('ajv') as typeof import('ajv')
+    const addFormats = require('ajv-formats') as typeof addFormatsModule
+    const { default: standaloneCode } =
+      require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js')
+    const ajv = new Ajv(AJV_OPTIONS)
+    addFormats.default(ajv)
+    for (const [path, schema] of Object.entries(schemas)) ajv.addSchema(schema, path)
+    return standaloneCode(ajv, Object.fromEntries(Object.keys(schemas).map(p => [p, p])))
+  })
 }

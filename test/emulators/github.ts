@@ -48,13 +48,12 @@
  * answered 201/204 that stores nothing), and `freezeUpdatedAt` (a secret's metadata whose
  * `updated_at` does not move). A day-long rate limit is `secondaryRateLimit` or a fault.
  */
-import { putSecretSchemas } from './github-schemas.js'
+import { putSecretValidators } from './github-schemas.js'
 import { createPublicKey, randomBytes, randomInt, verify, type KeyObject } from 'node:crypto'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import sodium from 'libsodium-wrappers'
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import addFormatsModule from 'ajv-formats'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import { checkFaultWindow, FaultList, type Fault } from './faults.js'
 import { LoopbackServer, type LoopbackTls } from './loopback.js'
 import {
@@ -551,7 +550,6 @@ function kindOf(target: SecretTarget): SecretKind {
 // ---------------------------------------------------------------------------------------------
 
 interface Validators {
-  /** The kind's validator, compiled on first use (a test file PUTs a kind or two of seven). */
   get(kind: SecretKind): ValidateFunction
 }
 
@@ -559,33 +557,18 @@ let validatorsPromise: Promise<Validators> | undefined
 
 /**
  * The JSON schema of each kind's PUT request body as GitHub's REST description
- * (`@octokit/openapi`, dereferenced) states it, compiled once per module instance and kind. The
- * schemas are read when the emulator starts; kinds.e2e rotates into all seven.
+ * (`@octokit/openapi`, dereferenced) states it, compiled once per machine (github-schemas.ts).
+ * Read when the emulator starts; kinds.e2e rotates into all seven.
  */
 function loadValidators(): Promise<Validators> {
   validatorsPromise ??= (async () => {
-    const schemas = putSecretSchemas()
+    const validators = putSecretValidators()
     for (const kind of KINDS) {
-      if (schemas[putPath(kind)] === undefined) {
+      if (validators[putPath(kind)] === undefined) {
         throw new Error(`no PUT request schema for ${putPath(kind)} in GitHub's REST description`)
       }
     }
-    // strict: false because the description carries OpenAPI-only keywords (`example`, ...).
-    // validateSchema: false: GitHub's schemas are GitHub's to get right; checking each against
-    // the meta-schema first compiled the meta-schema in every test file that writes a secret.
-    const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false })
-    addFormatsModule.default(ajv)
-    const compiled = new Map<KindName, ValidateFunction>()
-    return {
-      get(kind) {
-        let validate = compiled.get(kind.name)
-        if (validate === undefined) {
-          validate = ajv.compile(schemas[putPath(kind)])
-          compiled.set(kind.name, validate)
-        }
-        return validate
-      }
-    }
+    return { get: kind => validators[putPath(kind)] }
   })()
   return validatorsPromise
 }

@@ -15,10 +15,49 @@
  * Problems name the field and the rule, never the value (a value may be a key).
  */
 
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js'
-import addFormatsModule from 'ajv-formats'
-import { readYaml } from '../support/json-cache.js'
+import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js'
+import type addFormatsModule from 'ajv-formats'
+import { cachedModule, digestOf, readYaml } from '../support/json-cache.js'
+
+const load = createRequire(import.meta.url)
+
+// verbose: discriminator errors need their schema to list the allowed tags. validateSchema:
+// false, because checking the whole document against the meta-schema on load cost 70 ms in
+// each of the suite's test files, and reaches no schema: the document's root is no schema,
+// and the meta-schema does not descend into `paths` or `components`. `compileAll` checks
+// each schema against the meta-schema instead. code.source: so that the compiled validators
+// can be kept as standalone code (`load`).
+const AJV_OPTIONS: Options = {
+  allErrors: true,
+  strict: true,
+  discriminator: true,
+  verbose: true,
+  validateSchema: false,
+  code: { source: true }
+}
+
+// OpenAPI's top-level fields are not JSON Schema keywords; only the document is "schema" here.
+const OPENAPI_FIELDS = [
+  'openapi',
+  'info',
+  'jsonSchemaDialect',
+  'servers',
+  'security',
+  'tags',
+  'paths',
+  'webhooks',
+  'components',
+  'externalDocs'
+]
+
+/** The versions of what compiles the validators: a new one makes the standalone code again. */
+function compilerVersions(): string {
+  const version = (name: string) => (load(`${name}/package.json`) as { version: string }).version
+  return `ajv ${version('ajv')}, ajv-formats ${version('ajv-formats')}`
+}
 
 /** Where the contract lives. */
 export const CONTRACT_FILE = fileURLToPath(
@@ -124,21 +163,56 @@ export class HiveContract {
   private static cache = new Map<string, HiveContract>()
 
   /**
-   * The contract of `file` (default docs/hive-api.openapi.yaml), parsed once. Its schemas are
-   * compiled as the checks first need them; `compileAll` compiles every one (the contract's own
-   * test calls it, so that a schema Ajv refuses fails there).
+   * The contract of `file` (default docs/hive-api.openapi.yaml), parsed once per test file, with
+   * its validators kept as standalone code (`precompiled`). A contract made with `new` from a
+   * document compiles its schemas with Ajv as the checks first need them.
    */
   static load(file = CONTRACT_FILE): HiveContract {
     let contract = HiveContract.cache.get(file)
     if (contract === undefined) {
-      contract = new HiveContract(readYaml(file) as OpenApiDocument)
+      contract = HiveContract.precompiled(file)
       HiveContract.cache.set(file, contract)
     }
     return contract
   }
 
+  /**
+   * The contract of `file` with every validator `compileAll` makes, compiled once per machine
+   * and content into standalone code (Ajv's `standaloneCode`) and loaded from there: jest gives
+   * each test file its own modules, and loading Ajv and compiling the schemas again in each of
+   * them cost the suite about 13 s of CPU. Making the code runs `compileAll`, so a schema Ajv
+   * refuses fails the first test file that loads the contract. The code is named by the digest
+   * of the file, Ajv's options and versions: a change to any of them makes it again.
+   */
+  private static precompiled(file: string): HiveContract {
+    const document = readYaml(file) as OpenApiDocument
+    const name = digestOf(
+      readFileSync(file, 'utf8'),
+      JSON.stringify(AJV_OPTIONS),
+      OPENAPI_FIELDS.join(','),
+      compilerVersions()
+    )
+    const validators = cachedModule<Record<string, ValidateFunction>>(
+      `hive-validators-${name}.cjs`,
+      () => {
+        const contract = new HiveContract(document)
+        contract.compileAll()
+        const { default: standaloneCode } = load(
+          'ajv/dist/standalone/index.js'
+        ) as typeof import('ajv/dist/standalone/index.js')
+        const refs = Object.fromEntries(contract.schemaPointers().map(p => [p, `hive${p}`]))
+        return standaloneCode(contract.compiler(), refs)
+      }
+    )
+    const contract = new HiveContract(document)
+    for (const [pointer, validate] of Object.entries(validators)) {
+      contract.validators.set(pointer, validate)
+    }
+    return contract
+  }
+
   readonly document: OpenApiDocument
-  private readonly ajv: Ajv2020
+  private ajv: Ajv2020 | undefined
   private readonly routes: Route[] = []
   private readonly validators = new Map<string, ValidateFunction>()
 
@@ -147,34 +221,6 @@ export class HiveContract {
       throw new Error('the Hive contract is not an OpenAPI document (no openapi or paths)')
     }
     this.document = document
-    // verbose: discriminator errors need their schema to list the allowed tags. validateSchema:
-    // false, because checking the whole document against the meta-schema on load cost 70 ms in
-    // each of the suite's test files, and reaches no schema: the document's root is no schema,
-    // and the meta-schema does not descend into `paths` or `components`. `compileAll` checks
-    // each schema against the meta-schema instead, in the contract's own test.
-    this.ajv = new Ajv2020({
-      allErrors: true,
-      strict: true,
-      discriminator: true,
-      verbose: true,
-      validateSchema: false
-    })
-    // OpenAPI's top-level fields are not JSON Schema keywords; only the document is "schema" here.
-    this.ajv.addVocabulary([
-      'openapi',
-      'info',
-      'jsonSchemaDialect',
-      'servers',
-      'security',
-      'tags',
-      'paths',
-      'webhooks',
-      'components',
-      'externalDocs'
-    ])
-    addFormatsModule.default(this.ajv)
-    this.ajv.addSchema(document, 'hive')
-
     for (const [template, raw] of Object.entries(document.paths)) {
       const pathItem = this.resolve(raw, pointerOf('#/paths', template))
       const paramNames = [...template.matchAll(/\{([^}]+)\}/g)].map(m => m[1])
@@ -205,6 +251,20 @@ export class HiveContract {
     this.routes.sort((a, b) => a.paramNames.length - b.paramNames.length)
   }
 
+  /** Ajv with the document added, made when a schema is first compiled here. */
+  private compiler(): Ajv2020 {
+    if (this.ajv === undefined) {
+      const { Ajv2020 } = load('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')
+      const addFormats = load('ajv-formats') as typeof addFormatsModule
+      const ajv = new Ajv2020(AJV_OPTIONS)
+      ajv.addVocabulary(OPENAPI_FIELDS)
+      addFormats.default(ajv)
+      ajv.addSchema(this.document, 'hive')
+      this.ajv = ajv
+    }
+    return this.ajv
+  }
+
   /**
    * Checks every schema the checks use against JSON Schema 2020-12's meta-schema and compiles it,
    * and says how many: throws on the first one Ajv refuses.
@@ -214,8 +274,9 @@ export class HiveContract {
   compileAll(): number {
     const pointers = this.schemaPointers()
     for (const pointer of pointers) {
-      if (!this.ajv.validateSchema(this.at(pointer) as object)) {
-        throw new Error(`the Hive contract: ${pointer}: ${this.ajv.errorsText(this.ajv.errors)}`)
+      const ajv = this.compiler()
+      if (!ajv.validateSchema(this.at(pointer) as object)) {
+        throw new Error(`the Hive contract: ${pointer}: ${ajv.errorsText(ajv.errors)}`)
       }
       this.validator(pointer)
     }
@@ -449,7 +510,7 @@ export class HiveContract {
   private validator(pointer: string): ValidateFunction {
     let validate = this.validators.get(pointer)
     if (validate === undefined) {
-      validate = this.ajv.getSchema(`hive${pointer}`)
+      validate = this.compiler().getSchema(`hive${pointer}`)
       if (validate === undefined) throw new Error(`the Hive contract has no schema at ${pointer}`)
       this.validators.set(pointer, validate)
     }
@@ -457,7 +518,7 @@ export class HiveContract {
   }
 
   /** Every schema the checks use: components, parameters, headers, bodies of every answer. */
-  private schemaPointers(): string[] {
+  schemaPointers(): string[] {
     const pointers: string[] = []
     const schemas = this.at('#/components/schemas')
     for (const name of Object.keys(isNode(schemas) ? schemas : {})) {

@@ -6,6 +6,10 @@
  * loud 500s; and a whole rotation by our client keeps the contract from the first call to the last.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
 
 import {
   HiveContract,
@@ -159,6 +163,48 @@ describe('docs/hive-api.openapi.yaml', () => {
     expect(() => new HiveContract(negative).compileAll()).toThrow(
       new RegExp(`#/components/schemas/${name}: .*minLength`)
     )
+  })
+
+  it('answers with its kept standalone validators as Ajv compiling the document answers', () => {
+    // HiveContract.load() takes its validators from standalone code made once per machine
+    // (support/json-cache.ts); a contract made from the document compiles them with Ajv here.
+    const fresh = new HiveContract(structuredClone(doc))
+    const bodies: unknown[] = [
+      KEY,
+      { ...KEY, id: 'key 7' },
+      { ...KEY, permission: 'root' },
+      { ...KEY, scope: { type: 'teams', team_ids: ['t'] } },
+      { ...KEY, scope: { type: 'engagements' } },
+      { ...KEY, created_at: 'yesterday', extra: 1 },
+      without(KEY, 'prefix'),
+      [KEY],
+      'text'
+    ]
+    const verdicts = (c: HiveContract) =>
+      bodies.map(body => c.checkAnswer(get('/api-keys/key_1'), answer(200, body)))
+    const kept = verdicts(contract)
+    expect(kept.filter(problems => problems.length === 0)).toHaveLength(1)
+    // The discriminator's message reads its schema (Ajv's verbose errors) from the kept code too.
+    expect(kept[3].join('\n')).toMatch(/scope\.type: must be one of all, engagements, campaigns/)
+    expect(kept).toEqual(verdicts(fresh))
+  })
+
+  it('keeps standalone validators under the digest of the document: an edit is never answered by the old code', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotate-key-contract-'))
+    try {
+      const edited = structuredClone(doc)
+      const schemas = (edited.components as { schemas: Record<string, Record<string, unknown>> })
+        .schemas
+      schemas.KeyId = { ...schemas.KeyId, pattern: '^key_[0-9]{1,8}$' }
+      const file = join(dir, 'hive-api.openapi.yaml')
+      writeFileSync(file, stringify(edited))
+      const check = (c: HiveContract) =>
+        c.checkAnswer(get('/api-keys/key_1'), answer(200, KEY)).join('\n')
+      expect(check(contract)).toBe('')
+      expect(check(HiveContract.load(file))).toBe('id: must match ^key_[0-9]{1,8}$')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('resolves every $ref', () => {
