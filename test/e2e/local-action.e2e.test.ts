@@ -37,14 +37,21 @@ import {
 } from '../../scripts/emulators.js'
 
 const EXAMPLE = readFileSync(join(ROOT, '.env.example'), 'utf8')
+/** The workflow's own GITHUB_TOKEN, pasted as github-token: a user's likeliest mistake. */
+const WORKFLOW_TOKEN = 'ghs_pasted_from_a_workflow_0123456789abcd'
+// eslint-disable-next-line no-control-regex -- local-action colours its lines
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g
 const dir = mkdtempSync(join(tmpdir(), 'rotate-key-local-action-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** .env.example with some assignments replaced; each must be in the file already. */
+/**
+ * .env.example with some assignments replaced; each must be in the file already, set or
+ * commented out (`# INPUT_DRY-RUN=true`), as a user edits it.
+ */
 function exampleWith(values: Record<string, string>): string {
   let text = EXAMPLE
   for (const [name, value] of Object.entries(values)) {
-    const line = new RegExp(`^${name.replace(/[-]/g, '\\$&')}=.*$`, 'm')
+    const line = new RegExp(`^(# )?${name.replace(/[-]/g, '\\$&')}=.*$`, 'm')
     if (!line.test(text)) throw new Error(`.env.example has no line ${name}=`)
     text = text.replace(line, `${name}=${value}`)
   }
@@ -119,15 +126,16 @@ describe('npm run local-action', () => {
     return port
   }
 
-  it('fails, saying what the emulators hold, when the run rotated nothing (dry-run)', async () => {
+  it('with a ghs_ token (the workflow’s GITHUB_TOKEN) as github-token: the action explains GitHub’s 403, the script says refused, nothing changed, and fails', async () => {
     const [hivePort, githubPort] = [await freePort(), await freePort()]
     const dotenv = writeDotenv(
-      'dry-run.env',
+      'workflow-token.env',
       exampleWith({
         'INPUT_HIVE-URL': `http://127.0.0.1:${hivePort}`,
         GITHUB_API_URL: `http://127.0.0.1:${githubPort}`,
-        GITHUB_STEP_SUMMARY: join(dir, 'dry-run-summary.md')
-      }).replace('# INPUT_DRY-RUN=true', 'INPUT_DRY-RUN=true')
+        GITHUB_STEP_SUMMARY: join(dir, 'workflow-token-summary.md'),
+        'INPUT_GITHUB-TOKEN': WORKFLOW_TOKEN
+      })
     )
     const script = ['--import', 'tsx', 'scripts/emulators.ts', 'local-action', dotenv]
     const child = spawn(process.execPath, script, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -135,14 +143,25 @@ describe('npm run local-action', () => {
     child.stdout.on('data', chunk => (out += chunk))
     child.stderr.on('data', chunk => (out += chunk))
     const code = await new Promise(done => child.on('close', done))
-    expect(out).toContain('Dry run: nothing was changed.')
-    // Not a refusal: no "refused", and each claim of "nothing changed" is checked.
-    expect(out).toContain('Nothing changed:')
-    expect(out).not.toContain('The action refused')
-    expect(out).toMatch(/✔ repo:octo\/app HIVE_API_KEY still opens to the old key key_\w+\n/)
-    expect(out).toMatch(/✔ the old key \S+ still answers 200/)
-    expect(out).not.toContain('✘')
-    expect(out).toContain('The rotation did not happen: exit 1.')
+    const text = out.replace(ANSI_COLOUR, '')
+    // The action's own words, through local-action (which prints a message's lines as they are).
+    expect(text).toContain(
+      'repo:octo/app: GitHub answered 403 reading the public key of repository octo/app ' +
+        '(repo:octo/app): Resource not accessible by integration.'
+    )
+    expect(text).toContain(
+      'The workflow’s own GITHUB_TOKEN can never write secrets: if that is what github-token ' +
+        'holds, pass a personal access token or a GitHub App token.'
+    )
+    // The script's report: a refusal, each claim of "nothing changed" checked, no key called new.
+    expect(text).toContain('The action refused, nothing changed:')
+    expect(text).toMatch(/✔ repo:octo\/app HIVE_API_KEY still opens to the old key key_\w+\n/)
+    expect(text).toMatch(/✔ the old key \S+ still answers 200/)
+    expect(text).toContain('✔ no key value in the log')
+    expect(text).not.toContain('✘')
+    expect(text).not.toMatch(/new key key_/)
+    expect(text).not.toContain(WORKFLOW_TOKEN)
+    expect(text).toContain('The rotation did not happen: exit 1.')
     expect(code).toBe(1)
   }, 120_000)
 
@@ -263,31 +282,28 @@ function connectTo(url: string) {
 }
 
 /**
- * Issue 21, item 3: a user's own mistakes, each on a world of its own. Every run reaches the
- * action, gets the answer GitHub or Hive would give, and changes nothing; the report says so.
+ * Issue 21, item 3: a user's own inputs, each on a world of its own. Every run reaches the action,
+ * gets the answer GitHub or Hive would give, and changes nothing; the report says so.
  *
- * The first goes through the code path of `npm run local-action` (runLocalAction, then judge):
- * proof that a token the emulators never issued reaches the action through local-action. The
- * other two feed the same dotenv values to the bundled action, then judge its log the same way.
- * What they test is the emulators' answer and the action's message, which do not depend on the
- * runner; a local-action run costs about 8 s of CPU (its `npm exec`, its `npm ls`, tsx compiling
- * it), a bundled run under half a second, and the suite is bound by CPU (docs/development.md).
+ * `npm run local-action` itself runs the first of them (a ghs_ token) above: proof that a token
+ * the emulators never issued reaches the action through local-action, and that the script prints
+ * "refused, nothing changed". Here each dotenv file is fed to the bundled action, whose log is
+ * judged as the script judges local-action's: what these test is the emulators' answer, the
+ * action's message and the report, which do not depend on the runner. A local-action run costs
+ * about 8 s of CPU (its `npm exec`, its `npm ls`, tsx compiling it), a bundled run under half a
+ * second, and the suite is bound by CPU (docs/development.md).
  */
-describe("local-action with the user's own inputs", () => {
+describe("a user's own inputs, judged as npm run local-action judges them", () => {
   const cases = {
     // The workflow's GITHUB_TOKEN pasted as github-token: GitHub's 403 on every secrets endpoint.
-    workflowToken: {
-      via: 'local-action',
-      values: { 'INPUT_GITHUB-TOKEN': 'ghs_pasted_from_a_workflow_0123456789abcd' }
-    },
+    workflowToken: { 'INPUT_GITHUB-TOKEN': WORKFLOW_TOKEN },
     // A token GitHub does not know (a typo, a revoked PAT): 401 "Bad credentials".
-    unknownToken: {
-      via: 'bundle',
-      values: { 'INPUT_GITHUB-TOKEN': 'github_pat_nobody_knows_this_one_0123456789' }
-    },
+    unknownToken: { 'INPUT_GITHUB-TOKEN': 'github_pat_nobody_knows_this_one_0123456789' },
     // The read-only CI key alone, without hive-admin-key: it cannot create keys.
-    readOnlyAlone: { via: 'bundle', values: { 'INPUT_HIVE-ADMIN-KEY': '' } }
-  } as const
+    readOnlyAlone: { 'INPUT_HIVE-ADMIN-KEY': '' },
+    // Not a mistake: a dry run, which changes nothing and is no refusal.
+    dryRun: { 'INPUT_DRY-RUN': 'true' }
+  }
   // Two more mistakes have the same answers in the bundled action's own end-to-end tests: a
   // read-only hive-admin-key (failures.e2e.test.ts, "admin checks") and a hive-api-key Hive
   // answers 401 (recovery.e2e.test.ts).
@@ -305,7 +321,6 @@ describe("local-action with the user's own inputs", () => {
       else env[name] = value
     }
     const run = await runAction({ inputs, env })
-    expect(run.code).toBe(1)
     return `${run.stdout}\n${run.stderr}`
   }
 
@@ -317,16 +332,13 @@ describe("local-action with the user's own inputs", () => {
           const dotenv = writeDotenv(
             `${name}.env`,
             exampleWith({
-              ...cases[name].values,
+              ...cases[name],
               'INPUT_HIVE-URL': world.hive.url,
               GITHUB_API_URL: world.github.url,
               GITHUB_STEP_SUMMARY: join(dir, `${name}-summary.md`)
             })
           )
-          const log =
-            cases[name].via === 'local-action'
-              ? (await runLocalAction(dotenv)).log
-              : await runBundle(dotenv)
+          const log = await runBundle(dotenv)
           runs[name] = { world, log, report: await judge(world, log, secretInputs(dotenv)) }
         } finally {
           await world.stop()
@@ -334,9 +346,6 @@ describe("local-action with the user's own inputs", () => {
       })
     )
   }, 240_000)
-
-  // eslint-disable-next-line no-control-regex -- local-action colours its lines
-  const ANSI_COLOUR = /\x1b\[[0-9;]*m/g
 
   /** The ::error:: line local-action printed for setFailed, ANSI colours removed. */
   function failure(name: Case): string {
@@ -411,6 +420,24 @@ describe("local-action with the user's own inputs", () => {
         'keys needs admin.'
     )
     expectRefusedNothingChanged('readOnlyAlone')
+  })
+
+  it('a dry run: nothing changed, and the report says so without calling it a refusal', () => {
+    const { world, log, report } = runs.dryRun
+    expect(log).toContain('Dry run: nothing was changed.')
+    expect(log).not.toContain('::error::')
+    expect(world.hive.requests.filter(r => r.method !== 'GET')).toEqual([])
+    expect(world.github.requests.filter(r => r.method !== 'GET')).toEqual([])
+    expect(report.heading).toBe('Nothing changed:')
+    expect(report.rotated).toBe(false)
+    expect(report.checks.filter(c => !c.ok)).toEqual([])
+    expect(report.checks.map(c => c.what)).toContainEqual(
+      expect.stringMatching(/^repo:octo\/app HIVE_API_KEY still opens to the old key key_\w+$/)
+    )
+    expect(report.checks.map(c => c.what)).toContainEqual(
+      expect.stringMatching(/^the old key \S+ still answers 200/)
+    )
+    expect(report.checks.filter(c => /new key key_/.test(c.what))).toEqual([])
   })
 })
 
