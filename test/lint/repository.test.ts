@@ -83,3 +83,18 @@ describe('README tables', () => {
     expect(checkReadmeTables('README.md', README, action).map(formatProblem)).toEqual([])
   })
 })
+
+describe('test/support/durations.json', () => {
+  it('names every test file and no other (a fresh clone starts the longest first from it)', () => {
+    const hints = JSON.parse(read('test/support/durations.json')) as Record<string, number>
+    const testFiles = readdirSync(join(REPO_ROOT, 'test'), { recursive: true })
+      .map(String)
+      .filter(name => name.endsWith('.test.ts'))
+      .map(name => `test/${name}`)
+      .sort()
+    // A new file without an entry is started by size, which put the long waiting files last:
+    // refresh with `node scripts/test-durations.mjs .tmp/jest.json` after a whole run.
+    expect(Object.keys(hints).sort()).toEqual(testFiles)
+    expect(Object.values(hints).every(s => typeof s === 'number' && s > 0)).toBe(true)
+  })
+})
