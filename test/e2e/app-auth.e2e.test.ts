@@ -4,9 +4,9 @@
  * `iss`, lifetime) and mints installation tokens that see one account only, so a token used for
  * the wrong owner would be answered 404 and the run would fail.
  */
-import { generateKeyPairSync } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { targetOf } from '../emulators/github.js'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 import type { World } from '../support/world.js'
 import {
   SECRET,
@@ -23,15 +23,8 @@ import {
 const world = useWorld()
 const APP_ID = '424242'
 
-function keyPair() {
-  return generateKeyPairSync('rsa', {
-    modulusLength: 2048,
-    // GitHub hands out PKCS#1 PEM files: "-----BEGIN RSA PRIVATE KEY-----".
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' }
-  })
-}
-const APP = keyPair()
+// GitHub hands out PKCS#1 PEM files ("-----BEGIN RSA PRIVATE KEY-----"): rsaKeyPair's default.
+const APP = rsaKeyPair('app-auth-app')
 
 const DESTINATIONS = ['repo:octo/app', 'env:octo/app/production', 'org:acme', 'repo:acme/web']
 
@@ -102,7 +95,7 @@ describe('GitHub App authentication', () => {
   it('refuses before any change when the private key is not the app’s', async () => {
     const w = world()
     twoOwners(w)
-    const other = keyPair()
+    const other = rsaKeyPair('app-auth-other-app')
     const outcome = await expectRefusedBeforeAnyChange(w, appInputs(w, other.privateKey), {
       secrets: [other.privateKey]
     })

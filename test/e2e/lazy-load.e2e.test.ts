@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { ROOT, runAction } from '../support/run-action.js'
 import { act, expectSucceededWithOneNewKey, useWorld, without } from './helpers.js'
-import { generateKeyPairSync } from 'node:crypto'
+import { rsaKeyPair } from '../support/rsa-keys.js'
 
 /** A string found in each package's own code (and in nothing of this action's). */
 const MARKERS = {
@@ -126,11 +126,7 @@ describe('what a run loads', () => {
 
   it('loads auth-app once app-id is used', async () => {
     const w = world()
-    const app = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' }
-    })
+    const app = rsaKeyPair('lazy-load-app')
     w.github.addApp('4242', app.publicKey)
     w.github.installApp('4242', 'octo')
     const log = loadLog()
