@@ -39,6 +39,13 @@ import {
 const EXAMPLE = readFileSync(join(ROOT, '.env.example'), 'utf8')
 /** The workflow's own GITHUB_TOKEN, pasted as github-token: a user's likeliest mistake. */
 const WORKFLOW_TOKEN = 'ghs_pasted_from_a_workflow_0123456789abcd'
+/** What the action says to that token: GitHub's 403, and why a workflow's token never works. */
+const WORKFLOW_TOKEN_ADVICE = [
+  'repo:octo/app: GitHub answered 403 reading the public key of repository octo/app ' +
+    '(repo:octo/app): Resource not accessible by integration.',
+  'The workflow’s own GITHUB_TOKEN can never write secrets: if that is what github-token ' +
+    'holds, pass a personal access token or a GitHub App token.'
+]
 // eslint-disable-next-line no-control-regex -- local-action colours its lines
 const ANSI_COLOUR = /\x1b\[[0-9;]*m/g
 const dir = mkdtempSync(join(tmpdir(), 'rotate-key-local-action-'))
@@ -145,14 +152,7 @@ describe('npm run local-action', () => {
     const code = await new Promise(done => child.on('close', done))
     const text = out.replace(ANSI_COLOUR, '')
     // The action's own words, through local-action (which prints a message's lines as they are).
-    expect(text).toContain(
-      'repo:octo/app: GitHub answered 403 reading the public key of repository octo/app ' +
-        '(repo:octo/app): Resource not accessible by integration.'
-    )
-    expect(text).toContain(
-      'The workflow’s own GITHUB_TOKEN can never write secrets: if that is what github-token ' +
-        'holds, pass a personal access token or a GitHub App token.'
-    )
+    for (const line of WORKFLOW_TOKEN_ADVICE) expect(text).toContain(line)
     // The script's report: a refusal, each claim of "nothing changed" checked, no key called new.
     expect(text).toContain('The action refused, nothing changed:')
     expect(text).toMatch(/✔ repo:octo\/app HIVE_API_KEY still opens to the old key key_\w+\n/)
@@ -390,14 +390,7 @@ describe("a user's own inputs, judged as npm run local-action judges them", () =
       new Set(['403 workflow GITHUB_TOKEN (ghs_…)'])
     )
     const text = failure('workflowToken')
-    expect(text).toContain(
-      'repo:octo/app: GitHub answered 403 reading the public key of repository octo/app ' +
-        '(repo:octo/app): Resource not accessible by integration.'
-    )
-    expect(text).toContain(
-      'The workflow’s own GITHUB_TOKEN can never write secrets: if that is what github-token ' +
-        'holds, pass a personal access token or a GitHub App token.'
-    )
+    for (const line of WORKFLOW_TOKEN_ADVICE) expect(text).toContain(line)
     expectRefusedNothingChanged('workflowToken')
   })
 
