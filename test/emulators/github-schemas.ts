@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Options, ValidateFunction } from 'ajv'
 import type addFormatsModule from 'ajv-formats'
-import { cachedJson, cachedModule, digestOf } from '../support/json-cache.js'
+import { ajvVersions, cachedJson, cachedModule, digestOf } from '../support/json-cache.js'
 
 type Description = {
   paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>>
@@ -58,12 +58,7 @@ const AJV_OPTIONS: Options = {
 export function putSecretValidators(): Record<string, ValidateFunction> {
   const require = createRequire(import.meta.url)
   const schemas = putSecretSchemas()
-  const version = (name: string) => (require(`${name}/package.json`) as { version: string }).version
-  const name = digestOf(
-    JSON.stringify(schemas),
-    JSON.stringify(AJV_OPTIONS),
-    `ajv ${version('ajv')}, ajv-formats ${version('ajv-formats')}`
-  )
+  const name = digestOf(JSON.stringify(schemas), JSON.stringify(AJV_OPTIONS), ajvVersions())
   return cachedModule(`github-put-secret-validators-${name}.cjs`, () => {
     const { Ajv } = require('ajv') as typeof import('ajv')
     const addFormats = require('ajv-formats') as typeof addFormatsModule

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { Ajv2020, ErrorObject, Options, ValidateFunction } from 'ajv/dist/2020.js'
 import type addFormatsModule from 'ajv-formats'
-import { cachedModule, digestOf, readYaml } from '../support/json-cache.js'
+import { ajvVersions, cachedModule, digestOf, readYaml } from '../support/json-cache.js'
 
 const load = createRequire(import.meta.url)
 
@@ -52,12 +52,6 @@ const OPENAPI_FIELDS = [
   'components',
   'externalDocs'
 ]
-
-/** The versions of what compiles the validators: a new one makes the standalone code again. */
-function compilerVersions(): string {
-  const version = (name: string) => (load(`${name}/package.json`) as { version: string }).version
-  return `ajv ${version('ajv')}, ajv-formats ${version('ajv-formats')}`
-}
 
 /** Where the contract lives. */
 export const CONTRACT_FILE = fileURLToPath(
@@ -190,7 +184,7 @@ export class HiveContract {
       readFileSync(file, 'utf8'),
       JSON.stringify(AJV_OPTIONS),
       OPENAPI_FIELDS.join(','),
-      compilerVersions()
+      ajvVersions()
     )
     const validators = cachedModule<Record<string, ValidateFunction>>(
       `hive-validators-${name}.cjs`,

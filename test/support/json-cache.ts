@@ -27,11 +27,16 @@ export function cachedJson<T>(name: string, make: () => T, usable: (value: T) =>
     // not kept yet, or unreadable: make it
   }
   const value = make()
+  keep(file, JSON.stringify(value))
+  return value
+}
+
+/** Writes `text` to a temporary file and renames it: another worker never reads half of it. */
+function keep(file: string, text: string): void {
   mkdirSync(CACHE, { recursive: true })
   const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
-  writeFileSync(partial, JSON.stringify(value))
+  writeFileSync(partial, text)
   renameSync(partial, file)
-  return value
 }
 
 /** A YAML file of this repository as a JSON value, parsed once per machine and content. */
@@ -59,12 +64,15 @@ export function cachedModule<T>(name: string, makeSource: () => string): T {
   const file = join(CACHE, name)
   const load = createRequire(import.meta.url)
   if (existsSync(file)) return load(file) as T
-  const source = makeSource()
-  mkdirSync(CACHE, { recursive: true })
-  const partial = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`
-  writeFileSync(partial, source)
-  renameSync(partial, file)
+  keep(file, makeSource())
   return load(file) as T
+}
+
+/** The versions of Ajv and ajv-formats, which make cachedModule's validators: part of a name. */
+export function ajvVersions(): string {
+  const load = createRequire(import.meta.url)
+  const version = (name: string) => (load(`${name}/package.json`) as { version: string }).version
+  return `ajv ${version('ajv')}, ajv-formats ${version('ajv-formats')}`
 }
 
 /** SHA-256 of the parts, each length-prefixed so that no two lists give one digest. */
